@@ -1,0 +1,1 @@
+"""Connections to target databases: DSN parsing, async engines, read-only access."""

@@ -1,0 +1,128 @@
+"""Domain errors and their one translation into gRPC statuses with google.rpc details.
+
+Domain modules raise these; servicers never build statuses by hand. Every status
+carries one ``google.rpc.ErrorInfo`` (domain ``chatdb``, a stable reason from
+``chatdb.common.v1.ErrorReason``) and, for bad input, ``BadRequest`` field violations.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import grpc
+from google.protobuf import any_pb2
+from google.rpc import code_pb2, error_details_pb2, status_pb2
+
+ERROR_DOMAIN = "chatdb"
+STATUS_DETAILS_KEY = "grpc-status-details-bin"
+
+
+@dataclass
+class ChatDBError(Exception):
+    """Base of every error a caller is meant to see."""
+
+    message: str
+    reason: str = "UNSPECIFIED"
+    metadata: dict[str, str] = field(default_factory=dict)
+    code: grpc.StatusCode = grpc.StatusCode.UNKNOWN
+
+    def __str__(self) -> str:
+        return self.message
+
+
+@dataclass
+class FieldViolation:
+    """One bad request field."""
+
+    field: str
+    description: str
+
+
+class InvalidArgument(ChatDBError):
+    """A request field is malformed or missing."""
+
+    def __init__(self, field_name: str, description: str, *, reason: str = "INVALID_FIELD",
+                 more: list[FieldViolation] | None = None) -> None:
+        super().__init__(f"{field_name}: {description}", reason, {"field": field_name},
+                         grpc.StatusCode.INVALID_ARGUMENT)
+        self.violations = [FieldViolation(field_name, description), *(more or [])]
+
+
+class NotFound(ChatDBError):
+    """The named resource does not exist for this tenant."""
+
+    def __init__(self, resource_name: str, what: str = "resource", *, reason: str = "NOT_FOUND") -> None:
+        super().__init__(f"{what} {resource_name!r} not found", reason, {"resource": resource_name},
+                         grpc.StatusCode.NOT_FOUND)
+
+
+class AlreadyExists(ChatDBError):
+    """A resource with that name exists."""
+
+    def __init__(self, resource_name: str) -> None:
+        super().__init__(f"{resource_name!r} already exists", "ALREADY_EXISTS", {"resource": resource_name},
+                         grpc.StatusCode.ALREADY_EXISTS)
+
+
+class FailedPrecondition(ChatDBError):
+    """The system is not in a state that allows the operation; the message says what to do."""
+
+    def __init__(self, message: str, reason: str, metadata: dict[str, str] | None = None) -> None:
+        super().__init__(message, reason, metadata or {}, grpc.StatusCode.FAILED_PRECONDITION)
+
+
+class Unavailable(ChatDBError):
+    """A dependency is down; retrying later may succeed."""
+
+    def __init__(self, message: str, reason: str = "DEGRADED", metadata: dict[str, str] | None = None) -> None:
+        super().__init__(message, reason, metadata or {}, grpc.StatusCode.UNAVAILABLE)
+
+
+class DeadlineExceeded(ChatDBError):
+    """The operation ran past its timeout and was cancelled."""
+
+    def __init__(self, message: str, reason: str = "QUERY_TIMEOUT") -> None:
+        super().__init__(message, reason, {}, grpc.StatusCode.DEADLINE_EXCEEDED)
+
+
+class Unimplemented(ChatDBError):
+    """The RPC is part of the contract but not served by this build."""
+
+    def __init__(self, method: str) -> None:
+        super().__init__(f"{method} is not implemented yet", "UNIMPLEMENTED", {"method": method},
+                         grpc.StatusCode.UNIMPLEMENTED)
+
+
+def to_status(error: ChatDBError) -> status_pb2.Status:
+    """The google.rpc.Status of an error, details included."""
+    info = error_details_pb2.ErrorInfo(reason=error.reason, domain=ERROR_DOMAIN,
+                                       metadata={k: str(v) for k, v in error.metadata.items()})
+    details = [_pack(info)]
+    if isinstance(error, InvalidArgument):
+        bad = error_details_pb2.BadRequest(field_violations=[
+            error_details_pb2.BadRequest.FieldViolation(field=v.field, description=v.description)
+            for v in error.violations
+        ])
+        details.append(_pack(bad))
+    return status_pb2.Status(code=_code_number(error.code), message=error.message, details=details)
+
+
+def trailing_metadata(error: ChatDBError) -> tuple[tuple[str, bytes], ...]:
+    """Trailing metadata carrying the rich status, as grpc-status-details-bin."""
+    return ((STATUS_DETAILS_KEY, to_status(error).SerializeToString()),)
+
+
+def _pack(message: error_details_pb2.ErrorInfo | error_details_pb2.BadRequest) -> any_pb2.Any:
+    packed = any_pb2.Any()
+    packed.Pack(message)
+    return packed
+
+
+def _code_number(code: grpc.StatusCode) -> int:
+    value = code.value[0]
+    assert isinstance(value, int)
+    return value
+
+
+# Keep the google.rpc code enum referenced so a mismatch with grpc's numbering fails loudly.
+assert code_pb2.INVALID_ARGUMENT == grpc.StatusCode.INVALID_ARGUMENT.value[0]

@@ -1,0 +1,56 @@
+"""Structured JSON logging with a request id bound for the length of each call.
+
+Secrets never reach a log line: DSNs are logged redacted by the code that owns
+them, and the ``redact_secrets`` processor masks any password in a URL that slips through.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import sys
+from typing import Any
+
+import structlog
+
+_URL_PASSWORD = re.compile(r"(?P<head>[a-zA-Z][\w+.-]*://[^:/@\s]*:)(?P<pw>[^@\s]+)(?P<tail>@)")
+
+
+def redact_url_passwords(text: str) -> str:
+    """Mask the password of every URL in ``text``."""
+    return _URL_PASSWORD.sub(r"\g<head>***\g<tail>", text)
+
+
+def _redact_secrets(_: Any, __: str, event: dict[str, Any]) -> dict[str, Any]:
+    for key, value in event.items():
+        if isinstance(value, str) and "://" in value:
+            event[key] = redact_url_passwords(value)
+    return event
+
+
+def configure(level: str = "info", fmt: str = "json") -> None:
+    """Configure structlog and the standard library's logging for the process."""
+    numeric = logging.getLevelName(level.upper())
+    if not isinstance(numeric, int):
+        numeric = logging.INFO
+    renderer: Any = (structlog.processors.JSONRenderer() if fmt == "json"
+                     else structlog.dev.ConsoleRenderer(colors=False))
+    structlog.configure(
+        processors=[
+            structlog.contextvars.merge_contextvars,
+            structlog.processors.add_log_level,
+            structlog.processors.TimeStamper(fmt="iso", utc=True),
+            _redact_secrets,
+            structlog.processors.format_exc_info,
+            renderer,
+        ],
+        wrapper_class=structlog.make_filtering_bound_logger(numeric),
+        logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),
+        cache_logger_on_first_use=False,
+    )
+    logging.basicConfig(level=max(numeric, logging.WARNING), stream=sys.stderr)
+
+
+def get_logger(name: str) -> Any:
+    """A structlog logger carrying the module name."""
+    return structlog.get_logger(name)

@@ -1,0 +1,1 @@
+"""The metadata store: ORM models, engine and migrations."""

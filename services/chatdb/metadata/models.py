@@ -1,0 +1,194 @@
+"""ORM models of the metadata store. Every row carries its tenant.
+
+Schema changes go through a migration in ``migrations/versions``; never edit a
+released revision.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+def utcnow() -> datetime:
+    """Now, timezone-aware UTC."""
+    return datetime.now(UTC)
+
+
+class Base(DeclarativeBase):
+    """Declarative base of all metadata tables."""
+
+    type_annotation_map = {dict[str, Any]: JSON, list[Any]: JSON}
+
+
+class DataSourceRow(Base):
+    """A registered target database."""
+
+    __tablename__ = "data_sources"
+    __table_args__ = (UniqueConstraint("tenant", "source_id", name="uq_data_sources_tenant_id"),)
+
+    pk: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    tenant: Mapped[str] = mapped_column(String(63), index=True)
+    source_id: Mapped[str] = mapped_column(String(63))
+    display_name: Mapped[str] = mapped_column(String(200), default="")
+    dialect: Mapped[str] = mapped_column(String(20))
+    dsn_sealed: Mapped[str] = mapped_column(Text)
+    dsn_redacted: Mapped[str] = mapped_column(Text)
+    schemas: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    default_adapter: Mapped[str] = mapped_column(String(255), default="")
+    labels: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    table_count: Mapped[int] = mapped_column(Integer, default=0)
+    create_time: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    update_time: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    discover_time: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class SchemaTableRow(Base):
+    """One discovered table or view, with its training fingerprint."""
+
+    __tablename__ = "schema_tables"
+    __table_args__ = (UniqueConstraint("source_pk", "table_name", name="uq_schema_tables_source_table"),)
+
+    pk: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    tenant: Mapped[str] = mapped_column(String(63), index=True)
+    source_pk: Mapped[int] = mapped_column(ForeignKey("data_sources.pk", ondelete="CASCADE"), index=True)
+    table_name: Mapped[str] = mapped_column(String(255))
+    schema_name: Mapped[str] = mapped_column(String(255), default="")
+    kind: Mapped[str] = mapped_column(String(10))
+    structure: Mapped[dict[str, Any]] = mapped_column(JSON)
+    """Columns, primary key, foreign keys, indexes, comment, row estimate and samples."""
+    description: Mapped[str] = mapped_column(Text, default="")
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    discover_time: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    trained_fingerprint: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    train_time: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class TrainingJobRow(Base):
+    """A durable background job."""
+
+    __tablename__ = "training_jobs"
+    __table_args__ = (Index("ix_training_jobs_state_create", "state", "create_time"),)
+
+    pk: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    job_id: Mapped[str] = mapped_column(String(63), unique=True)
+    tenant: Mapped[str] = mapped_column(String(63), index=True)
+    source_pk: Mapped[int] = mapped_column(ForeignKey("data_sources.pk", ondelete="CASCADE"), index=True)
+    job_type: Mapped[str] = mapped_column(String(20))
+    state: Mapped[str] = mapped_column(String(20))
+    stage: Mapped[str] = mapped_column(String(20), default="UNSPECIFIED")
+    progress_percent: Mapped[int] = mapped_column(Integer, default=0)
+    tables: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    trained_table_count: Mapped[int] = mapped_column(Integer, default=0)
+    total_table_count: Mapped[int] = mapped_column(Integer, default=0)
+    error_reason: Mapped[str] = mapped_column(String(63), default="")
+    error_message: Mapped[str] = mapped_column(Text, default="")
+    attempt: Mapped[int] = mapped_column(Integer, default=0)
+    config: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    result: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    worker_id: Mapped[str] = mapped_column(String(128), default="")
+    heartbeat_time: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    cancel_requested: Mapped[bool] = mapped_column(Boolean, default=False)
+    version: Mapped[int] = mapped_column(Integer, default=0)
+    """Bumped on every change; watchers compare it."""
+    create_time: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    start_time: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    end_time: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    update_time: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class ExampleRow(Base):
+    """A golden question/SQL pair."""
+
+    __tablename__ = "examples"
+    __table_args__ = (UniqueConstraint("source_pk", "example_id", name="uq_examples_source_id"),)
+
+    pk: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    example_id: Mapped[str] = mapped_column(String(63))
+    tenant: Mapped[str] = mapped_column(String(63), index=True)
+    source_pk: Mapped[int] = mapped_column(ForeignKey("data_sources.pk", ondelete="CASCADE"), index=True)
+    question: Mapped[str] = mapped_column(Text)
+    sql: Mapped[str] = mapped_column(Text)
+    origin: Mapped[str] = mapped_column(String(20), default="MANUAL")
+    tables: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    create_time: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class QueryRow(Base):
+    """One recorded ask or SQL execution."""
+
+    __tablename__ = "queries"
+    __table_args__ = (
+        UniqueConstraint("source_pk", "query_id", name="uq_queries_source_id"),
+        Index("ix_queries_source_create", "source_pk", "create_time"),
+    )
+
+    pk: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    query_id: Mapped[str] = mapped_column(String(63))
+    tenant: Mapped[str] = mapped_column(String(63), index=True)
+    source_pk: Mapped[int] = mapped_column(ForeignKey("data_sources.pk", ondelete="CASCADE"))
+    question: Mapped[str] = mapped_column(Text, default="")
+    sql: Mapped[str] = mapped_column(Text, default="")
+    state: Mapped[str] = mapped_column(String(20))
+    error_reason: Mapped[str] = mapped_column(String(63), default="")
+    error_message: Mapped[str] = mapped_column(Text, default="")
+    served_by: Mapped[str] = mapped_column(String(20), default="")
+    model: Mapped[str] = mapped_column(String(255), default="")
+    degradation_level: Mapped[int] = mapped_column(Integer, default=0)
+    row_count: Mapped[int] = mapped_column(BigInteger, default=0)
+    confidence: Mapped[float] = mapped_column(Float, default=0.0)
+    timings: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    feedback: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    create_time: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class ResultCacheRow(Base):
+    """A cached result set, served fresh within its TTL and stale when the database is down."""
+
+    __tablename__ = "result_cache"
+    __table_args__ = (UniqueConstraint("source_pk", "sql_hash", name="uq_result_cache_source_sql"),)
+
+    pk: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    tenant: Mapped[str] = mapped_column(String(63), index=True)
+    source_pk: Mapped[int] = mapped_column(ForeignKey("data_sources.pk", ondelete="CASCADE"), index=True)
+    sql_hash: Mapped[str] = mapped_column(String(64))
+    sql: Mapped[str] = mapped_column(Text)
+    payload: Mapped[bytes] = mapped_column(LargeBinary)
+    """Serialised columns and rows (protobuf), so values stay typed."""
+    row_count: Mapped[int] = mapped_column(BigInteger, default=0)
+    truncated: Mapped[bool] = mapped_column(Boolean, default=False)
+    cached_time: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class AdapterRow(Base):
+    """A fine-tuned LoRA adapter version in the model store."""
+
+    __tablename__ = "adapters"
+    __table_args__ = (UniqueConstraint("tenant", "adapter", "version", name="uq_adapters_name_version"),)
+
+    pk: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    tenant: Mapped[str] = mapped_column(String(63), index=True)
+    adapter: Mapped[str] = mapped_column(String(127))
+    version: Mapped[int] = mapped_column(Integer)
+    base_model: Mapped[str] = mapped_column(Text)
+    data_source: Mapped[str] = mapped_column(String(127), default="")
+    path: Mapped[str] = mapped_column(Text)
+    dataset_size: Mapped[int] = mapped_column(Integer, default=0)
+    loss_curve: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    create_time: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

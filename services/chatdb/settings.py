@@ -1,0 +1,154 @@
+"""Settings of every ChatDB process, read from ``CHATDB_*`` environment variables.
+
+Each field's environment variable is its upper-case name with the ``CHATDB_``
+prefix, e.g. ``port`` is ``CHATDB_PORT``. Command-line flags override them.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, get_type_hints
+
+ENV_PREFIX = "CHATDB_"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Configuration of a ChatDB process. Defaults are the embedded, one-machine setup."""
+
+    host: str = "127.0.0.1"
+    """Interface the gRPC server binds to; ``0.0.0.0`` in containers."""
+    port: int = 50051
+    """gRPC port of this process (all services share it under ``chatdb serve``)."""
+    data_dir: Path = Path(".chatdb")
+    """Directory for embedded data: metadata SQLite file, Milvus Lite file, secret key, models."""
+    metadata_url: str = ""
+    """SQLAlchemy URL of the metadata store; empty means SQLite in ``data_dir``.
+    Production: ``postgresql+asyncpg://user:pw@host/chatdb``."""
+    secret_key: str = ""
+    """Fernet key that encrypts data-source passwords at rest; empty means a key
+    generated once into ``data_dir/secret.key``."""
+    milvus_uri: str = ""
+    """Milvus URI (``http://milvus:19530``); empty means Milvus Lite in ``data_dir``."""
+    milvus_token: str = ""
+    """Milvus token (``user:password``), when the server requires one."""
+    embedding_model: str = ""
+    """Sentence-embedding model: a local directory; empty means the packaged all-MiniLM-L6-v2."""
+    schema_address: str = ""
+    """Address of SchemaService for split deployments; empty means in-process."""
+    training_address: str = ""
+    """Address of TrainingService for split deployments; empty means in-process."""
+    prediction_address: str = ""
+    """Address of PredictionService for split deployments; empty means in-process."""
+    prediction_backend: str = "auto"
+    """``auto`` (vllm when a GPU and ``model_path`` are present, else template),
+    ``template``, ``vllm`` or ``openai``."""
+    model_path: str = ""
+    """Local directory of the base text-to-SQL model for the vllm backend."""
+    model_dtype: str = "auto"
+    """vLLM dtype: ``auto``, ``bfloat16``, ``float16`` or ``float32``."""
+    max_model_len: int = 4096
+    """vLLM context length."""
+    gpu_memory_utilization: float = 0.85
+    """Fraction of GPU memory vLLM may take."""
+    tensor_parallel_size: int = 1
+    """GPUs per vLLM engine."""
+    max_loras: int = 4
+    """LoRA adapters vLLM keeps loaded at once."""
+    max_lora_rank: int = 16
+    """Largest LoRA rank vLLM accepts."""
+    openai_base_url: str = ""
+    """Base URL of an OpenAI-compatible endpoint for the openai backend."""
+    openai_api_key: str = ""
+    """API key for that endpoint."""
+    openai_model: str = ""
+    """Model name at that endpoint."""
+    model_store: str = ""
+    """Where fine-tuned adapters are kept; empty means ``data_dir/models``."""
+    max_rows: int = 10_000
+    """Upper bound of a reply's row cap."""
+    default_rows: int = 1_000
+    """Row cap when a request names none."""
+    max_query_timeout_s: float = 120.0
+    """Upper bound of a query's execution timeout."""
+    default_query_timeout_s: float = 30.0
+    """Execution timeout when a request names none."""
+    result_cache_ttl_s: float = 300.0
+    """How long cached results are served fresh; stale ones serve level 3 for a day."""
+    breaker_fail_max: int = 5
+    """Consecutive failures that open a circuit breaker."""
+    breaker_reset_s: float = 30.0
+    """Seconds an open breaker waits before letting one trial call through."""
+    rpc_deadline_s: float = 10.0
+    """Deadline of calls between services."""
+    training_workers: int = 1
+    """Training jobs one process runs at a time."""
+    job_poll_s: float = 1.0
+    """How often an idle training worker looks for queued jobs."""
+    grace_s: float = 10.0
+    """Seconds in-flight calls get to finish after SIGTERM."""
+    log_level: str = "info"
+    """``debug``, ``info``, ``warning`` or ``error``."""
+    log_format: str = "json"
+    """``json`` for machines, ``console`` for people."""
+    metrics_port: int = 0
+    """Port of the Prometheus metrics endpoint; 0 turns it off."""
+    extra: dict[str, str] = field(default_factory=dict)
+    """Unrecognised ``CHATDB_*`` variables, kept so typos can be reported."""
+
+    @property
+    def resolved_metadata_url(self) -> str:
+        """The metadata URL, defaulting to SQLite in the data dir."""
+        if self.metadata_url:
+            return self.metadata_url
+        return f"sqlite+aiosqlite:///{(self.data_dir / 'metadata.db').resolve()}"
+
+    @property
+    def resolved_milvus_uri(self) -> str:
+        """The Milvus URI, defaulting to a Milvus Lite file in the data dir."""
+        return self.milvus_uri or str((self.data_dir / "milvus.db").resolve())
+
+    @property
+    def resolved_model_store(self) -> Path:
+        """The adapter store directory."""
+        return Path(self.model_store) if self.model_store else self.data_dir / "models"
+
+    def replace(self, **changes: Any) -> Settings:
+        """A copy with some fields changed."""
+        return dataclasses.replace(self, **changes)
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | None = None, **overrides: Any) -> Settings:
+        """Read settings from ``CHATDB_*`` variables, then apply non-None overrides."""
+        env = dict(os.environ if environ is None else environ)
+        hints = get_type_hints(cls)
+        values: dict[str, Any] = {}
+        known = set()
+        for f in dataclasses.fields(cls):
+            if f.name == "extra":
+                continue
+            key = ENV_PREFIX + f.name.upper()
+            known.add(key)
+            if key in env and env[key] != "":
+                values[f.name] = _coerce(hints[f.name], env[key], key)
+        for name, value in overrides.items():
+            if value is not None:
+                values[name] = _coerce(hints[name], value, name) if isinstance(value, str) else value
+        extra = {k: v for k, v in env.items() if k.startswith(ENV_PREFIX) and k not in known}
+        return cls(**values, extra=extra)
+
+
+def _coerce(kind: Any, raw: str, key: str) -> Any:
+    try:
+        if kind is int:
+            return int(raw)
+        if kind is float:
+            return float(raw)
+        if kind is Path:
+            return Path(raw)
+        return raw
+    except ValueError as exc:
+        raise ValueError(f"{key}: cannot read {raw!r} as {getattr(kind, '__name__', kind)}") from exc

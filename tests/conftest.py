@@ -1,0 +1,23 @@
+"""Fixtures shared by every test package."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from tests.support.databases import mysql_database, postgres_database
+
+
+@pytest.fixture
+def pg_dsn() -> Iterator[str]:
+    """A fresh, empty PostgreSQL database, dropped after the test."""
+    with postgres_database() as dsn:
+        yield dsn
+
+
+@pytest.fixture
+def mysql_dsn() -> Iterator[str]:
+    """A fresh, empty MariaDB database, dropped after the test."""
+    with mysql_database() as dsn:
+        yield dsn
