@@ -68,8 +68,8 @@ def sqlite_read_authorizer(action: int, arg1: str | None, arg2: str | None, db: 
                            trigger: str | None) -> int:
     """sqlite3 authorizer: reads, reflection PRAGMAs and safe functions only."""
     if action == sqlite3.SQLITE_PRAGMA:
-        return sqlite3.SQLITE_OK if (arg1 or "").lower() in _SQLITE_SAFE_PRAGMAS and arg2 is None \
-            else sqlite3.SQLITE_DENY
+        # arg2 is the pragma's argument: a table or index name for these read-only pragmas.
+        return sqlite3.SQLITE_OK if (arg1 or "").lower() in _SQLITE_SAFE_PRAGMAS else sqlite3.SQLITE_DENY
     if action == sqlite3.SQLITE_FUNCTION:
         return sqlite3.SQLITE_DENY if (arg2 or "").lower() in _SQLITE_DENIED_FUNCTIONS else sqlite3.SQLITE_OK
     if action == sqlite3.SQLITE_TRANSACTION:
