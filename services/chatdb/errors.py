@@ -125,4 +125,4 @@ def _code_number(code: grpc.StatusCode) -> int:
 
 
 # Keep the google.rpc code enum referenced so a mismatch with grpc's numbering fails loudly.
-assert code_pb2.INVALID_ARGUMENT == grpc.StatusCode.INVALID_ARGUMENT.value[0]
+assert grpc.StatusCode.INVALID_ARGUMENT.value[0] == code_pb2.INVALID_ARGUMENT

@@ -11,7 +11,6 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-import grpc
 import structlog
 
 from chatdb.errors import ChatDBError, InvalidArgument, trailing_metadata

@@ -14,7 +14,7 @@ import subprocess
 import sys
 import threading
 from collections.abc import AsyncIterator, Sequence
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
 from pathlib import Path
 from typing import Any
 
@@ -79,10 +79,8 @@ class ServerProcess:
         for line in self.proc.stderr:
             self.log_lines.append(line)
             if '"server.started"' in line:
-                try:
+                with suppress(ValueError, KeyError):
                     self.port = int(json.loads(line)["port"])
-                except (ValueError, KeyError):
-                    pass
                 self._ready.set()
         self._ready.set()
 

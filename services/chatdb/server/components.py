@@ -50,7 +50,7 @@ class Components:
         for closer in reversed(self._closers):
             try:
                 await closer()
-            except Exception:  # noqa: BLE001 - shutdown must go on
+            except Exception:
                 log.exception("shutdown.close_failed")
         self._closers.clear()
         await self.store.close()
