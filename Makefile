@@ -44,17 +44,16 @@ serve: $(VENV)/.base ## Run all four services in the foreground (CHATDB_PORT, CH
 
 proto: $(VENV)/.test ## Lint the contract and regenerate the Python stubs
 	$(VENV)/bin/buf lint
-	PYTHON=$(PY) proto/generate.sh services
+	PYTHON=$(PY) proto/generate.sh
 
 proto-check: $(VENV)/.test ## Fail when the committed stubs differ from the contract
 	$(VENV)/bin/buf lint
-	@rm -rf .proto-check && mkdir -p .proto-check/chatdb
+	@rm -rf .proto-check && mkdir -p .proto-check
 	@PYTHON=$(PY) proto/generate.sh .proto-check
-	@for f in $$(cd services && find chatdb -path '*/v1/*' -type f -name '*.py*' | sort); do \
-	  cmp -s services/$$f .proto-check/$$f || { echo "stale generated stub: services/$$f (run make proto)"; exit 1; }; done
-	@test "$$(cd .proto-check && find chatdb -path '*/v1/*' -type f -name '*.py*' | sort)" = \
-	      "$$(cd services && find chatdb -path '*/v1/*' -type f -name '*.py*' | sort)" || \
-	  { echo "generated stubs missing or extra (run make proto)"; exit 1; }
+	@diff -r --exclude=__pycache__ \
+	  <(cd services && find chatdb -path '*/v1/*' -type f -name '*.py*' -not -path '*__pycache__*' | sort | xargs cat) \
+	  <(cd .proto-check/services && find chatdb -path '*/v1/*' -type f -name '*.py*' | sort | xargs cat) >/dev/null || \
+	  { echo "generated stubs are stale: run make proto"; exit 1; }
 	@rm -rf .proto-check
 
 lint: $(VENV)/.test ## ruff, mypy and buf lint

@@ -1,14 +1,14 @@
 #!/usr/bin/env bash
-# Regenerate the Python stubs of proto/ into OUT (default services/); run from the repo root.
-# Stubs land in chatdb/<area>/v1/ packages of their own; never edit them by hand.
+# Regenerate the Python stubs of proto/ with `buf generate` (template: buf.gen.yaml).
+# Usage: proto/generate.sh [BASE]   — stubs land in BASE/services/chatdb/<area>/v1/ (BASE defaults to .).
+# Run from the repository root with PYTHON pointing at the project's interpreter.
 set -euo pipefail
-out="${1:-services}"
-python="$(cd "$(dirname "${PYTHON:-python}")" 2>/dev/null && pwd)/$(basename "${PYTHON:-python}")"
-[ -x "$python" ] || python="${PYTHON:-python}"
-mapfile -t files < <(cd proto && find chatdb -name '*.proto' | sort)
-find "$out/chatdb" -path '*/v1/*' \( -name '*_pb2*.py' -o -name '*_pb2*.pyi' \) -delete 2>/dev/null || true
-(cd proto && "$python" -m grpc_tools.protoc -I. \
-  --python_out="../$out" --pyi_out="../$out" --grpc_python_out="../$out" "${files[@]}")
+base="${1:-.}"
+python="${PYTHON:-python3}"
+python="$(cd "$(dirname "$python")" && pwd)/$(basename "$python")"
+bin="$(dirname "$python")"
+find "$base/services/chatdb" -path '*/v1/*' \( -name '*_pb2*.py' -o -name '*_pb2*.pyi' \) -delete 2>/dev/null || true
+CHATDB_PYTHON="$python" PATH="$bin:$PATH" "$bin/buf" generate -o "$base"
 for dir in $(cd proto && find chatdb -type d -name v1); do
-  printf '"""Generated from proto/%s by make proto. Do not edit."""\n' "$dir" > "$out/$dir/__init__.py"
+  printf '"""Generated from proto/%s by make proto. Do not edit."""\n' "$dir" > "$base/services/$dir/__init__.py"
 done

@@ -24,7 +24,7 @@ _sym_db = _symbol_database.Default()
 
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1b\x63hatdb/common/v1/join.proto\x12\x10\x63hatdb.common.v1\"\xac\x01\n\x08JoinEdge\x12\x12\n\nfrom_table\x18\x01 \x01(\t\x12\x14\n\x0c\x66rom_columns\x18\x02 \x03(\t\x12\x10\n\x08to_table\x18\x03 \x01(\t\x12\x12\n\nto_columns\x18\x04 \x03(\t\x12,\n\x04kind\x18\x05 \x01(\x0e\x32\x1e.chatdb.common.v1.JoinEdgeKind\x12\x12\n\nconfidence\x18\x06 \x01(\x01\x12\x0e\n\x06reason\x18\x07 \x01(\t*h\n\x0cJoinEdgeKind\x12\x1e\n\x1aJOIN_EDGE_KIND_UNSPECIFIED\x10\x00\x12\x1b\n\x17JOIN_EDGE_KIND_DECLARED\x10\x01\x12\x1b\n\x17JOIN_EDGE_KIND_INFERRED\x10\x02\x42q\n\x14\x64\x65v.chatdb.common.v1B\tJoinProtoP\x01Z9github.com/chatdb/chatdb/gen/go/chatdb/common/v1;commonv1\xaa\x02\x10\x43hatDB.Common.V1b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1b\x63hatdb/common/v1/join.proto\x12\x10\x63hatdb.common.v1\"\xf2\x01\n\x08JoinEdge\x12\x1d\n\nfrom_table\x18\x01 \x01(\tR\tfromTable\x12!\n\x0c\x66rom_columns\x18\x02 \x03(\tR\x0b\x66romColumns\x12\x19\n\x08to_table\x18\x03 \x01(\tR\x07toTable\x12\x1d\n\nto_columns\x18\x04 \x03(\tR\ttoColumns\x12\x32\n\x04kind\x18\x05 \x01(\x0e\x32\x1e.chatdb.common.v1.JoinEdgeKindR\x04kind\x12\x1e\n\nconfidence\x18\x06 \x01(\x01R\nconfidence\x12\x16\n\x06reason\x18\x07 \x01(\tR\x06reason*h\n\x0cJoinEdgeKind\x12\x1e\n\x1aJOIN_EDGE_KIND_UNSPECIFIED\x10\x00\x12\x1b\n\x17JOIN_EDGE_KIND_DECLARED\x10\x01\x12\x1b\n\x17JOIN_EDGE_KIND_INFERRED\x10\x02\x42q\n\x14\x64\x65v.chatdb.common.v1B\tJoinProtoP\x01Z9github.com/chatdb/chatdb/gen/go/chatdb/common/v1;commonv1\xaa\x02\x10\x43hatDB.Common.V1b\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -32,8 +32,8 @@ _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'chatdb.common.v1.join_pb2',
 if not _descriptor._USE_C_DESCRIPTORS:
   _globals['DESCRIPTOR']._loaded_options = None
   _globals['DESCRIPTOR']._serialized_options = b'\n\024dev.chatdb.common.v1B\tJoinProtoP\001Z9github.com/chatdb/chatdb/gen/go/chatdb/common/v1;commonv1\252\002\020ChatDB.Common.V1'
-  _globals['_JOINEDGEKIND']._serialized_start=224
-  _globals['_JOINEDGEKIND']._serialized_end=328
+  _globals['_JOINEDGEKIND']._serialized_start=294
+  _globals['_JOINEDGEKIND']._serialized_end=398
   _globals['_JOINEDGE']._serialized_start=50
-  _globals['_JOINEDGE']._serialized_end=222
+  _globals['_JOINEDGE']._serialized_end=292
 # @@protoc_insertion_point(module_scope)

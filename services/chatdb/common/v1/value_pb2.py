@@ -26,7 +26,7 @@ from google.protobuf import struct_pb2 as google_dot_protobuf_dot_struct__pb2
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1c\x63hatdb/common/v1/value.proto\x12\x10\x63hatdb.common.v1\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"0\n\x04\x44\x61te\x12\x0c\n\x04year\x18\x01 \x01(\x05\x12\r\n\x05month\x18\x02 \x01(\x05\x12\x0b\n\x03\x64\x61y\x18\x03 \x01(\x05\"\xdd\x02\n\x05Value\x12\x30\n\nnull_value\x18\x01 \x01(\x0e\x32\x1a.google.protobuf.NullValueH\x00\x12\x13\n\tint_value\x18\x02 \x01(\x03H\x00\x12\x16\n\x0c\x64ouble_value\x18\x03 \x01(\x01H\x00\x12\x17\n\rdecimal_value\x18\x04 \x01(\tH\x00\x12\x14\n\nbool_value\x18\x05 \x01(\x08H\x00\x12\x16\n\x0cstring_value\x18\x06 \x01(\tH\x00\x12\x15\n\x0b\x62ytes_value\x18\x07 \x01(\x0cH\x00\x12\x35\n\x0ftimestamp_value\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.TimestampH\x00\x12,\n\ndate_value\x18\t \x01(\x0b\x32\x16.chatdb.common.v1.DateH\x00\x12\x14\n\ntime_value\x18\n \x01(\tH\x00\x12\x14\n\njson_value\x18\x0b \x01(\tH\x00\x42\x06\n\x04kind\".\n\x03Row\x12\'\n\x06values\x18\x01 \x03(\x0b\x32\x17.chatdb.common.v1.Value\"^\n\x0cResultColumn\x12\x0c\n\x04name\x18\x01 \x01(\t\x12)\n\x04type\x18\x02 \x01(\x0e\x32\x1b.chatdb.common.v1.ValueType\x12\x15\n\rdatabase_type\x18\x03 \x01(\t*\x89\x02\n\tValueType\x12\x1a\n\x16VALUE_TYPE_UNSPECIFIED\x10\x00\x12\x16\n\x12VALUE_TYPE_INTEGER\x10\x01\x12\x15\n\x11VALUE_TYPE_DOUBLE\x10\x02\x12\x16\n\x12VALUE_TYPE_DECIMAL\x10\x03\x12\x13\n\x0fVALUE_TYPE_BOOL\x10\x04\x12\x15\n\x11VALUE_TYPE_STRING\x10\x05\x12\x14\n\x10VALUE_TYPE_BYTES\x10\x06\x12\x18\n\x14VALUE_TYPE_TIMESTAMP\x10\x07\x12\x13\n\x0fVALUE_TYPE_DATE\x10\x08\x12\x13\n\x0fVALUE_TYPE_TIME\x10\t\x12\x13\n\x0fVALUE_TYPE_JSON\x10\nBr\n\x14\x64\x65v.chatdb.common.v1B\nValueProtoP\x01Z9github.com/chatdb/chatdb/gen/go/chatdb/common/v1;commonv1\xaa\x02\x10\x43hatDB.Common.V1b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1c\x63hatdb/common/v1/value.proto\x12\x10\x63hatdb.common.v1\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"B\n\x04\x44\x61te\x12\x12\n\x04year\x18\x01 \x01(\x05R\x04year\x12\x14\n\x05month\x18\x02 \x01(\x05R\x05month\x12\x10\n\x03\x64\x61y\x18\x03 \x01(\x05R\x03\x64\x61y\"\xe2\x03\n\x05Value\x12;\n\nnull_value\x18\x01 \x01(\x0e\x32\x1a.google.protobuf.NullValueH\x00R\tnullValue\x12\x1d\n\tint_value\x18\x02 \x01(\x03H\x00R\x08intValue\x12#\n\x0c\x64ouble_value\x18\x03 \x01(\x01H\x00R\x0b\x64oubleValue\x12%\n\rdecimal_value\x18\x04 \x01(\tH\x00R\x0c\x64\x65\x63imalValue\x12\x1f\n\nbool_value\x18\x05 \x01(\x08H\x00R\tboolValue\x12#\n\x0cstring_value\x18\x06 \x01(\tH\x00R\x0bstringValue\x12!\n\x0b\x62ytes_value\x18\x07 \x01(\x0cH\x00R\nbytesValue\x12\x45\n\x0ftimestamp_value\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.TimestampH\x00R\x0etimestampValue\x12\x37\n\ndate_value\x18\t \x01(\x0b\x32\x16.chatdb.common.v1.DateH\x00R\tdateValue\x12\x1f\n\ntime_value\x18\n \x01(\tH\x00R\ttimeValue\x12\x1f\n\njson_value\x18\x0b \x01(\tH\x00R\tjsonValueB\x06\n\x04kind\"6\n\x03Row\x12/\n\x06values\x18\x01 \x03(\x0b\x32\x17.chatdb.common.v1.ValueR\x06values\"x\n\x0cResultColumn\x12\x12\n\x04name\x18\x01 \x01(\tR\x04name\x12/\n\x04type\x18\x02 \x01(\x0e\x32\x1b.chatdb.common.v1.ValueTypeR\x04type\x12#\n\rdatabase_type\x18\x03 \x01(\tR\x0c\x64\x61tabaseType*\x89\x02\n\tValueType\x12\x1a\n\x16VALUE_TYPE_UNSPECIFIED\x10\x00\x12\x16\n\x12VALUE_TYPE_INTEGER\x10\x01\x12\x15\n\x11VALUE_TYPE_DOUBLE\x10\x02\x12\x16\n\x12VALUE_TYPE_DECIMAL\x10\x03\x12\x13\n\x0fVALUE_TYPE_BOOL\x10\x04\x12\x15\n\x11VALUE_TYPE_STRING\x10\x05\x12\x14\n\x10VALUE_TYPE_BYTES\x10\x06\x12\x18\n\x14VALUE_TYPE_TIMESTAMP\x10\x07\x12\x13\n\x0fVALUE_TYPE_DATE\x10\x08\x12\x13\n\x0fVALUE_TYPE_TIME\x10\t\x12\x13\n\x0fVALUE_TYPE_JSON\x10\nBr\n\x14\x64\x65v.chatdb.common.v1B\nValueProtoP\x01Z9github.com/chatdb/chatdb/gen/go/chatdb/common/v1;commonv1\xaa\x02\x10\x43hatDB.Common.V1b\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -34,14 +34,14 @@ _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'chatdb.common.v1.value_pb2'
 if not _descriptor._USE_C_DESCRIPTORS:
   _globals['DESCRIPTOR']._loaded_options = None
   _globals['DESCRIPTOR']._serialized_options = b'\n\024dev.chatdb.common.v1B\nValueProtoP\001Z9github.com/chatdb/chatdb/gen/go/chatdb/common/v1;commonv1\252\002\020ChatDB.Common.V1'
-  _globals['_VALUETYPE']._serialized_start=660
-  _globals['_VALUETYPE']._serialized_end=925
+  _globals['_VALUETYPE']._serialized_start=845
+  _globals['_VALUETYPE']._serialized_end=1110
   _globals['_DATE']._serialized_start=113
-  _globals['_DATE']._serialized_end=161
-  _globals['_VALUE']._serialized_start=164
-  _globals['_VALUE']._serialized_end=513
-  _globals['_ROW']._serialized_start=515
-  _globals['_ROW']._serialized_end=561
-  _globals['_RESULTCOLUMN']._serialized_start=563
-  _globals['_RESULTCOLUMN']._serialized_end=657
+  _globals['_DATE']._serialized_end=179
+  _globals['_VALUE']._serialized_start=182
+  _globals['_VALUE']._serialized_end=664
+  _globals['_ROW']._serialized_start=666
+  _globals['_ROW']._serialized_end=720
+  _globals['_RESULTCOLUMN']._serialized_start=722
+  _globals['_RESULTCOLUMN']._serialized_end=842
 # @@protoc_insertion_point(module_scope)

@@ -30,7 +30,7 @@ from google.protobuf import duration_pb2 as google_dot_protobuf_dot_duration__pb
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n#chatdb/query/v1/query_service.proto\x12\x0f\x63hatdb.query.v1\x1a\"chatdb/common/v1/degradation.proto\x1a\x1e\x63hatdb/common/v1/dialect.proto\x1a\x1c\x63hatdb/common/v1/value.proto\x1a\x1b\x63hatdb/query/v1/query.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\\\n\nAskRequest\x12\x0e\n\x06parent\x18\x01 \x01(\t\x12\x10\n\x08question\x18\x02 \x01(\t\x12,\n\x07options\x18\x03 \x01(\x0b\x32\x1b.chatdb.query.v1.AskOptions\"\xa9\x04\n\x0b\x41skResponse\x12\r\n\x05query\x18\x01 \x01(\t\x12\x0b\n\x03sql\x18\x02 \x01(\t\x12\x13\n\x0b\x65xplanation\x18\x03 \x01(\t\x12\x12\n\nconfidence\x18\x04 \x01(\x01\x12\x39\n\x10retrieved_tables\x18\x05 \x03(\x0b\x32\x1f.chatdb.query.v1.RetrievedTable\x12\x13\n\x0btables_used\x18\x06 \x03(\t\x12\x10\n\x08warnings\x18\x07 \x03(\t\x12/\n\x07\x63olumns\x18\x08 \x03(\x0b\x32\x1e.chatdb.common.v1.ResultColumn\x12#\n\x04rows\x18\t \x03(\x0b\x32\x15.chatdb.common.v1.Row\x12\x11\n\trow_count\x18\n \x01(\x03\x12\x11\n\ttruncated\x18\x0b \x01(\x08\x12)\n\x07timings\x18\x0c \x01(\x0b\x32\x18.chatdb.query.v1.Timings\x12=\n\x11\x64\x65gradation_level\x18\r \x01(\x0e\x32\".chatdb.common.v1.DegradationLevel\x12,\n\tserved_by\x18\x0e \x01(\x0e\x32\x19.chatdb.query.v1.ServedBy\x12\r\n\x05model\x18\x0f \x01(\t\x12\r\n\x05stale\x18\x10 \x01(\x08\x12/\n\x0b\x63\x61\x63hed_time\x18\x11 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x10\n\x08\x65xecuted\x18\x12 \x01(\x08\"v\n\x10StreamAskRequest\x12\x0e\n\x06parent\x18\x01 \x01(\t\x12\x10\n\x08question\x18\x02 \x01(\t\x12,\n\x07options\x18\x03 \x01(\x0b\x32\x1b.chatdb.query.v1.AskOptions\x12\x12\n\nbatch_size\x18\x04 \x01(\x05\"\xdb\x01\n\nStageEvent\x12(\n\x05stage\x18\x01 \x01(\x0e\x32\x19.chatdb.query.v1.AskStage\x12\x39\n\x10retrieved_tables\x18\x02 \x03(\x0b\x32\x1f.chatdb.query.v1.RetrievedTable\x12\x0b\n\x03sql\x18\x03 \x01(\t\x12/\n\x07\x63olumns\x18\x04 \x03(\x0b\x32\x1e.chatdb.common.v1.ResultColumn\x12*\n\x07\x65lapsed\x18\x05 \x01(\x0b\x32\x19.google.protobuf.Duration\"/\n\x08RowBatch\x12#\n\x04rows\x18\x01 \x03(\x0b\x32\x15.chatdb.common.v1.Row\"\xa6\x01\n\x11StreamAskResponse\x12,\n\x05stage\x18\x01 \x01(\x0b\x32\x1b.chatdb.query.v1.StageEventH\x00\x12)\n\x04rows\x18\x02 \x01(\x0b\x32\x19.chatdb.query.v1.RowBatchH\x00\x12/\n\x07summary\x18\x03 \x01(\x0b\x32\x1c.chatdb.query.v1.AskResponseH\x00\x42\x07\n\x05\x65vent\"n\n\x11\x45xecuteSqlRequest\x12\x0e\n\x06parent\x18\x01 \x01(\t\x12\x0b\n\x03sql\x18\x02 \x01(\t\x12\x10\n\x08max_rows\x18\x03 \x01(\x05\x12*\n\x07timeout\x18\x04 \x01(\x0b\x32\x19.google.protobuf.Duration\"\xe5\x02\n\x12\x45xecuteSqlResponse\x12\r\n\x05query\x18\x01 \x01(\t\x12\x0b\n\x03sql\x18\x02 \x01(\t\x12/\n\x07\x63olumns\x18\x03 \x03(\x0b\x32\x1e.chatdb.common.v1.ResultColumn\x12#\n\x04rows\x18\x04 \x03(\x0b\x32\x15.chatdb.common.v1.Row\x12\x11\n\trow_count\x18\x05 \x01(\x03\x12\x11\n\ttruncated\x18\x06 \x01(\x08\x12\x10\n\x08warnings\x18\x07 \x03(\t\x12)\n\x07timings\x18\x08 \x01(\x0b\x32\x18.chatdb.query.v1.Timings\x12=\n\x11\x64\x65gradation_level\x18\t \x01(\x0e\x32\".chatdb.common.v1.DegradationLevel\x12,\n\tserved_by\x18\n \x01(\x0e\x32\x19.chatdb.query.v1.ServedBy\x12\r\n\x05stale\x18\x0b \x01(\x08\"1\n\x12ValidateSqlRequest\x12\x0e\n\x06parent\x18\x01 \x01(\t\x12\x0b\n\x03sql\x18\x02 \x01(\t\",\n\tViolation\x12\x0e\n\x06reason\x18\x01 \x01(\t\x12\x0f\n\x07message\x18\x02 \x01(\t\"\xaf\x01\n\x13ValidateSqlResponse\x12\r\n\x05valid\x18\x01 \x01(\x08\x12\x0b\n\x03sql\x18\x02 \x01(\t\x12.\n\nviolations\x18\x03 \x03(\x0b\x32\x1a.chatdb.query.v1.Violation\x12\x0e\n\x06tables\x18\x04 \x03(\t\x12*\n\x07\x64ialect\x18\x05 \x01(\x0e\x32\x19.chatdb.common.v1.Dialect\x12\x10\n\x08warnings\x18\x06 \x03(\t\"K\n\x12ListQueriesRequest\x12\x0e\n\x06parent\x18\x01 \x01(\t\x12\x11\n\tpage_size\x18\x02 \x01(\x05\x12\x12\n\npage_token\x18\x03 \x01(\t\"W\n\x13ListQueriesResponse\x12\'\n\x07queries\x18\x01 \x03(\x0b\x32\x16.chatdb.query.v1.Query\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"\x1f\n\x0fGetQueryRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\"9\n\x10GetQueryResponse\x12%\n\x05query\x18\x01 \x01(\x0b\x32\x16.chatdb.query.v1.Query\"~\n\x15SubmitFeedbackRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12/\n\x06rating\x18\x02 \x01(\x0e\x32\x1f.chatdb.query.v1.FeedbackRating\x12\x15\n\rcorrected_sql\x18\x03 \x01(\t\x12\x0f\n\x07\x63omment\x18\x04 \x01(\t\"?\n\x16SubmitFeedbackResponse\x12%\n\x05query\x18\x01 \x01(\x0b\x32\x16.chatdb.query.v1.Query\"\x18\n\x16GetSystemStatusRequest\"\xc1\x01\n\x17GetSystemStatusResponse\x12=\n\x11\x64\x65gradation_level\x18\x01 \x01(\x0e\x32\".chatdb.common.v1.DegradationLevel\x12\x37\n\x0c\x64\x65pendencies\x18\x02 \x03(\x0b\x32!.chatdb.query.v1.DependencyStatus\x12.\n\ncheck_time\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp*o\n\x08\x41skStage\x12\x19\n\x15\x41SK_STAGE_UNSPECIFIED\x10\x00\x12\x17\n\x13\x41SK_STAGE_RETRIEVED\x10\x01\x12\x17\n\x13\x41SK_STAGE_GENERATED\x10\x02\x12\x16\n\x12\x41SK_STAGE_EXECUTED\x10\x03\x32\xcb\x05\n\x0cQueryService\x12@\n\x03\x41sk\x12\x1b.chatdb.query.v1.AskRequest\x1a\x1c.chatdb.query.v1.AskResponse\x12T\n\tStreamAsk\x12!.chatdb.query.v1.StreamAskRequest\x1a\".chatdb.query.v1.StreamAskResponse0\x01\x12U\n\nExecuteSql\x12\".chatdb.query.v1.ExecuteSqlRequest\x1a#.chatdb.query.v1.ExecuteSqlResponse\x12X\n\x0bValidateSql\x12#.chatdb.query.v1.ValidateSqlRequest\x1a$.chatdb.query.v1.ValidateSqlResponse\x12X\n\x0bListQueries\x12#.chatdb.query.v1.ListQueriesRequest\x1a$.chatdb.query.v1.ListQueriesResponse\x12O\n\x08GetQuery\x12 .chatdb.query.v1.GetQueryRequest\x1a!.chatdb.query.v1.GetQueryResponse\x12\x61\n\x0eSubmitFeedback\x12&.chatdb.query.v1.SubmitFeedbackRequest\x1a\'.chatdb.query.v1.SubmitFeedbackResponse\x12\x64\n\x0fGetSystemStatus\x12\'.chatdb.query.v1.GetSystemStatusRequest\x1a(.chatdb.query.v1.GetSystemStatusResponseBu\n\x13\x64\x65v.chatdb.query.v1B\x11QueryServiceProtoP\x01Z7github.com/chatdb/chatdb/gen/go/chatdb/query/v1;queryv1\xaa\x02\x0f\x43hatDB.Query.V1b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n#chatdb/query/v1/query_service.proto\x12\x0f\x63hatdb.query.v1\x1a\"chatdb/common/v1/degradation.proto\x1a\x1e\x63hatdb/common/v1/dialect.proto\x1a\x1c\x63hatdb/common/v1/value.proto\x1a\x1b\x63hatdb/query/v1/query.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"w\n\nAskRequest\x12\x16\n\x06parent\x18\x01 \x01(\tR\x06parent\x12\x1a\n\x08question\x18\x02 \x01(\tR\x08question\x12\x35\n\x07options\x18\x03 \x01(\x0b\x32\x1b.chatdb.query.v1.AskOptionsR\x07options\"\xe2\x05\n\x0b\x41skResponse\x12\x14\n\x05query\x18\x01 \x01(\tR\x05query\x12\x10\n\x03sql\x18\x02 \x01(\tR\x03sql\x12 \n\x0b\x65xplanation\x18\x03 \x01(\tR\x0b\x65xplanation\x12\x1e\n\nconfidence\x18\x04 \x01(\x01R\nconfidence\x12J\n\x10retrieved_tables\x18\x05 \x03(\x0b\x32\x1f.chatdb.query.v1.RetrievedTableR\x0fretrievedTables\x12\x1f\n\x0btables_used\x18\x06 \x03(\tR\ntablesUsed\x12\x1a\n\x08warnings\x18\x07 \x03(\tR\x08warnings\x12\x38\n\x07\x63olumns\x18\x08 \x03(\x0b\x32\x1e.chatdb.common.v1.ResultColumnR\x07\x63olumns\x12)\n\x04rows\x18\t \x03(\x0b\x32\x15.chatdb.common.v1.RowR\x04rows\x12\x1b\n\trow_count\x18\n \x01(\x03R\x08rowCount\x12\x1c\n\ttruncated\x18\x0b \x01(\x08R\ttruncated\x12\x32\n\x07timings\x18\x0c \x01(\x0b\x32\x18.chatdb.query.v1.TimingsR\x07timings\x12O\n\x11\x64\x65gradation_level\x18\r \x01(\x0e\x32\".chatdb.common.v1.DegradationLevelR\x10\x64\x65gradationLevel\x12\x36\n\tserved_by\x18\x0e \x01(\x0e\x32\x19.chatdb.query.v1.ServedByR\x08servedBy\x12\x14\n\x05model\x18\x0f \x01(\tR\x05model\x12\x14\n\x05stale\x18\x10 \x01(\x08R\x05stale\x12;\n\x0b\x63\x61\x63hed_time\x18\x11 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\ncachedTime\x12\x1a\n\x08\x65xecuted\x18\x12 \x01(\x08R\x08\x65xecuted\"\x9c\x01\n\x10StreamAskRequest\x12\x16\n\x06parent\x18\x01 \x01(\tR\x06parent\x12\x1a\n\x08question\x18\x02 \x01(\tR\x08question\x12\x35\n\x07options\x18\x03 \x01(\x0b\x32\x1b.chatdb.query.v1.AskOptionsR\x07options\x12\x1d\n\nbatch_size\x18\x04 \x01(\x05R\tbatchSize\"\x8a\x02\n\nStageEvent\x12/\n\x05stage\x18\x01 \x01(\x0e\x32\x19.chatdb.query.v1.AskStageR\x05stage\x12J\n\x10retrieved_tables\x18\x02 \x03(\x0b\x32\x1f.chatdb.query.v1.RetrievedTableR\x0fretrievedTables\x12\x10\n\x03sql\x18\x03 \x01(\tR\x03sql\x12\x38\n\x07\x63olumns\x18\x04 \x03(\x0b\x32\x1e.chatdb.common.v1.ResultColumnR\x07\x63olumns\x12\x33\n\x07\x65lapsed\x18\x05 \x01(\x0b\x32\x19.google.protobuf.DurationR\x07\x65lapsed\"5\n\x08RowBatch\x12)\n\x04rows\x18\x01 \x03(\x0b\x32\x15.chatdb.common.v1.RowR\x04rows\"\xbc\x01\n\x11StreamAskResponse\x12\x33\n\x05stage\x18\x01 \x01(\x0b\x32\x1b.chatdb.query.v1.StageEventH\x00R\x05stage\x12/\n\x04rows\x18\x02 \x01(\x0b\x32\x19.chatdb.query.v1.RowBatchH\x00R\x04rows\x12\x38\n\x07summary\x18\x03 \x01(\x0b\x32\x1c.chatdb.query.v1.AskResponseH\x00R\x07summaryB\x07\n\x05\x65vent\"\x8d\x01\n\x11\x45xecuteSqlRequest\x12\x16\n\x06parent\x18\x01 \x01(\tR\x06parent\x12\x10\n\x03sql\x18\x02 \x01(\tR\x03sql\x12\x19\n\x08max_rows\x18\x03 \x01(\x05R\x07maxRows\x12\x33\n\x07timeout\x18\x04 \x01(\x0b\x32\x19.google.protobuf.DurationR\x07timeout\"\xcb\x03\n\x12\x45xecuteSqlResponse\x12\x14\n\x05query\x18\x01 \x01(\tR\x05query\x12\x10\n\x03sql\x18\x02 \x01(\tR\x03sql\x12\x38\n\x07\x63olumns\x18\x03 \x03(\x0b\x32\x1e.chatdb.common.v1.ResultColumnR\x07\x63olumns\x12)\n\x04rows\x18\x04 \x03(\x0b\x32\x15.chatdb.common.v1.RowR\x04rows\x12\x1b\n\trow_count\x18\x05 \x01(\x03R\x08rowCount\x12\x1c\n\ttruncated\x18\x06 \x01(\x08R\ttruncated\x12\x1a\n\x08warnings\x18\x07 \x03(\tR\x08warnings\x12\x32\n\x07timings\x18\x08 \x01(\x0b\x32\x18.chatdb.query.v1.TimingsR\x07timings\x12O\n\x11\x64\x65gradation_level\x18\t \x01(\x0e\x32\".chatdb.common.v1.DegradationLevelR\x10\x64\x65gradationLevel\x12\x36\n\tserved_by\x18\n \x01(\x0e\x32\x19.chatdb.query.v1.ServedByR\x08servedBy\x12\x14\n\x05stale\x18\x0b \x01(\x08R\x05stale\">\n\x12ValidateSqlRequest\x12\x16\n\x06parent\x18\x01 \x01(\tR\x06parent\x12\x10\n\x03sql\x18\x02 \x01(\tR\x03sql\"=\n\tViolation\x12\x16\n\x06reason\x18\x01 \x01(\tR\x06reason\x12\x18\n\x07message\x18\x02 \x01(\tR\x07message\"\xe2\x01\n\x13ValidateSqlResponse\x12\x14\n\x05valid\x18\x01 \x01(\x08R\x05valid\x12\x10\n\x03sql\x18\x02 \x01(\tR\x03sql\x12:\n\nviolations\x18\x03 \x03(\x0b\x32\x1a.chatdb.query.v1.ViolationR\nviolations\x12\x16\n\x06tables\x18\x04 \x03(\tR\x06tables\x12\x33\n\x07\x64ialect\x18\x05 \x01(\x0e\x32\x19.chatdb.common.v1.DialectR\x07\x64ialect\x12\x1a\n\x08warnings\x18\x06 \x03(\tR\x08warnings\"h\n\x12ListQueriesRequest\x12\x16\n\x06parent\x18\x01 \x01(\tR\x06parent\x12\x1b\n\tpage_size\x18\x02 \x01(\x05R\x08pageSize\x12\x1d\n\npage_token\x18\x03 \x01(\tR\tpageToken\"o\n\x13ListQueriesResponse\x12\x30\n\x07queries\x18\x01 \x03(\x0b\x32\x16.chatdb.query.v1.QueryR\x07queries\x12&\n\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"%\n\x0fGetQueryRequest\x12\x12\n\x04name\x18\x01 \x01(\tR\x04name\"@\n\x10GetQueryResponse\x12,\n\x05query\x18\x01 \x01(\x0b\x32\x16.chatdb.query.v1.QueryR\x05query\"\xa3\x01\n\x15SubmitFeedbackRequest\x12\x12\n\x04name\x18\x01 \x01(\tR\x04name\x12\x37\n\x06rating\x18\x02 \x01(\x0e\x32\x1f.chatdb.query.v1.FeedbackRatingR\x06rating\x12#\n\rcorrected_sql\x18\x03 \x01(\tR\x0c\x63orrectedSql\x12\x18\n\x07\x63omment\x18\x04 \x01(\tR\x07\x63omment\"F\n\x16SubmitFeedbackResponse\x12,\n\x05query\x18\x01 \x01(\x0b\x32\x16.chatdb.query.v1.QueryR\x05query\"\x18\n\x16GetSystemStatusRequest\"\xec\x01\n\x17GetSystemStatusResponse\x12O\n\x11\x64\x65gradation_level\x18\x01 \x01(\x0e\x32\".chatdb.common.v1.DegradationLevelR\x10\x64\x65gradationLevel\x12\x45\n\x0c\x64\x65pendencies\x18\x02 \x03(\x0b\x32!.chatdb.query.v1.DependencyStatusR\x0c\x64\x65pendencies\x12\x39\n\ncheck_time\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\tcheckTime*o\n\x08\x41skStage\x12\x19\n\x15\x41SK_STAGE_UNSPECIFIED\x10\x00\x12\x17\n\x13\x41SK_STAGE_RETRIEVED\x10\x01\x12\x17\n\x13\x41SK_STAGE_GENERATED\x10\x02\x12\x16\n\x12\x41SK_STAGE_EXECUTED\x10\x03\x32\xcb\x05\n\x0cQueryService\x12@\n\x03\x41sk\x12\x1b.chatdb.query.v1.AskRequest\x1a\x1c.chatdb.query.v1.AskResponse\x12T\n\tStreamAsk\x12!.chatdb.query.v1.StreamAskRequest\x1a\".chatdb.query.v1.StreamAskResponse0\x01\x12U\n\nExecuteSql\x12\".chatdb.query.v1.ExecuteSqlRequest\x1a#.chatdb.query.v1.ExecuteSqlResponse\x12X\n\x0bValidateSql\x12#.chatdb.query.v1.ValidateSqlRequest\x1a$.chatdb.query.v1.ValidateSqlResponse\x12X\n\x0bListQueries\x12#.chatdb.query.v1.ListQueriesRequest\x1a$.chatdb.query.v1.ListQueriesResponse\x12O\n\x08GetQuery\x12 .chatdb.query.v1.GetQueryRequest\x1a!.chatdb.query.v1.GetQueryResponse\x12\x61\n\x0eSubmitFeedback\x12&.chatdb.query.v1.SubmitFeedbackRequest\x1a\'.chatdb.query.v1.SubmitFeedbackResponse\x12\x64\n\x0fGetSystemStatus\x12\'.chatdb.query.v1.GetSystemStatusRequest\x1a(.chatdb.query.v1.GetSystemStatusResponseBu\n\x13\x64\x65v.chatdb.query.v1B\x11QueryServiceProtoP\x01Z7github.com/chatdb/chatdb/gen/go/chatdb/query/v1;queryv1\xaa\x02\x0f\x43hatDB.Query.V1b\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -38,46 +38,46 @@ _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'chatdb.query.v1.query_servi
 if not _descriptor._USE_C_DESCRIPTORS:
   _globals['DESCRIPTOR']._loaded_options = None
   _globals['DESCRIPTOR']._serialized_options = b'\n\023dev.chatdb.query.v1B\021QueryServiceProtoP\001Z7github.com/chatdb/chatdb/gen/go/chatdb/query/v1;queryv1\252\002\017ChatDB.Query.V1'
-  _globals['_ASKSTAGE']._serialized_start=2878
-  _globals['_ASKSTAGE']._serialized_end=2989
+  _globals['_ASKSTAGE']._serialized_start=3573
+  _globals['_ASKSTAGE']._serialized_end=3684
   _globals['_ASKREQUEST']._serialized_start=248
-  _globals['_ASKREQUEST']._serialized_end=340
-  _globals['_ASKRESPONSE']._serialized_start=343
-  _globals['_ASKRESPONSE']._serialized_end=896
-  _globals['_STREAMASKREQUEST']._serialized_start=898
-  _globals['_STREAMASKREQUEST']._serialized_end=1016
-  _globals['_STAGEEVENT']._serialized_start=1019
-  _globals['_STAGEEVENT']._serialized_end=1238
-  _globals['_ROWBATCH']._serialized_start=1240
-  _globals['_ROWBATCH']._serialized_end=1287
-  _globals['_STREAMASKRESPONSE']._serialized_start=1290
-  _globals['_STREAMASKRESPONSE']._serialized_end=1456
-  _globals['_EXECUTESQLREQUEST']._serialized_start=1458
-  _globals['_EXECUTESQLREQUEST']._serialized_end=1568
-  _globals['_EXECUTESQLRESPONSE']._serialized_start=1571
-  _globals['_EXECUTESQLRESPONSE']._serialized_end=1928
-  _globals['_VALIDATESQLREQUEST']._serialized_start=1930
-  _globals['_VALIDATESQLREQUEST']._serialized_end=1979
-  _globals['_VIOLATION']._serialized_start=1981
-  _globals['_VIOLATION']._serialized_end=2025
-  _globals['_VALIDATESQLRESPONSE']._serialized_start=2028
-  _globals['_VALIDATESQLRESPONSE']._serialized_end=2203
-  _globals['_LISTQUERIESREQUEST']._serialized_start=2205
-  _globals['_LISTQUERIESREQUEST']._serialized_end=2280
-  _globals['_LISTQUERIESRESPONSE']._serialized_start=2282
-  _globals['_LISTQUERIESRESPONSE']._serialized_end=2369
-  _globals['_GETQUERYREQUEST']._serialized_start=2371
-  _globals['_GETQUERYREQUEST']._serialized_end=2402
-  _globals['_GETQUERYRESPONSE']._serialized_start=2404
-  _globals['_GETQUERYRESPONSE']._serialized_end=2461
-  _globals['_SUBMITFEEDBACKREQUEST']._serialized_start=2463
-  _globals['_SUBMITFEEDBACKREQUEST']._serialized_end=2589
-  _globals['_SUBMITFEEDBACKRESPONSE']._serialized_start=2591
-  _globals['_SUBMITFEEDBACKRESPONSE']._serialized_end=2654
-  _globals['_GETSYSTEMSTATUSREQUEST']._serialized_start=2656
-  _globals['_GETSYSTEMSTATUSREQUEST']._serialized_end=2680
-  _globals['_GETSYSTEMSTATUSRESPONSE']._serialized_start=2683
-  _globals['_GETSYSTEMSTATUSRESPONSE']._serialized_end=2876
-  _globals['_QUERYSERVICE']._serialized_start=2992
-  _globals['_QUERYSERVICE']._serialized_end=3707
+  _globals['_ASKREQUEST']._serialized_end=367
+  _globals['_ASKRESPONSE']._serialized_start=370
+  _globals['_ASKRESPONSE']._serialized_end=1108
+  _globals['_STREAMASKREQUEST']._serialized_start=1111
+  _globals['_STREAMASKREQUEST']._serialized_end=1267
+  _globals['_STAGEEVENT']._serialized_start=1270
+  _globals['_STAGEEVENT']._serialized_end=1536
+  _globals['_ROWBATCH']._serialized_start=1538
+  _globals['_ROWBATCH']._serialized_end=1591
+  _globals['_STREAMASKRESPONSE']._serialized_start=1594
+  _globals['_STREAMASKRESPONSE']._serialized_end=1782
+  _globals['_EXECUTESQLREQUEST']._serialized_start=1785
+  _globals['_EXECUTESQLREQUEST']._serialized_end=1926
+  _globals['_EXECUTESQLRESPONSE']._serialized_start=1929
+  _globals['_EXECUTESQLRESPONSE']._serialized_end=2388
+  _globals['_VALIDATESQLREQUEST']._serialized_start=2390
+  _globals['_VALIDATESQLREQUEST']._serialized_end=2452
+  _globals['_VIOLATION']._serialized_start=2454
+  _globals['_VIOLATION']._serialized_end=2515
+  _globals['_VALIDATESQLRESPONSE']._serialized_start=2518
+  _globals['_VALIDATESQLRESPONSE']._serialized_end=2744
+  _globals['_LISTQUERIESREQUEST']._serialized_start=2746
+  _globals['_LISTQUERIESREQUEST']._serialized_end=2850
+  _globals['_LISTQUERIESRESPONSE']._serialized_start=2852
+  _globals['_LISTQUERIESRESPONSE']._serialized_end=2963
+  _globals['_GETQUERYREQUEST']._serialized_start=2965
+  _globals['_GETQUERYREQUEST']._serialized_end=3002
+  _globals['_GETQUERYRESPONSE']._serialized_start=3004
+  _globals['_GETQUERYRESPONSE']._serialized_end=3068
+  _globals['_SUBMITFEEDBACKREQUEST']._serialized_start=3071
+  _globals['_SUBMITFEEDBACKREQUEST']._serialized_end=3234
+  _globals['_SUBMITFEEDBACKRESPONSE']._serialized_start=3236
+  _globals['_SUBMITFEEDBACKRESPONSE']._serialized_end=3306
+  _globals['_GETSYSTEMSTATUSREQUEST']._serialized_start=3308
+  _globals['_GETSYSTEMSTATUSREQUEST']._serialized_end=3332
+  _globals['_GETSYSTEMSTATUSRESPONSE']._serialized_start=3335
+  _globals['_GETSYSTEMSTATUSRESPONSE']._serialized_end=3571
+  _globals['_QUERYSERVICE']._serialized_start=3687
+  _globals['_QUERYSERVICE']._serialized_end=4402
 # @@protoc_insertion_point(module_scope)

@@ -27,7 +27,7 @@ from chatdb.common.v1 import value_pb2 as chatdb_dot_common_dot_v1_dot_value__pb
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1d\x63hatdb/schema/v1/schema.proto\x12\x10\x63hatdb.schema.v1\x1a\x1e\x63hatdb/common/v1/dialect.proto\x1a\x1c\x63hatdb/common/v1/value.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xbc\x03\n\nDataSource\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x14\n\x0c\x64isplay_name\x18\x02 \x01(\t\x12\x0b\n\x03\x64sn\x18\x03 \x01(\t\x12*\n\x07\x64ialect\x18\x04 \x01(\x0e\x32\x19.chatdb.common.v1.Dialect\x12\x14\n\x0credacted_dsn\x18\x05 \x01(\t\x12\x0f\n\x07schemas\x18\x06 \x03(\t\x12\x17\n\x0f\x64\x65\x66\x61ult_adapter\x18\x07 \x01(\t\x12\x38\n\x06labels\x18\x08 \x03(\x0b\x32(.chatdb.schema.v1.DataSource.LabelsEntry\x12\x13\n\x0btable_count\x18\t \x01(\x05\x12/\n\x0b\x63reate_time\x18\n \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12/\n\x0bupdate_time\x18\x0b \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x31\n\rdiscover_time\x18\x0c \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x1a-\n\x0bLabelsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"\xa9\x01\n\x06\x43olumn\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x11\n\tdata_type\x18\x02 \x01(\t\x12/\n\nvalue_type\x18\x03 \x01(\x0e\x32\x1b.chatdb.common.v1.ValueType\x12\x10\n\x08nullable\x18\x04 \x01(\x08\x12\x15\n\rdefault_value\x18\x05 \x01(\t\x12\x0f\n\x07\x63omment\x18\x06 \x01(\t\x12\x13\n\x0bprimary_key\x18\x07 \x01(\x08\"\x83\x01\n\nForeignKey\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0f\n\x07\x63olumns\x18\x02 \x03(\t\x12\x16\n\x0ereferred_table\x18\x03 \x01(\t\x12\x18\n\x10referred_columns\x18\x04 \x03(\t\x12\x11\n\ton_delete\x18\x05 \x01(\t\x12\x11\n\ton_update\x18\x06 \x01(\t\"6\n\x05Index\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0f\n\x07\x63olumns\x18\x02 \x03(\t\x12\x0e\n\x06unique\x18\x03 \x01(\x08\"\x96\x04\n\x05Table\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\r\n\x05table\x18\x02 \x01(\t\x12\x0e\n\x06schema\x18\x03 \x01(\t\x12)\n\x04kind\x18\x04 \x01(\x0e\x32\x1b.chatdb.schema.v1.TableKind\x12)\n\x07\x63olumns\x18\x05 \x03(\x0b\x32\x18.chatdb.schema.v1.Column\x12\x13\n\x0bprimary_key\x18\x06 \x03(\t\x12\x32\n\x0c\x66oreign_keys\x18\x07 \x03(\x0b\x32\x1c.chatdb.schema.v1.ForeignKey\x12(\n\x07indexes\x18\x08 \x03(\x0b\x32\x17.chatdb.schema.v1.Index\x12\x14\n\x0crow_estimate\x18\t \x01(\x03\x12*\n\x0bsample_rows\x18\n \x03(\x0b\x32\x15.chatdb.common.v1.Row\x12\x0f\n\x07\x63omment\x18\x0b \x01(\t\x12\x13\n\x0b\x64\x65scription\x18\x0c \x01(\t\x12\x13\n\x0b\x66ingerprint\x18\r \x01(\t\x12\x37\n\x0etraining_state\x18\x0e \x01(\x0e\x32\x1f.chatdb.schema.v1.TrainingState\x12\x31\n\rdiscover_time\x18\x0f \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\ntrain_time\x18\x10 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"_\n\x0bTableChange\x12\r\n\x05table\x18\x01 \x01(\t\x12\x0f\n\x07\x63hanges\x18\x02 \x03(\t\x12\x17\n\x0fold_fingerprint\x18\x03 \x01(\t\x12\x17\n\x0fnew_fingerprint\x18\x04 \x01(\t*R\n\tTableKind\x12\x1a\n\x16TABLE_KIND_UNSPECIFIED\x10\x00\x12\x14\n\x10TABLE_KIND_TABLE\x10\x01\x12\x13\n\x0fTABLE_KIND_VIEW\x10\x02*\x83\x01\n\rTrainingState\x12\x1e\n\x1aTRAINING_STATE_UNSPECIFIED\x10\x00\x12\x1c\n\x18TRAINING_STATE_UNTRAINED\x10\x01\x12\x1a\n\x16TRAINING_STATE_TRAINED\x10\x02\x12\x18\n\x14TRAINING_STATE_STALE\x10\x03*R\n\tTableView\x12\x1a\n\x16TABLE_VIEW_UNSPECIFIED\x10\x00\x12\x14\n\x10TABLE_VIEW_BASIC\x10\x01\x12\x13\n\x0fTABLE_VIEW_FULL\x10\x02\x42s\n\x14\x64\x65v.chatdb.schema.v1B\x0bSchemaProtoP\x01Z9github.com/chatdb/chatdb/gen/go/chatdb/schema/v1;schemav1\xaa\x02\x10\x43hatDB.Schema.V1b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1d\x63hatdb/schema/v1/schema.proto\x12\x10\x63hatdb.schema.v1\x1a\x1e\x63hatdb/common/v1/dialect.proto\x1a\x1c\x63hatdb/common/v1/value.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xc9\x04\n\nDataSource\x12\x12\n\x04name\x18\x01 \x01(\tR\x04name\x12!\n\x0c\x64isplay_name\x18\x02 \x01(\tR\x0b\x64isplayName\x12\x10\n\x03\x64sn\x18\x03 \x01(\tR\x03\x64sn\x12\x33\n\x07\x64ialect\x18\x04 \x01(\x0e\x32\x19.chatdb.common.v1.DialectR\x07\x64ialect\x12!\n\x0credacted_dsn\x18\x05 \x01(\tR\x0bredactedDsn\x12\x18\n\x07schemas\x18\x06 \x03(\tR\x07schemas\x12\'\n\x0f\x64\x65\x66\x61ult_adapter\x18\x07 \x01(\tR\x0e\x64\x65\x66\x61ultAdapter\x12@\n\x06labels\x18\x08 \x03(\x0b\x32(.chatdb.schema.v1.DataSource.LabelsEntryR\x06labels\x12\x1f\n\x0btable_count\x18\t \x01(\x05R\ntableCount\x12;\n\x0b\x63reate_time\x18\n \x01(\x0b\x32\x1a.google.protobuf.TimestampR\ncreateTime\x12;\n\x0bupdate_time\x18\x0b \x01(\x0b\x32\x1a.google.protobuf.TimestampR\nupdateTime\x12?\n\rdiscover_time\x18\x0c \x01(\x0b\x32\x1a.google.protobuf.TimestampR\x0c\x64iscoverTime\x1a\x39\n\x0bLabelsEntry\x12\x10\n\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n\x05value\x18\x02 \x01(\tR\x05value:\x02\x38\x01\"\xf1\x01\n\x06\x43olumn\x12\x12\n\x04name\x18\x01 \x01(\tR\x04name\x12\x1b\n\tdata_type\x18\x02 \x01(\tR\x08\x64\x61taType\x12:\n\nvalue_type\x18\x03 \x01(\x0e\x32\x1b.chatdb.common.v1.ValueTypeR\tvalueType\x12\x1a\n\x08nullable\x18\x04 \x01(\x08R\x08nullable\x12#\n\rdefault_value\x18\x05 \x01(\tR\x0c\x64\x65\x66\x61ultValue\x12\x18\n\x07\x63omment\x18\x06 \x01(\tR\x07\x63omment\x12\x1f\n\x0bprimary_key\x18\x07 \x01(\x08R\nprimaryKey\"\xc6\x01\n\nForeignKey\x12\x12\n\x04name\x18\x01 \x01(\tR\x04name\x12\x18\n\x07\x63olumns\x18\x02 \x03(\tR\x07\x63olumns\x12%\n\x0ereferred_table\x18\x03 \x01(\tR\rreferredTable\x12)\n\x10referred_columns\x18\x04 \x03(\tR\x0freferredColumns\x12\x1b\n\ton_delete\x18\x05 \x01(\tR\x08onDelete\x12\x1b\n\ton_update\x18\x06 \x01(\tR\x08onUpdate\"M\n\x05Index\x12\x12\n\x04name\x18\x01 \x01(\tR\x04name\x12\x18\n\x07\x63olumns\x18\x02 \x03(\tR\x07\x63olumns\x12\x16\n\x06unique\x18\x03 \x01(\x08R\x06unique\"\xc0\x05\n\x05Table\x12\x12\n\x04name\x18\x01 \x01(\tR\x04name\x12\x14\n\x05table\x18\x02 \x01(\tR\x05table\x12\x16\n\x06schema\x18\x03 \x01(\tR\x06schema\x12/\n\x04kind\x18\x04 \x01(\x0e\x32\x1b.chatdb.schema.v1.TableKindR\x04kind\x12\x32\n\x07\x63olumns\x18\x05 \x03(\x0b\x32\x18.chatdb.schema.v1.ColumnR\x07\x63olumns\x12\x1f\n\x0bprimary_key\x18\x06 \x03(\tR\nprimaryKey\x12?\n\x0c\x66oreign_keys\x18\x07 \x03(\x0b\x32\x1c.chatdb.schema.v1.ForeignKeyR\x0b\x66oreignKeys\x12\x31\n\x07indexes\x18\x08 \x03(\x0b\x32\x17.chatdb.schema.v1.IndexR\x07indexes\x12!\n\x0crow_estimate\x18\t \x01(\x03R\x0browEstimate\x12\x36\n\x0bsample_rows\x18\n \x03(\x0b\x32\x15.chatdb.common.v1.RowR\nsampleRows\x12\x18\n\x07\x63omment\x18\x0b \x01(\tR\x07\x63omment\x12 \n\x0b\x64\x65scription\x18\x0c \x01(\tR\x0b\x64\x65scription\x12 \n\x0b\x66ingerprint\x18\r \x01(\tR\x0b\x66ingerprint\x12\x46\n\x0etraining_state\x18\x0e \x01(\x0e\x32\x1f.chatdb.schema.v1.TrainingStateR\rtrainingState\x12?\n\rdiscover_time\x18\x0f \x01(\x0b\x32\x1a.google.protobuf.TimestampR\x0c\x64iscoverTime\x12\x39\n\ntrain_time\x18\x10 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\ttrainTime\"\x8f\x01\n\x0bTableChange\x12\x14\n\x05table\x18\x01 \x01(\tR\x05table\x12\x18\n\x07\x63hanges\x18\x02 \x03(\tR\x07\x63hanges\x12\'\n\x0fold_fingerprint\x18\x03 \x01(\tR\x0eoldFingerprint\x12\'\n\x0fnew_fingerprint\x18\x04 \x01(\tR\x0enewFingerprint*R\n\tTableKind\x12\x1a\n\x16TABLE_KIND_UNSPECIFIED\x10\x00\x12\x14\n\x10TABLE_KIND_TABLE\x10\x01\x12\x13\n\x0fTABLE_KIND_VIEW\x10\x02*\x83\x01\n\rTrainingState\x12\x1e\n\x1aTRAINING_STATE_UNSPECIFIED\x10\x00\x12\x1c\n\x18TRAINING_STATE_UNTRAINED\x10\x01\x12\x1a\n\x16TRAINING_STATE_TRAINED\x10\x02\x12\x18\n\x14TRAINING_STATE_STALE\x10\x03*R\n\tTableView\x12\x1a\n\x16TABLE_VIEW_UNSPECIFIED\x10\x00\x12\x14\n\x10TABLE_VIEW_BASIC\x10\x01\x12\x13\n\x0fTABLE_VIEW_FULL\x10\x02\x42s\n\x14\x64\x65v.chatdb.schema.v1B\x0bSchemaProtoP\x01Z9github.com/chatdb/chatdb/gen/go/chatdb/schema/v1;schemav1\xaa\x02\x10\x43hatDB.Schema.V1b\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -37,24 +37,24 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['DESCRIPTOR']._serialized_options = b'\n\024dev.chatdb.schema.v1B\013SchemaProtoP\001Z9github.com/chatdb/chatdb/gen/go/chatdb/schema/v1;schemav1\252\002\020ChatDB.Schema.V1'
   _globals['_DATASOURCE_LABELSENTRY']._loaded_options = None
   _globals['_DATASOURCE_LABELSENTRY']._serialized_options = b'8\001'
-  _globals['_TABLEKIND']._serialized_start=1589
-  _globals['_TABLEKIND']._serialized_end=1671
-  _globals['_TRAININGSTATE']._serialized_start=1674
-  _globals['_TRAININGSTATE']._serialized_end=1805
-  _globals['_TABLEVIEW']._serialized_start=1807
-  _globals['_TABLEVIEW']._serialized_end=1889
+  _globals['_TABLEKIND']._serialized_start=2111
+  _globals['_TABLEKIND']._serialized_end=2193
+  _globals['_TRAININGSTATE']._serialized_start=2196
+  _globals['_TRAININGSTATE']._serialized_end=2327
+  _globals['_TABLEVIEW']._serialized_start=2329
+  _globals['_TABLEVIEW']._serialized_end=2411
   _globals['_DATASOURCE']._serialized_start=147
-  _globals['_DATASOURCE']._serialized_end=591
-  _globals['_DATASOURCE_LABELSENTRY']._serialized_start=546
-  _globals['_DATASOURCE_LABELSENTRY']._serialized_end=591
-  _globals['_COLUMN']._serialized_start=594
-  _globals['_COLUMN']._serialized_end=763
-  _globals['_FOREIGNKEY']._serialized_start=766
-  _globals['_FOREIGNKEY']._serialized_end=897
-  _globals['_INDEX']._serialized_start=899
-  _globals['_INDEX']._serialized_end=953
-  _globals['_TABLE']._serialized_start=956
-  _globals['_TABLE']._serialized_end=1490
-  _globals['_TABLECHANGE']._serialized_start=1492
-  _globals['_TABLECHANGE']._serialized_end=1587
+  _globals['_DATASOURCE']._serialized_end=732
+  _globals['_DATASOURCE_LABELSENTRY']._serialized_start=675
+  _globals['_DATASOURCE_LABELSENTRY']._serialized_end=732
+  _globals['_COLUMN']._serialized_start=735
+  _globals['_COLUMN']._serialized_end=976
+  _globals['_FOREIGNKEY']._serialized_start=979
+  _globals['_FOREIGNKEY']._serialized_end=1177
+  _globals['_INDEX']._serialized_start=1179
+  _globals['_INDEX']._serialized_end=1256
+  _globals['_TABLE']._serialized_start=1259
+  _globals['_TABLE']._serialized_end=1963
+  _globals['_TABLECHANGE']._serialized_start=1966
+  _globals['_TABLECHANGE']._serialized_end=2109
 # @@protoc_insertion_point(module_scope)

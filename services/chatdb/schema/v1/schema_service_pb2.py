@@ -30,7 +30,7 @@ from google.protobuf import field_mask_pb2 as google_dot_protobuf_dot_field__mas
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n%chatdb/schema/v1/schema_service.proto\x12\x10\x63hatdb.schema.v1\x1a\x1e\x63hatdb/common/v1/dialect.proto\x1a\x1b\x63hatdb/common/v1/join.proto\x1a\x1d\x63hatdb/schema/v1/schema.proto\x1a\x1egoogle/protobuf/duration.proto\x1a google/protobuf/field_mask.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"d\n\x17\x43reateDataSourceRequest\x12\x31\n\x0b\x64\x61ta_source\x18\x01 \x01(\x0b\x32\x1c.chatdb.schema.v1.DataSource\x12\x16\n\x0e\x64\x61ta_source_id\x18\x02 \x01(\t\"M\n\x18\x43reateDataSourceResponse\x12\x31\n\x0b\x64\x61ta_source\x18\x01 \x01(\x0b\x32\x1c.chatdb.schema.v1.DataSource\"$\n\x14GetDataSourceRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\"J\n\x15GetDataSourceResponse\x12\x31\n\x0b\x64\x61ta_source\x18\x01 \x01(\x0b\x32\x1c.chatdb.schema.v1.DataSource\"?\n\x16ListDataSourcesRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\"f\n\x17ListDataSourcesResponse\x12\x32\n\x0c\x64\x61ta_sources\x18\x01 \x03(\x0b\x32\x1c.chatdb.schema.v1.DataSource\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"}\n\x17UpdateDataSourceRequest\x12\x31\n\x0b\x64\x61ta_source\x18\x01 \x01(\x0b\x32\x1c.chatdb.schema.v1.DataSource\x12/\n\x0bupdate_mask\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.FieldMask\"M\n\x18UpdateDataSourceResponse\x12\x31\n\x0b\x64\x61ta_source\x18\x01 \x01(\x0b\x32\x1c.chatdb.schema.v1.DataSource\"\'\n\x17\x44\x65leteDataSourceRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\"\x1a\n\x18\x44\x65leteDataSourceResponse\"@\n\x15TestConnectionRequest\x12\x0e\n\x04name\x18\x01 \x01(\tH\x00\x12\r\n\x03\x64sn\x18\x02 \x01(\tH\x00\x42\x08\n\x06target\"\x88\x01\n\x16TestConnectionResponse\x12*\n\x07\x64ialect\x18\x01 \x01(\x0e\x32\x19.chatdb.common.v1.Dialect\x12\x16\n\x0eserver_version\x18\x02 \x01(\t\x12*\n\x07latency\x18\x03 \x01(\x0b\x32\x19.google.protobuf.Duration\"u\n\x11ListTablesRequest\x12\x0e\n\x06parent\x18\x01 \x01(\t\x12\x11\n\tpage_size\x18\x02 \x01(\x05\x12\x12\n\npage_token\x18\x03 \x01(\t\x12)\n\x04view\x18\x04 \x01(\x0e\x32\x1b.chatdb.schema.v1.TableView\"j\n\x12ListTablesResponse\x12\'\n\x06tables\x18\x01 \x03(\x0b\x32\x17.chatdb.schema.v1.Table\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\x12\x12\n\ntotal_size\x18\x03 \x01(\x05\"J\n\x0fGetTableRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12)\n\x04view\x18\x02 \x01(\x0e\x32\x1b.chatdb.schema.v1.TableView\":\n\x10GetTableResponse\x12&\n\x05table\x18\x01 \x01(\x0b\x32\x17.chatdb.schema.v1.Table\"$\n\x14RefreshSchemaRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\"\xde\x01\n\x15RefreshSchemaResponse\x12\x14\n\x0c\x61\x64\x64\x65\x64_tables\x18\x01 \x03(\t\x12\x16\n\x0eremoved_tables\x18\x02 \x03(\t\x12\x35\n\x0e\x63hanged_tables\x18\x03 \x03(\x0b\x32\x1d.chatdb.schema.v1.TableChange\x12\x17\n\x0funchanged_count\x18\x04 \x01(\x05\x12\x14\n\x0cstale_tables\x18\x05 \x03(\t\x12\x31\n\rdiscover_time\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"?\n\x15GetSchemaGraphRequest\x12\x0e\n\x06parent\x18\x01 \x01(\t\x12\x16\n\x0emin_confidence\x18\x02 \x01(\x01\"S\n\x16GetSchemaGraphResponse\x12\x0e\n\x06tables\x18\x01 \x03(\t\x12)\n\x05\x65\x64ges\x18\x02 \x03(\x0b\x32\x1a.chatdb.common.v1.JoinEdge2\xf2\x07\n\rSchemaService\x12i\n\x10\x43reateDataSource\x12).chatdb.schema.v1.CreateDataSourceRequest\x1a*.chatdb.schema.v1.CreateDataSourceResponse\x12`\n\rGetDataSource\x12&.chatdb.schema.v1.GetDataSourceRequest\x1a\'.chatdb.schema.v1.GetDataSourceResponse\x12\x66\n\x0fListDataSources\x12(.chatdb.schema.v1.ListDataSourcesRequest\x1a).chatdb.schema.v1.ListDataSourcesResponse\x12i\n\x10UpdateDataSource\x12).chatdb.schema.v1.UpdateDataSourceRequest\x1a*.chatdb.schema.v1.UpdateDataSourceResponse\x12i\n\x10\x44\x65leteDataSource\x12).chatdb.schema.v1.DeleteDataSourceRequest\x1a*.chatdb.schema.v1.DeleteDataSourceResponse\x12\x63\n\x0eTestConnection\x12\'.chatdb.schema.v1.TestConnectionRequest\x1a(.chatdb.schema.v1.TestConnectionResponse\x12W\n\nListTables\x12#.chatdb.schema.v1.ListTablesRequest\x1a$.chatdb.schema.v1.ListTablesResponse\x12Q\n\x08GetTable\x12!.chatdb.schema.v1.GetTableRequest\x1a\".chatdb.schema.v1.GetTableResponse\x12`\n\rRefreshSchema\x12&.chatdb.schema.v1.RefreshSchemaRequest\x1a\'.chatdb.schema.v1.RefreshSchemaResponse\x12\x63\n\x0eGetSchemaGraph\x12\'.chatdb.schema.v1.GetSchemaGraphRequest\x1a(.chatdb.schema.v1.GetSchemaGraphResponseBz\n\x14\x64\x65v.chatdb.schema.v1B\x12SchemaServiceProtoP\x01Z9github.com/chatdb/chatdb/gen/go/chatdb/schema/v1;schemav1\xaa\x02\x10\x43hatDB.Schema.V1b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n%chatdb/schema/v1/schema_service.proto\x12\x10\x63hatdb.schema.v1\x1a\x1e\x63hatdb/common/v1/dialect.proto\x1a\x1b\x63hatdb/common/v1/join.proto\x1a\x1d\x63hatdb/schema/v1/schema.proto\x1a\x1egoogle/protobuf/duration.proto\x1a google/protobuf/field_mask.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"~\n\x17\x43reateDataSourceRequest\x12=\n\x0b\x64\x61ta_source\x18\x01 \x01(\x0b\x32\x1c.chatdb.schema.v1.DataSourceR\ndataSource\x12$\n\x0e\x64\x61ta_source_id\x18\x02 \x01(\tR\x0c\x64\x61taSourceId\"Y\n\x18\x43reateDataSourceResponse\x12=\n\x0b\x64\x61ta_source\x18\x01 \x01(\x0b\x32\x1c.chatdb.schema.v1.DataSourceR\ndataSource\"*\n\x14GetDataSourceRequest\x12\x12\n\x04name\x18\x01 \x01(\tR\x04name\"V\n\x15GetDataSourceResponse\x12=\n\x0b\x64\x61ta_source\x18\x01 \x01(\x0b\x32\x1c.chatdb.schema.v1.DataSourceR\ndataSource\"T\n\x16ListDataSourcesRequest\x12\x1b\n\tpage_size\x18\x01 \x01(\x05R\x08pageSize\x12\x1d\n\npage_token\x18\x02 \x01(\tR\tpageToken\"\x82\x01\n\x17ListDataSourcesResponse\x12?\n\x0c\x64\x61ta_sources\x18\x01 \x03(\x0b\x32\x1c.chatdb.schema.v1.DataSourceR\x0b\x64\x61taSources\x12&\n\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\x95\x01\n\x17UpdateDataSourceRequest\x12=\n\x0b\x64\x61ta_source\x18\x01 \x01(\x0b\x32\x1c.chatdb.schema.v1.DataSourceR\ndataSource\x12;\n\x0bupdate_mask\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.FieldMaskR\nupdateMask\"Y\n\x18UpdateDataSourceResponse\x12=\n\x0b\x64\x61ta_source\x18\x01 \x01(\x0b\x32\x1c.chatdb.schema.v1.DataSourceR\ndataSource\"-\n\x17\x44\x65leteDataSourceRequest\x12\x12\n\x04name\x18\x01 \x01(\tR\x04name\"\x1a\n\x18\x44\x65leteDataSourceResponse\"K\n\x15TestConnectionRequest\x12\x14\n\x04name\x18\x01 \x01(\tH\x00R\x04name\x12\x12\n\x03\x64sn\x18\x02 \x01(\tH\x00R\x03\x64snB\x08\n\x06target\"\xa9\x01\n\x16TestConnectionResponse\x12\x33\n\x07\x64ialect\x18\x01 \x01(\x0e\x32\x19.chatdb.common.v1.DialectR\x07\x64ialect\x12%\n\x0eserver_version\x18\x02 \x01(\tR\rserverVersion\x12\x33\n\x07latency\x18\x03 \x01(\x0b\x32\x19.google.protobuf.DurationR\x07latency\"\x98\x01\n\x11ListTablesRequest\x12\x16\n\x06parent\x18\x01 \x01(\tR\x06parent\x12\x1b\n\tpage_size\x18\x02 \x01(\x05R\x08pageSize\x12\x1d\n\npage_token\x18\x03 \x01(\tR\tpageToken\x12/\n\x04view\x18\x04 \x01(\x0e\x32\x1b.chatdb.schema.v1.TableViewR\x04view\"\x8c\x01\n\x12ListTablesResponse\x12/\n\x06tables\x18\x01 \x03(\x0b\x32\x17.chatdb.schema.v1.TableR\x06tables\x12&\n\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\x12\x1d\n\ntotal_size\x18\x03 \x01(\x05R\ttotalSize\"V\n\x0fGetTableRequest\x12\x12\n\x04name\x18\x01 \x01(\tR\x04name\x12/\n\x04view\x18\x02 \x01(\x0e\x32\x1b.chatdb.schema.v1.TableViewR\x04view\"A\n\x10GetTableResponse\x12-\n\x05table\x18\x01 \x01(\x0b\x32\x17.chatdb.schema.v1.TableR\x05table\"*\n\x14RefreshSchemaRequest\x12\x12\n\x04name\x18\x01 \x01(\tR\x04name\"\xb4\x02\n\x15RefreshSchemaResponse\x12!\n\x0c\x61\x64\x64\x65\x64_tables\x18\x01 \x03(\tR\x0b\x61\x64\x64\x65\x64Tables\x12%\n\x0eremoved_tables\x18\x02 \x03(\tR\rremovedTables\x12\x44\n\x0e\x63hanged_tables\x18\x03 \x03(\x0b\x32\x1d.chatdb.schema.v1.TableChangeR\rchangedTables\x12\'\n\x0funchanged_count\x18\x04 \x01(\x05R\x0eunchangedCount\x12!\n\x0cstale_tables\x18\x05 \x03(\tR\x0bstaleTables\x12?\n\rdiscover_time\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\x0c\x64iscoverTime\"V\n\x15GetSchemaGraphRequest\x12\x16\n\x06parent\x18\x01 \x01(\tR\x06parent\x12%\n\x0emin_confidence\x18\x02 \x01(\x01R\rminConfidence\"b\n\x16GetSchemaGraphResponse\x12\x16\n\x06tables\x18\x01 \x03(\tR\x06tables\x12\x30\n\x05\x65\x64ges\x18\x02 \x03(\x0b\x32\x1a.chatdb.common.v1.JoinEdgeR\x05\x65\x64ges2\xf2\x07\n\rSchemaService\x12i\n\x10\x43reateDataSource\x12).chatdb.schema.v1.CreateDataSourceRequest\x1a*.chatdb.schema.v1.CreateDataSourceResponse\x12`\n\rGetDataSource\x12&.chatdb.schema.v1.GetDataSourceRequest\x1a\'.chatdb.schema.v1.GetDataSourceResponse\x12\x66\n\x0fListDataSources\x12(.chatdb.schema.v1.ListDataSourcesRequest\x1a).chatdb.schema.v1.ListDataSourcesResponse\x12i\n\x10UpdateDataSource\x12).chatdb.schema.v1.UpdateDataSourceRequest\x1a*.chatdb.schema.v1.UpdateDataSourceResponse\x12i\n\x10\x44\x65leteDataSource\x12).chatdb.schema.v1.DeleteDataSourceRequest\x1a*.chatdb.schema.v1.DeleteDataSourceResponse\x12\x63\n\x0eTestConnection\x12\'.chatdb.schema.v1.TestConnectionRequest\x1a(.chatdb.schema.v1.TestConnectionResponse\x12W\n\nListTables\x12#.chatdb.schema.v1.ListTablesRequest\x1a$.chatdb.schema.v1.ListTablesResponse\x12Q\n\x08GetTable\x12!.chatdb.schema.v1.GetTableRequest\x1a\".chatdb.schema.v1.GetTableResponse\x12`\n\rRefreshSchema\x12&.chatdb.schema.v1.RefreshSchemaRequest\x1a\'.chatdb.schema.v1.RefreshSchemaResponse\x12\x63\n\x0eGetSchemaGraph\x12\'.chatdb.schema.v1.GetSchemaGraphRequest\x1a(.chatdb.schema.v1.GetSchemaGraphResponseBz\n\x14\x64\x65v.chatdb.schema.v1B\x12SchemaServiceProtoP\x01Z9github.com/chatdb/chatdb/gen/go/chatdb/schema/v1;schemav1\xaa\x02\x10\x43hatDB.Schema.V1b\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -39,45 +39,45 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['DESCRIPTOR']._loaded_options = None
   _globals['DESCRIPTOR']._serialized_options = b'\n\024dev.chatdb.schema.v1B\022SchemaServiceProtoP\001Z9github.com/chatdb/chatdb/gen/go/chatdb/schema/v1;schemav1\252\002\020ChatDB.Schema.V1'
   _globals['_CREATEDATASOURCEREQUEST']._serialized_start=250
-  _globals['_CREATEDATASOURCEREQUEST']._serialized_end=350
-  _globals['_CREATEDATASOURCERESPONSE']._serialized_start=352
-  _globals['_CREATEDATASOURCERESPONSE']._serialized_end=429
-  _globals['_GETDATASOURCEREQUEST']._serialized_start=431
-  _globals['_GETDATASOURCEREQUEST']._serialized_end=467
-  _globals['_GETDATASOURCERESPONSE']._serialized_start=469
-  _globals['_GETDATASOURCERESPONSE']._serialized_end=543
-  _globals['_LISTDATASOURCESREQUEST']._serialized_start=545
-  _globals['_LISTDATASOURCESREQUEST']._serialized_end=608
-  _globals['_LISTDATASOURCESRESPONSE']._serialized_start=610
-  _globals['_LISTDATASOURCESRESPONSE']._serialized_end=712
-  _globals['_UPDATEDATASOURCEREQUEST']._serialized_start=714
-  _globals['_UPDATEDATASOURCEREQUEST']._serialized_end=839
-  _globals['_UPDATEDATASOURCERESPONSE']._serialized_start=841
-  _globals['_UPDATEDATASOURCERESPONSE']._serialized_end=918
-  _globals['_DELETEDATASOURCEREQUEST']._serialized_start=920
-  _globals['_DELETEDATASOURCEREQUEST']._serialized_end=959
-  _globals['_DELETEDATASOURCERESPONSE']._serialized_start=961
-  _globals['_DELETEDATASOURCERESPONSE']._serialized_end=987
-  _globals['_TESTCONNECTIONREQUEST']._serialized_start=989
-  _globals['_TESTCONNECTIONREQUEST']._serialized_end=1053
-  _globals['_TESTCONNECTIONRESPONSE']._serialized_start=1056
-  _globals['_TESTCONNECTIONRESPONSE']._serialized_end=1192
-  _globals['_LISTTABLESREQUEST']._serialized_start=1194
-  _globals['_LISTTABLESREQUEST']._serialized_end=1311
-  _globals['_LISTTABLESRESPONSE']._serialized_start=1313
-  _globals['_LISTTABLESRESPONSE']._serialized_end=1419
-  _globals['_GETTABLEREQUEST']._serialized_start=1421
-  _globals['_GETTABLEREQUEST']._serialized_end=1495
-  _globals['_GETTABLERESPONSE']._serialized_start=1497
-  _globals['_GETTABLERESPONSE']._serialized_end=1555
-  _globals['_REFRESHSCHEMAREQUEST']._serialized_start=1557
-  _globals['_REFRESHSCHEMAREQUEST']._serialized_end=1593
-  _globals['_REFRESHSCHEMARESPONSE']._serialized_start=1596
-  _globals['_REFRESHSCHEMARESPONSE']._serialized_end=1818
-  _globals['_GETSCHEMAGRAPHREQUEST']._serialized_start=1820
-  _globals['_GETSCHEMAGRAPHREQUEST']._serialized_end=1883
-  _globals['_GETSCHEMAGRAPHRESPONSE']._serialized_start=1885
-  _globals['_GETSCHEMAGRAPHRESPONSE']._serialized_end=1968
-  _globals['_SCHEMASERVICE']._serialized_start=1971
-  _globals['_SCHEMASERVICE']._serialized_end=2981
+  _globals['_CREATEDATASOURCEREQUEST']._serialized_end=376
+  _globals['_CREATEDATASOURCERESPONSE']._serialized_start=378
+  _globals['_CREATEDATASOURCERESPONSE']._serialized_end=467
+  _globals['_GETDATASOURCEREQUEST']._serialized_start=469
+  _globals['_GETDATASOURCEREQUEST']._serialized_end=511
+  _globals['_GETDATASOURCERESPONSE']._serialized_start=513
+  _globals['_GETDATASOURCERESPONSE']._serialized_end=599
+  _globals['_LISTDATASOURCESREQUEST']._serialized_start=601
+  _globals['_LISTDATASOURCESREQUEST']._serialized_end=685
+  _globals['_LISTDATASOURCESRESPONSE']._serialized_start=688
+  _globals['_LISTDATASOURCESRESPONSE']._serialized_end=818
+  _globals['_UPDATEDATASOURCEREQUEST']._serialized_start=821
+  _globals['_UPDATEDATASOURCEREQUEST']._serialized_end=970
+  _globals['_UPDATEDATASOURCERESPONSE']._serialized_start=972
+  _globals['_UPDATEDATASOURCERESPONSE']._serialized_end=1061
+  _globals['_DELETEDATASOURCEREQUEST']._serialized_start=1063
+  _globals['_DELETEDATASOURCEREQUEST']._serialized_end=1108
+  _globals['_DELETEDATASOURCERESPONSE']._serialized_start=1110
+  _globals['_DELETEDATASOURCERESPONSE']._serialized_end=1136
+  _globals['_TESTCONNECTIONREQUEST']._serialized_start=1138
+  _globals['_TESTCONNECTIONREQUEST']._serialized_end=1213
+  _globals['_TESTCONNECTIONRESPONSE']._serialized_start=1216
+  _globals['_TESTCONNECTIONRESPONSE']._serialized_end=1385
+  _globals['_LISTTABLESREQUEST']._serialized_start=1388
+  _globals['_LISTTABLESREQUEST']._serialized_end=1540
+  _globals['_LISTTABLESRESPONSE']._serialized_start=1543
+  _globals['_LISTTABLESRESPONSE']._serialized_end=1683
+  _globals['_GETTABLEREQUEST']._serialized_start=1685
+  _globals['_GETTABLEREQUEST']._serialized_end=1771
+  _globals['_GETTABLERESPONSE']._serialized_start=1773
+  _globals['_GETTABLERESPONSE']._serialized_end=1838
+  _globals['_REFRESHSCHEMAREQUEST']._serialized_start=1840
+  _globals['_REFRESHSCHEMAREQUEST']._serialized_end=1882
+  _globals['_REFRESHSCHEMARESPONSE']._serialized_start=1885
+  _globals['_REFRESHSCHEMARESPONSE']._serialized_end=2193
+  _globals['_GETSCHEMAGRAPHREQUEST']._serialized_start=2195
+  _globals['_GETSCHEMAGRAPHREQUEST']._serialized_end=2281
+  _globals['_GETSCHEMAGRAPHRESPONSE']._serialized_start=2283
+  _globals['_GETSCHEMAGRAPHRESPONSE']._serialized_end=2381
+  _globals['_SCHEMASERVICE']._serialized_start=2384
+  _globals['_SCHEMASERVICE']._serialized_end=3394
 # @@protoc_insertion_point(module_scope)

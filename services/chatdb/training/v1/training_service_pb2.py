@@ -25,7 +25,7 @@ _sym_db = _symbol_database.Default()
 from chatdb.training.v1 import training_pb2 as chatdb_dot_training_dot_v1_dot_training__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n)chatdb/training/v1/training_service.proto\x12\x12\x63hatdb.training.v1\x1a!chatdb/training/v1/training.proto\"\xab\x01\n\x18\x43reateTrainingJobRequest\x12\x0e\n\x06parent\x18\x01 \x01(\t\x12\x0e\n\x06tables\x18\x02 \x03(\t\x12\x31\n\x04type\x18\x03 \x01(\x0e\x32#.chatdb.training.v1.TrainingJobType\x12<\n\x10\x66ine_tune_config\x18\x04 \x01(\x0b\x32\".chatdb.training.v1.FineTuneConfig\"R\n\x19\x43reateTrainingJobResponse\x12\x35\n\x0ctraining_job\x18\x01 \x01(\x0b\x32\x1f.chatdb.training.v1.TrainingJob\"%\n\x15GetTrainingJobRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\"O\n\x16GetTrainingJobResponse\x12\x35\n\x0ctraining_job\x18\x01 \x01(\x0b\x32\x1f.chatdb.training.v1.TrainingJob\"P\n\x17ListTrainingJobsRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\x12\x0e\n\x06\x66ilter\x18\x03 \x01(\t\"k\n\x18ListTrainingJobsResponse\x12\x36\n\rtraining_jobs\x18\x01 \x03(\x0b\x32\x1f.chatdb.training.v1.TrainingJob\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"(\n\x18\x43\x61ncelTrainingJobRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\"R\n\x19\x43\x61ncelTrainingJobResponse\x12\x35\n\x0ctraining_job\x18\x01 \x01(\x0b\x32\x1f.chatdb.training.v1.TrainingJob\"\'\n\x17WatchTrainingJobRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\"Q\n\x18WatchTrainingJobResponse\x12\x35\n\x0ctraining_job\x18\x01 \x01(\x0b\x32\x1f.chatdb.training.v1.TrainingJob\"T\n\x14\x43reateExampleRequest\x12\x0e\n\x06parent\x18\x01 \x01(\t\x12,\n\x07\x65xample\x18\x02 \x01(\x0b\x32\x1b.chatdb.training.v1.Example\"E\n\x15\x43reateExampleResponse\x12,\n\x07\x65xample\x18\x01 \x01(\x0b\x32\x1b.chatdb.training.v1.Example\"L\n\x13ListExamplesRequest\x12\x0e\n\x06parent\x18\x01 \x01(\t\x12\x11\n\tpage_size\x18\x02 \x01(\x05\x12\x12\n\npage_token\x18\x03 \x01(\t\"^\n\x14ListExamplesResponse\x12-\n\x08\x65xamples\x18\x01 \x03(\x0b\x32\x1b.chatdb.training.v1.Example\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"$\n\x14\x44\x65leteExampleRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\"\x17\n\x15\x44\x65leteExampleResponse2\xed\x06\n\x0fTrainingService\x12p\n\x11\x43reateTrainingJob\x12,.chatdb.training.v1.CreateTrainingJobRequest\x1a-.chatdb.training.v1.CreateTrainingJobResponse\x12g\n\x0eGetTrainingJob\x12).chatdb.training.v1.GetTrainingJobRequest\x1a*.chatdb.training.v1.GetTrainingJobResponse\x12m\n\x10ListTrainingJobs\x12+.chatdb.training.v1.ListTrainingJobsRequest\x1a,.chatdb.training.v1.ListTrainingJobsResponse\x12p\n\x11\x43\x61ncelTrainingJob\x12,.chatdb.training.v1.CancelTrainingJobRequest\x1a-.chatdb.training.v1.CancelTrainingJobResponse\x12o\n\x10WatchTrainingJob\x12+.chatdb.training.v1.WatchTrainingJobRequest\x1a,.chatdb.training.v1.WatchTrainingJobResponse0\x01\x12\x64\n\rCreateExample\x12(.chatdb.training.v1.CreateExampleRequest\x1a).chatdb.training.v1.CreateExampleResponse\x12\x61\n\x0cListExamples\x12\'.chatdb.training.v1.ListExamplesRequest\x1a(.chatdb.training.v1.ListExamplesResponse\x12\x64\n\rDeleteExample\x12(.chatdb.training.v1.DeleteExampleRequest\x1a).chatdb.training.v1.DeleteExampleResponseB\x84\x01\n\x16\x64\x65v.chatdb.training.v1B\x14TrainingServiceProtoP\x01Z=github.com/chatdb/chatdb/gen/go/chatdb/training/v1;trainingv1\xaa\x02\x12\x43hatDB.Training.V1b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n)chatdb/training/v1/training_service.proto\x12\x12\x63hatdb.training.v1\x1a!chatdb/training/v1/training.proto\"\xd1\x01\n\x18\x43reateTrainingJobRequest\x12\x16\n\x06parent\x18\x01 \x01(\tR\x06parent\x12\x16\n\x06tables\x18\x02 \x03(\tR\x06tables\x12\x37\n\x04type\x18\x03 \x01(\x0e\x32#.chatdb.training.v1.TrainingJobTypeR\x04type\x12L\n\x10\x66ine_tune_config\x18\x04 \x01(\x0b\x32\".chatdb.training.v1.FineTuneConfigR\x0e\x66ineTuneConfig\"_\n\x19\x43reateTrainingJobResponse\x12\x42\n\x0ctraining_job\x18\x01 \x01(\x0b\x32\x1f.chatdb.training.v1.TrainingJobR\x0btrainingJob\"+\n\x15GetTrainingJobRequest\x12\x12\n\x04name\x18\x01 \x01(\tR\x04name\"\\\n\x16GetTrainingJobResponse\x12\x42\n\x0ctraining_job\x18\x01 \x01(\x0b\x32\x1f.chatdb.training.v1.TrainingJobR\x0btrainingJob\"m\n\x17ListTrainingJobsRequest\x12\x1b\n\tpage_size\x18\x01 \x01(\x05R\x08pageSize\x12\x1d\n\npage_token\x18\x02 \x01(\tR\tpageToken\x12\x16\n\x06\x66ilter\x18\x03 \x01(\tR\x06\x66ilter\"\x88\x01\n\x18ListTrainingJobsResponse\x12\x44\n\rtraining_jobs\x18\x01 \x03(\x0b\x32\x1f.chatdb.training.v1.TrainingJobR\x0ctrainingJobs\x12&\n\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\".\n\x18\x43\x61ncelTrainingJobRequest\x12\x12\n\x04name\x18\x01 \x01(\tR\x04name\"_\n\x19\x43\x61ncelTrainingJobResponse\x12\x42\n\x0ctraining_job\x18\x01 \x01(\x0b\x32\x1f.chatdb.training.v1.TrainingJobR\x0btrainingJob\"-\n\x17WatchTrainingJobRequest\x12\x12\n\x04name\x18\x01 \x01(\tR\x04name\"^\n\x18WatchTrainingJobResponse\x12\x42\n\x0ctraining_job\x18\x01 \x01(\x0b\x32\x1f.chatdb.training.v1.TrainingJobR\x0btrainingJob\"e\n\x14\x43reateExampleRequest\x12\x16\n\x06parent\x18\x01 \x01(\tR\x06parent\x12\x35\n\x07\x65xample\x18\x02 \x01(\x0b\x32\x1b.chatdb.training.v1.ExampleR\x07\x65xample\"N\n\x15\x43reateExampleResponse\x12\x35\n\x07\x65xample\x18\x01 \x01(\x0b\x32\x1b.chatdb.training.v1.ExampleR\x07\x65xample\"i\n\x13ListExamplesRequest\x12\x16\n\x06parent\x18\x01 \x01(\tR\x06parent\x12\x1b\n\tpage_size\x18\x02 \x01(\x05R\x08pageSize\x12\x1d\n\npage_token\x18\x03 \x01(\tR\tpageToken\"w\n\x14ListExamplesResponse\x12\x37\n\x08\x65xamples\x18\x01 \x03(\x0b\x32\x1b.chatdb.training.v1.ExampleR\x08\x65xamples\x12&\n\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"*\n\x14\x44\x65leteExampleRequest\x12\x12\n\x04name\x18\x01 \x01(\tR\x04name\"\x17\n\x15\x44\x65leteExampleResponse2\xed\x06\n\x0fTrainingService\x12p\n\x11\x43reateTrainingJob\x12,.chatdb.training.v1.CreateTrainingJobRequest\x1a-.chatdb.training.v1.CreateTrainingJobResponse\x12g\n\x0eGetTrainingJob\x12).chatdb.training.v1.GetTrainingJobRequest\x1a*.chatdb.training.v1.GetTrainingJobResponse\x12m\n\x10ListTrainingJobs\x12+.chatdb.training.v1.ListTrainingJobsRequest\x1a,.chatdb.training.v1.ListTrainingJobsResponse\x12p\n\x11\x43\x61ncelTrainingJob\x12,.chatdb.training.v1.CancelTrainingJobRequest\x1a-.chatdb.training.v1.CancelTrainingJobResponse\x12o\n\x10WatchTrainingJob\x12+.chatdb.training.v1.WatchTrainingJobRequest\x1a,.chatdb.training.v1.WatchTrainingJobResponse0\x01\x12\x64\n\rCreateExample\x12(.chatdb.training.v1.CreateExampleRequest\x1a).chatdb.training.v1.CreateExampleResponse\x12\x61\n\x0cListExamples\x12\'.chatdb.training.v1.ListExamplesRequest\x1a(.chatdb.training.v1.ListExamplesResponse\x12\x64\n\rDeleteExample\x12(.chatdb.training.v1.DeleteExampleRequest\x1a).chatdb.training.v1.DeleteExampleResponseB\x84\x01\n\x16\x64\x65v.chatdb.training.v1B\x14TrainingServiceProtoP\x01Z=github.com/chatdb/chatdb/gen/go/chatdb/training/v1;trainingv1\xaa\x02\x12\x43hatDB.Training.V1b\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -34,37 +34,37 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['DESCRIPTOR']._loaded_options = None
   _globals['DESCRIPTOR']._serialized_options = b'\n\026dev.chatdb.training.v1B\024TrainingServiceProtoP\001Z=github.com/chatdb/chatdb/gen/go/chatdb/training/v1;trainingv1\252\002\022ChatDB.Training.V1'
   _globals['_CREATETRAININGJOBREQUEST']._serialized_start=101
-  _globals['_CREATETRAININGJOBREQUEST']._serialized_end=272
-  _globals['_CREATETRAININGJOBRESPONSE']._serialized_start=274
-  _globals['_CREATETRAININGJOBRESPONSE']._serialized_end=356
-  _globals['_GETTRAININGJOBREQUEST']._serialized_start=358
-  _globals['_GETTRAININGJOBREQUEST']._serialized_end=395
-  _globals['_GETTRAININGJOBRESPONSE']._serialized_start=397
-  _globals['_GETTRAININGJOBRESPONSE']._serialized_end=476
-  _globals['_LISTTRAININGJOBSREQUEST']._serialized_start=478
-  _globals['_LISTTRAININGJOBSREQUEST']._serialized_end=558
-  _globals['_LISTTRAININGJOBSRESPONSE']._serialized_start=560
-  _globals['_LISTTRAININGJOBSRESPONSE']._serialized_end=667
-  _globals['_CANCELTRAININGJOBREQUEST']._serialized_start=669
-  _globals['_CANCELTRAININGJOBREQUEST']._serialized_end=709
-  _globals['_CANCELTRAININGJOBRESPONSE']._serialized_start=711
-  _globals['_CANCELTRAININGJOBRESPONSE']._serialized_end=793
-  _globals['_WATCHTRAININGJOBREQUEST']._serialized_start=795
-  _globals['_WATCHTRAININGJOBREQUEST']._serialized_end=834
-  _globals['_WATCHTRAININGJOBRESPONSE']._serialized_start=836
-  _globals['_WATCHTRAININGJOBRESPONSE']._serialized_end=917
-  _globals['_CREATEEXAMPLEREQUEST']._serialized_start=919
-  _globals['_CREATEEXAMPLEREQUEST']._serialized_end=1003
-  _globals['_CREATEEXAMPLERESPONSE']._serialized_start=1005
-  _globals['_CREATEEXAMPLERESPONSE']._serialized_end=1074
-  _globals['_LISTEXAMPLESREQUEST']._serialized_start=1076
-  _globals['_LISTEXAMPLESREQUEST']._serialized_end=1152
-  _globals['_LISTEXAMPLESRESPONSE']._serialized_start=1154
-  _globals['_LISTEXAMPLESRESPONSE']._serialized_end=1248
-  _globals['_DELETEEXAMPLEREQUEST']._serialized_start=1250
-  _globals['_DELETEEXAMPLEREQUEST']._serialized_end=1286
-  _globals['_DELETEEXAMPLERESPONSE']._serialized_start=1288
-  _globals['_DELETEEXAMPLERESPONSE']._serialized_end=1311
-  _globals['_TRAININGSERVICE']._serialized_start=1314
-  _globals['_TRAININGSERVICE']._serialized_end=2191
+  _globals['_CREATETRAININGJOBREQUEST']._serialized_end=310
+  _globals['_CREATETRAININGJOBRESPONSE']._serialized_start=312
+  _globals['_CREATETRAININGJOBRESPONSE']._serialized_end=407
+  _globals['_GETTRAININGJOBREQUEST']._serialized_start=409
+  _globals['_GETTRAININGJOBREQUEST']._serialized_end=452
+  _globals['_GETTRAININGJOBRESPONSE']._serialized_start=454
+  _globals['_GETTRAININGJOBRESPONSE']._serialized_end=546
+  _globals['_LISTTRAININGJOBSREQUEST']._serialized_start=548
+  _globals['_LISTTRAININGJOBSREQUEST']._serialized_end=657
+  _globals['_LISTTRAININGJOBSRESPONSE']._serialized_start=660
+  _globals['_LISTTRAININGJOBSRESPONSE']._serialized_end=796
+  _globals['_CANCELTRAININGJOBREQUEST']._serialized_start=798
+  _globals['_CANCELTRAININGJOBREQUEST']._serialized_end=844
+  _globals['_CANCELTRAININGJOBRESPONSE']._serialized_start=846
+  _globals['_CANCELTRAININGJOBRESPONSE']._serialized_end=941
+  _globals['_WATCHTRAININGJOBREQUEST']._serialized_start=943
+  _globals['_WATCHTRAININGJOBREQUEST']._serialized_end=988
+  _globals['_WATCHTRAININGJOBRESPONSE']._serialized_start=990
+  _globals['_WATCHTRAININGJOBRESPONSE']._serialized_end=1084
+  _globals['_CREATEEXAMPLEREQUEST']._serialized_start=1086
+  _globals['_CREATEEXAMPLEREQUEST']._serialized_end=1187
+  _globals['_CREATEEXAMPLERESPONSE']._serialized_start=1189
+  _globals['_CREATEEXAMPLERESPONSE']._serialized_end=1267
+  _globals['_LISTEXAMPLESREQUEST']._serialized_start=1269
+  _globals['_LISTEXAMPLESREQUEST']._serialized_end=1374
+  _globals['_LISTEXAMPLESRESPONSE']._serialized_start=1376
+  _globals['_LISTEXAMPLESRESPONSE']._serialized_end=1495
+  _globals['_DELETEEXAMPLEREQUEST']._serialized_start=1497
+  _globals['_DELETEEXAMPLEREQUEST']._serialized_end=1539
+  _globals['_DELETEEXAMPLERESPONSE']._serialized_start=1541
+  _globals['_DELETEEXAMPLERESPONSE']._serialized_end=1564
+  _globals['_TRAININGSERVICE']._serialized_start=1567
+  _globals['_TRAININGSERVICE']._serialized_end=2444
 # @@protoc_insertion_point(module_scope)
