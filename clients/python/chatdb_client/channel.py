@@ -1,0 +1,97 @@
+"""Channel settings shared by the sync and async clients: the retry policy as a
+gRPC service config, message size limits, the generated stubs per service, and
+the per-call metadata (tenant, request id).
+
+Retries are gRPC's own (the service config's ``retryPolicy``), not a loop in the
+client: only idempotent methods are retried, only on UNAVAILABLE, with
+exponential backoff and jitter, and only before the server has answered.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from chatdb.prediction.v1 import prediction_service_pb2_grpc
+from chatdb.query.v1 import query_service_pb2_grpc
+from chatdb.schema.v1 import schema_service_pb2_grpc
+from chatdb.training.v1 import training_service_pb2_grpc
+from chatdb_client.operations import PREDICTION, QUERY, SCHEMA, TRAINING
+
+TENANT_HEADER = "x-chatdb-tenant"
+REQUEST_ID_HEADER = "x-request-id"
+MAX_MESSAGE_BYTES = 64 * 1024 * 1024
+
+# Methods that read only, or whose repetition has no further effect: safe to retry.
+# Ask and ExecuteSql are not here: each call records a query in the history.
+IDEMPOTENT_METHODS: dict[str, tuple[str, ...]] = {
+    SCHEMA: ("GetDataSource", "ListDataSources", "TestConnection", "ListTables", "GetTable", "GetSchemaGraph"),
+    TRAINING: ("GetTrainingJob", "ListTrainingJobs", "WatchTrainingJob", "ListExamples"),
+    QUERY: ("ValidateSql", "ListQueries", "GetQuery", "GetSystemStatus"),
+    PREDICTION: ("GenerateSql", "ListModels"),
+}
+
+STUB_CLASSES: dict[str, Any] = {
+    SCHEMA: schema_service_pb2_grpc.SchemaServiceStub,
+    TRAINING: training_service_pb2_grpc.TrainingServiceStub,
+    QUERY: query_service_pb2_grpc.QueryServiceStub,
+    PREDICTION: prediction_service_pb2_grpc.PredictionServiceStub,
+}
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How UNAVAILABLE is retried on idempotent calls. gRPC caps ``max_attempts`` at 5;
+    each wait is random up to ``initial_backoff * multiplier**n``, at most ``max_backoff``."""
+
+    max_attempts: int = 5
+    initial_backoff: float = 0.2
+    max_backoff: float = 5.0
+    backoff_multiplier: float = 2.0
+
+    def service_config(self) -> dict[str, Any]:
+        """The gRPC service config that applies this policy to the idempotent methods."""
+        names = [{"service": service, "method": method}
+                 for service, methods in IDEMPOTENT_METHODS.items() for method in methods]
+        policy = {
+            "maxAttempts": self.max_attempts,
+            "initialBackoff": _seconds(self.initial_backoff),
+            "maxBackoff": _seconds(self.max_backoff),
+            "backoffMultiplier": self.backoff_multiplier,
+            "retryableStatusCodes": ["UNAVAILABLE"],
+        }
+        return {"methodConfig": [{"name": names, "retryPolicy": policy}]}
+
+
+NO_RETRIES = RetryPolicy(max_attempts=1)
+
+
+def channel_options(retry: RetryPolicy) -> list[tuple[str, Any]]:
+    """Options for a channel to ChatDB."""
+    options: list[tuple[str, Any]] = [
+        ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
+        ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
+    ]
+    if retry.max_attempts > 1:
+        options += [("grpc.enable_retries", 1), ("grpc.service_config", json.dumps(retry.service_config()))]
+    else:
+        options.append(("grpc.enable_retries", 0))
+    return options
+
+
+def call_metadata(tenant: str, request_id: str) -> tuple[tuple[str, str], ...]:
+    """The metadata every call carries."""
+    return ((TENANT_HEADER, tenant), (REQUEST_ID_HEADER, request_id))
+
+
+def new_request_id() -> str:
+    """A fresh request id; the server logs it with every line about the call."""
+    return uuid.uuid4().hex
+
+
+def _seconds(value: float) -> str:
+    if value <= 0:
+        raise ValueError("backoff times must be positive")
+    return f"{value:.9f}".rstrip("0").rstrip(".") + "s"

@@ -1,0 +1,167 @@
+"""Replies turned into plain Python objects where that helps a caller most:
+query results with typed rows, the degradation level, the system status.
+Other replies are returned as the generated messages themselves.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+from dataclasses import dataclass, field
+from typing import Any
+
+from google.protobuf import duration_pb2, timestamp_pb2
+
+from chatdb.common.v1 import value_pb2
+from chatdb.query.v1 import query_pb2, query_service_pb2
+from chatdb_client.values import from_rows
+
+
+class DegradationLevel(enum.IntEnum):
+    """The level a reply was served at, numbered 0 (everything works) to 4."""
+
+    FULL = 0
+    NO_TRAINING = 1
+    NO_MODEL = 2
+    NO_DATABASE = 3
+    CRITICAL = 4
+
+    @classmethod
+    def from_proto(cls, value: int) -> DegradationLevel | None:
+        """The level of a ``chatdb.common.v1.DegradationLevel`` (whose values are shifted by
+        one, since 0 is UNSPECIFIED); None when unspecified."""
+        return None if value <= 0 else cls(value - 1)
+
+
+@dataclass(frozen=True)
+class Column:
+    """A result column: its label, wire type (e.g. ``"INTEGER"``) and database type."""
+
+    name: str
+    type: str
+    database_type: str
+
+    @classmethod
+    def from_proto(cls, column: value_pb2.ResultColumn) -> Column:
+        """The column of a ``ResultColumn``."""
+        wire_type = value_pb2.ValueType.Name(column.type).removeprefix("VALUE_TYPE_")
+        return cls(column.name, wire_type, column.database_type)
+
+
+@dataclass(frozen=True)
+class QueryResult:
+    """Rows from ExecuteSql, and the part of an Ask reply they share."""
+
+    query: str
+    """The recorded query's resource name."""
+    sql: str
+    """The SQL that ran, after the guard."""
+    columns: list[Column]
+    rows: list[tuple[Any, ...]]
+    """Typed Python values, one tuple per row in column order."""
+    row_count: int
+    truncated: bool
+    warnings: list[str]
+    degradation_level: DegradationLevel | None
+    served_by: str
+    """``MODEL``, ``TEMPLATE``, ``CACHE`` or ``CALLER_SQL``."""
+    stale: bool
+    """True when the rows come from the cache because the database is unreachable."""
+    raw: Any = field(repr=False)
+    """The reply message itself, for fields not lifted here."""
+
+    @property
+    def column_names(self) -> list[str]:
+        """The columns' labels."""
+        return [column.name for column in self.columns]
+
+    def records(self) -> list[dict[str, Any]]:
+        """The rows as dicts keyed by column label."""
+        names = self.column_names
+        return [dict(zip(names, row, strict=True)) for row in self.rows]
+
+    @classmethod
+    def from_proto(cls, reply: query_service_pb2.ExecuteSqlResponse) -> QueryResult:
+        """The result of an ExecuteSql reply."""
+        return cls(**_shared_fields(reply), raw=reply)
+
+
+@dataclass(frozen=True)
+class AskResult(QueryResult):
+    """The answer to a question: the SQL, how it was produced, and its rows."""
+
+    explanation: str = ""
+    confidence: float = 0.0
+    model: str = ""
+    """The model or adapter that generated the SQL, ``template`` for the template generator."""
+    retrieved_tables: list[str] = field(default_factory=list)
+    """What retrieval chose, best first."""
+    tables_used: list[str] = field(default_factory=list)
+    executed: bool = False
+    cached_time: dt.datetime | None = None
+
+    @classmethod
+    def from_proto(cls, reply: query_service_pb2.AskResponse) -> AskResult:  # type: ignore[override]
+        """The result of an Ask reply."""
+        return cls(**_shared_fields(reply), raw=reply, explanation=reply.explanation,
+                   confidence=reply.confidence, model=reply.model,
+                   retrieved_tables=[t.table for t in reply.retrieved_tables],
+                   tables_used=list(reply.tables_used), executed=reply.executed,
+                   cached_time=to_datetime(reply.cached_time) if reply.HasField("cached_time") else None)
+
+
+@dataclass(frozen=True)
+class DependencyHealth:
+    """One dependency in the system status, with its circuit breaker."""
+
+    name: str
+    healthy: bool
+    detail: str
+    breaker_state: str
+    failure_count: int
+
+
+@dataclass(frozen=True)
+class SystemStatus:
+    """The degradation level and each dependency's health."""
+
+    degradation_level: DegradationLevel | None
+    dependencies: list[DependencyHealth]
+    check_time: dt.datetime | None
+
+    @classmethod
+    def from_proto(cls, reply: query_service_pb2.GetSystemStatusResponse) -> SystemStatus:
+        """The status of a GetSystemStatus reply."""
+        return cls(
+            DegradationLevel.from_proto(reply.degradation_level),
+            [DependencyHealth(d.name, d.healthy, d.detail, d.breaker_state, d.failure_count)
+             for d in reply.dependencies],
+            to_datetime(reply.check_time) if reply.HasField("check_time") else None,
+        )
+
+
+def to_datetime(stamp: timestamp_pb2.Timestamp) -> dt.datetime:
+    """An aware UTC datetime."""
+    return stamp.ToDatetime(tzinfo=dt.UTC)
+
+
+def to_duration(seconds: float) -> duration_pb2.Duration:
+    """A Duration of that many seconds."""
+    duration = duration_pb2.Duration()
+    duration.FromTimedelta(dt.timedelta(seconds=seconds))
+    return duration
+
+
+def _shared_fields(reply: Any) -> dict[str, Any]:
+    return {
+        "query": reply.query,
+        "sql": reply.sql,
+        "columns": [Column.from_proto(c) for c in reply.columns],
+        "rows": from_rows(reply.rows),
+        "row_count": reply.row_count,
+        "truncated": reply.truncated,
+        "warnings": list(reply.warnings),
+        "degradation_level": DegradationLevel.from_proto(reply.degradation_level),
+        "served_by": query_pb2.ServedBy.Name(reply.served_by).removeprefix("SERVED_BY_"),
+        "stale": reply.stale,
+    }
