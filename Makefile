@@ -17,7 +17,7 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help run serve test test-fast proto proto-check lint bench clean
+.PHONY: help run serve test test-fast proto proto-check breaking lint bench clean
 
 help: ## Show the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -56,12 +56,17 @@ proto-check: $(VENV)/.test ## Fail when the committed stubs differ from the cont
 	  { echo "generated stubs are stale: run make proto"; exit 1; }
 	@rm -rf .proto-check
 
+breaking: $(VENV)/.test ## buf breaking (FILE) against the previous commit that had the contract
+	@against=$$(git log --format=%H -n 1 HEAD~1 -- buf.yaml proto 2>/dev/null || true); \
+	if [ -n "$$against" ]; then $(VENV)/bin/buf breaking --against ".git#ref=$$against"; \
+	else echo "no earlier contract to compare with"; fi
+
 lint: $(VENV)/.test ## ruff, mypy and buf lint
 	$(VENV)/bin/ruff check services tests clients/python
 	$(VENV)/bin/mypy
 	$(VENV)/bin/buf lint
 
-test: $(VENV)/.test proto-check lint ## Everything CI runs: stubs up to date, linters, the whole test suite
+test: $(VENV)/.test proto-check breaking lint ## Everything CI runs: stubs up to date, linters, the whole test suite
 	$(VENV)/bin/pytest -q
 
 test-fast: $(VENV)/.test ## Unit tests only
