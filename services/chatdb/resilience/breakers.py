@@ -46,6 +46,11 @@ class BreakerOpen(Unavailable):
         self.dependency = dependency
 
 
+def database_key(tenant: str, source_name: str) -> str:
+    """How a source's database breaker is named: ``{tenant}/dataSources/{id}``, unique across tenants."""
+    return f"{tenant}/{source_name}"
+
+
 def is_service_failure(exc: BaseException) -> bool:
     """Whether ``exc`` means another ChatDB service is down or too slow (not that the request was bad)."""
     if isinstance(exc, grpc.RpcError):
@@ -198,7 +203,7 @@ class Breakers:
         self._databases: dict[str, AsyncBreaker] = {}
 
     def database(self, source_name: str) -> AsyncBreaker:
-        """The breaker of the database behind ``source_name`` (``dataSources/{id}`` of a tenant)."""
+        """The breaker of the database behind ``source_name`` (see :func:`database_key`)."""
         breaker = self._databases.get(source_name)
         if breaker is None:
             breaker = self._databases[source_name] = self._make(source_name, is_database_failure)
@@ -217,6 +222,10 @@ class Breakers:
         self._on_change.append(callback)
         for breaker in self.all():
             breaker.on_change.append(callback)
+
+    def databases(self) -> list[AsyncBreaker]:
+        """The database breakers created so far."""
+        return list(self._databases.values())
 
     def all(self) -> list[AsyncBreaker]:
         """Every breaker, services first."""
