@@ -1,0 +1,122 @@
+"""Query history on a real metadata store: recording, newest-first pages, lookups, feedback."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from cryptography.fernet import Fernet
+
+from chatdb.common.v1 import degradation_pb2
+from chatdb.errors import InvalidArgument, NotFound
+from chatdb.metadata.db import MetadataStore
+from chatdb.pagination import PageTokens
+from chatdb.query.history import FAILED, QueryHistory, QueryRecord, query_message, query_name_parts
+from chatdb.query.v1 import query_pb2
+from chatdb.resilience.levels import Level
+from tests.unit.query.test_pipeline_support import add_source_row
+
+
+@pytest.fixture
+async def store(tmp_path: Path) -> AsyncIterator[MetadataStore]:
+    store = MetadataStore(f"sqlite+aiosqlite:///{tmp_path / 'metadata.db'}")
+    await store.migrate()
+    yield store
+    await store.close()
+
+
+@pytest.fixture
+def history(store: MetadataStore) -> QueryHistory:
+    return QueryHistory(store, PageTokens(Fernet.generate_key()))
+
+
+async def test_record_and_read_back_every_field(store: MetadataStore, history: QueryHistory) -> None:
+    source = await add_source_row(store, "shop")
+    name = await history.record(source, QueryRecord(
+        question="how many orders?", sql="SELECT COUNT(*) FROM orders LIMIT 1000", served_by="TEMPLATE",
+        model="template", level=Level.NO_MODEL, row_count=1, confidence=0.8,
+        timings={"retrieval": 0.01, "generation": 0.002, "guard": 0.001, "execution": 0.003, "total": 0.02}))
+    source_id, query_id = query_name_parts(name)
+    assert source_id == "shop"
+    message = query_message(source, await history.get(source, query_id))
+    assert message.name == name
+    assert message.question == "how many orders?"
+    assert message.state == query_pb2.QUERY_STATE_SUCCEEDED
+    assert message.served_by == query_pb2.SERVED_BY_TEMPLATE
+    assert message.degradation_level == degradation_pb2.DEGRADATION_LEVEL_NO_MODEL
+    assert (message.row_count, message.confidence, message.model) == (1, 0.8, "template")
+    assert message.timings.retrieval.ToMilliseconds() == 10
+    assert message.create_time.seconds > 0
+    assert not message.HasField("feedback")
+
+
+async def test_failures_keep_their_reason(store: MetadataStore, history: QueryHistory) -> None:
+    source = await add_source_row(store, "shop")
+    name = await history.record(source, QueryRecord(question="drop it", state=FAILED, error_reason="UNSAFE_SQL",
+                                                    error_message="DROP is not allowed"))
+    message = query_message(source, await history.get(source, query_name_parts(name)[1]))
+    assert message.state == query_pb2.QUERY_STATE_FAILED
+    assert (message.error_reason, message.error_message) == ("UNSAFE_SQL", "DROP is not allowed")
+
+
+async def test_pages_are_newest_first_and_complete(store: MetadataStore, history: QueryHistory) -> None:
+    source = await add_source_row(store, "shop")
+    other = await add_source_row(store, "other")
+    names = [await history.record(source, QueryRecord(question=f"q{i}")) for i in range(7)]
+    await history.record(other, QueryRecord(question="elsewhere"))
+    seen: list[str] = []
+    token = ""
+    while True:
+        page, token = await history.list(source, 3, token)
+        assert len(page) <= 3
+        seen.extend(f"{source.name}/queries/{q.query_id}" for q in page)
+        if not token:
+            break
+    assert seen == list(reversed(names))
+
+
+async def test_bad_page_input_is_invalid_argument(store: MetadataStore, history: QueryHistory) -> None:
+    source = await add_source_row(store, "shop")
+    other = await add_source_row(store, "other")
+    for i in range(3):
+        await history.record(source, QueryRecord(question=f"q{i}"))
+    with pytest.raises(InvalidArgument) as negative:
+        await history.list(source, -1, "")
+    assert negative.value.violations[0].field == "page_size"
+    with pytest.raises(InvalidArgument) as forged:
+        await history.list(source, 1, "not-a-token")
+    assert forged.value.reason == "INVALID_PAGE_TOKEN"
+    _, token = await history.list(source, 1, "")
+    with pytest.raises(InvalidArgument):
+        await history.list(other, 1, token)
+
+
+async def test_unknown_query_is_not_found_even_from_another_source(store: MetadataStore,
+                                                                   history: QueryHistory) -> None:
+    source = await add_source_row(store, "shop")
+    other = await add_source_row(store, "other")
+    _, query_id = query_name_parts(await history.record(source, QueryRecord(question="q")))
+    with pytest.raises(NotFound):
+        await history.get(other, query_id)
+    with pytest.raises(NotFound):
+        await history.get(source, "qmissing")
+
+
+def test_malformed_query_names_name_the_field() -> None:
+    for bad in ("", "dataSources/shop", "dataSources/shop/queries/", "queries/q1", "dataSources/Shop/queries/q1"):
+        with pytest.raises(InvalidArgument) as error:
+            query_name_parts(bad)
+        assert error.value.violations[0].field == "name"
+
+
+async def test_feedback_is_attached(store: MetadataStore, history: QueryHistory) -> None:
+    source = await add_source_row(store, "shop")
+    _, query_id = query_name_parts(await history.record(source, QueryRecord(question="q", sql="SELECT 1")))
+    await history.set_feedback(source, query_id, {"rating": "INCORRECT", "corrected_sql": "SELECT 2",
+                                                  "comment": "off by one", "example": "dataSources/shop/examples/e1"})
+    message = query_message(source, await history.get(source, query_id))
+    assert message.feedback.rating == query_pb2.FEEDBACK_RATING_INCORRECT
+    assert message.feedback.corrected_sql == "SELECT 2"
+    assert message.feedback.example == "dataSources/shop/examples/e1"
+    assert message.feedback.create_time.seconds > 0
