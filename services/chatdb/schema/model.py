@@ -7,6 +7,7 @@ stores (as ``to_json()``); training, retrieval, the guard and the generators rea
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
+from datetime import datetime
 from typing import Any
 
 from chatdb.connectors.dsn import Dialect, ParsedDsn
@@ -142,6 +143,10 @@ class StoredTable:
     description: str
     fingerprint: str
     trained_fingerprint: str | None
+    discover_time: datetime | None = None
+    """When the structure was last discovered."""
+    train_time: datetime | None = None
+    """When the table was last trained; None when never."""
 
     @property
     def training_state(self) -> str:
