@@ -1,0 +1,185 @@
+"""SchemaService's domain records ↔ protobuf messages.
+
+Sample rows are stored JSON-safe (dates, decimals and bytes as text); here they are
+typed again by their column's value type, so a sample date travels as a Date and a
+price as a decimal. A value that does not fit its column's type (SQLite stores
+anything anywhere, truncated text) travels as a string rather than being lost.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import decimal
+import json
+from collections.abc import Sequence
+from typing import Any
+
+from google.protobuf import duration_pb2, struct_pb2, timestamp_pb2
+
+from chatdb.common.v1 import dialect_pb2, join_pb2, value_pb2
+from chatdb.connectors.dsn import Dialect
+from chatdb.schema.connection import ConnectionReport
+from chatdb.schema.diff import TableChange
+from chatdb.schema.model import ColumnStructure, JoinEdgeStructure, StoredTable
+from chatdb.schema.records import DataSourceInfo, DataSourceSpec, RefreshReport
+from chatdb.schema.sampling import TRUNCATED
+from chatdb.schema.v1 import schema_pb2, schema_service_pb2
+
+_DIALECTS = {Dialect.POSTGRESQL: dialect_pb2.DIALECT_POSTGRESQL, Dialect.MYSQL: dialect_pb2.DIALECT_MYSQL,
+             Dialect.SQLITE: dialect_pb2.DIALECT_SQLITE}
+_KINDS = {"TABLE": schema_pb2.TABLE_KIND_TABLE, "VIEW": schema_pb2.TABLE_KIND_VIEW}
+_TRAINING_STATES = {"UNTRAINED": schema_pb2.TRAINING_STATE_UNTRAINED, "TRAINED": schema_pb2.TRAINING_STATE_TRAINED,
+                    "STALE": schema_pb2.TRAINING_STATE_STALE}
+
+
+def _timestamp(moment: dt.datetime | None) -> timestamp_pb2.Timestamp | None:
+    if moment is None:
+        return None
+    stamp = timestamp_pb2.Timestamp()
+    stamp.FromDatetime(moment)
+    return stamp
+
+
+def dialect_to_proto(dialect: Dialect) -> dialect_pb2.Dialect:
+    """The wire enum of a dialect."""
+    return _DIALECTS[dialect]
+
+
+def spec_from_proto(message: schema_pb2.DataSource) -> DataSourceSpec:
+    """The settable fields of a DataSource message."""
+    return DataSourceSpec(display_name=message.display_name, dsn=message.dsn, schemas=tuple(message.schemas),
+                          default_adapter=message.default_adapter, labels=dict(message.labels))
+
+
+def data_source_to_proto(info: DataSourceInfo) -> schema_pb2.DataSource:
+    """A DataSource message: everything but the DSN, which is input only."""
+    return schema_pb2.DataSource(
+        name=info.name, display_name=info.display_name, dialect=dialect_to_proto(info.dialect),
+        redacted_dsn=info.redacted_dsn, schemas=list(info.schemas), default_adapter=info.default_adapter,
+        labels=info.labels, table_count=info.table_count, create_time=_timestamp(info.create_time),
+        update_time=_timestamp(info.update_time), discover_time=_timestamp(info.discover_time))
+
+
+def table_to_proto(source_id: str, table: StoredTable, full: bool) -> schema_pb2.Table:
+    """A Table message; sample rows only when ``full``."""
+    structure = table.structure
+    message = schema_pb2.Table(
+        name=f"dataSources/{source_id}/tables/{structure.name}", table=structure.name, schema=structure.schema,
+        kind=_KINDS.get(structure.kind, schema_pb2.TABLE_KIND_UNSPECIFIED),
+        columns=[schema_pb2.Column(name=c.name, data_type=c.data_type, value_type=_value_type(c.value_type),
+                                   nullable=c.nullable, default_value=c.default, comment=c.comment,
+                                   primary_key=c.primary_key) for c in structure.columns],
+        primary_key=list(structure.primary_key),
+        foreign_keys=[schema_pb2.ForeignKey(name=fk.name, columns=list(fk.columns), referred_table=fk.referred_table,
+                                            referred_columns=list(fk.referred_columns), on_delete=fk.on_delete,
+                                            on_update=fk.on_update) for fk in structure.foreign_keys],
+        indexes=[schema_pb2.Index(name=ix.name, columns=list(ix.columns), unique=ix.unique)
+                 for ix in structure.indexes],
+        row_estimate=structure.row_estimate, comment=structure.comment, description=table.description,
+        fingerprint=table.fingerprint, training_state=_TRAINING_STATES[table.training_state],
+        discover_time=_timestamp(table.discover_time), train_time=_timestamp(table.train_time))
+    if full:
+        message.sample_rows.extend(sample_row_to_proto(row, structure.columns) for row in structure.sample_rows)
+    return message
+
+
+def edge_to_proto(edge: JoinEdgeStructure) -> join_pb2.JoinEdge:
+    """A JoinEdge message."""
+    return join_pb2.JoinEdge(
+        from_table=edge.from_table, from_columns=list(edge.from_columns), to_table=edge.to_table,
+        to_columns=list(edge.to_columns),
+        kind=join_pb2.JOIN_EDGE_KIND_INFERRED if edge.inferred else join_pb2.JOIN_EDGE_KIND_DECLARED,
+        confidence=edge.confidence, reason=edge.reason)
+
+
+def _change_to_proto(change: TableChange) -> schema_pb2.TableChange:
+    return schema_pb2.TableChange(table=change.table, changes=list(change.changes),
+                                  old_fingerprint=change.old_fingerprint, new_fingerprint=change.new_fingerprint)
+
+
+def refresh_to_proto(report: RefreshReport) -> schema_service_pb2.RefreshSchemaResponse:
+    """The RefreshSchema reply."""
+    return schema_service_pb2.RefreshSchemaResponse(
+        added_tables=list(report.added), removed_tables=list(report.removed),
+        changed_tables=[_change_to_proto(c) for c in report.changed], unchanged_count=report.unchanged_count,
+        stale_tables=list(report.stale), discover_time=_timestamp(report.discover_time))
+
+
+def connection_to_proto(report: ConnectionReport) -> schema_service_pb2.TestConnectionResponse:
+    """The TestConnection reply."""
+    latency = duration_pb2.Duration()
+    latency.FromTimedelta(dt.timedelta(seconds=report.latency_s))
+    return schema_service_pb2.TestConnectionResponse(dialect=dialect_to_proto(report.dialect),
+                                                     server_version=report.server_version, latency=latency)
+
+
+def _value_type(name: str) -> value_pb2.ValueType:
+    try:
+        return value_pb2.ValueType.Value(f"VALUE_TYPE_{name}")
+    except ValueError:
+        return value_pb2.VALUE_TYPE_UNSPECIFIED
+
+
+def sample_row_to_proto(row: Sequence[Any], columns: Sequence[ColumnStructure]) -> value_pb2.Row:
+    """A stored sample row as typed values, in column order."""
+    return value_pb2.Row(values=[sample_value_to_proto(v, c.value_type) for v, c in zip(row, columns, strict=False)])
+
+
+def sample_value_to_proto(stored: Any, value_type: str) -> value_pb2.Value:
+    """One stored (JSON-safe) sample value as a typed Value; text when it does not fit ``value_type``."""
+    if stored is None:
+        return value_pb2.Value(null_value=struct_pb2.NULL_VALUE)
+    try:
+        typed = _typed_value(stored, value_type)
+    except (ValueError, TypeError, ArithmeticError):
+        typed = None
+    return typed if typed is not None else _text_value(stored)
+
+
+def _text_value(stored: Any) -> value_pb2.Value:
+    if isinstance(stored, bool):
+        return value_pb2.Value(bool_value=stored)
+    if isinstance(stored, int) and -(2**63) <= stored < 2**63:
+        return value_pb2.Value(int_value=stored)
+    if isinstance(stored, float):
+        return value_pb2.Value(double_value=stored)
+    return value_pb2.Value(string_value=str(stored))
+
+
+def _typed_value(stored: Any, value_type: str) -> value_pb2.Value | None:
+    """The Value of ``stored`` as ``value_type``; None when it is not such a value."""
+    if isinstance(stored, str) and stored.endswith(TRUNCATED) and value_type != "STRING":
+        return None
+    if value_type == "INTEGER":
+        if isinstance(stored, bool) or not isinstance(stored, int | str):
+            return None
+        number = int(stored)
+        if -(2**63) <= number < 2**63:
+            return value_pb2.Value(int_value=number)
+        return value_pb2.Value(decimal_value=str(number))
+    if value_type == "DOUBLE" and not isinstance(stored, bool):
+        return value_pb2.Value(double_value=float(stored))
+    if value_type == "DECIMAL" and not isinstance(stored, bool):
+        exact = decimal.Decimal(str(stored))
+        return value_pb2.Value(decimal_value=str(exact)) if exact.is_finite() else None
+    if value_type == "BOOL":
+        if isinstance(stored, bool) or stored in (0, 1):
+            return value_pb2.Value(bool_value=bool(stored))
+        return None
+    if value_type == "BYTES" and isinstance(stored, str) and stored.startswith("0x"):
+        return value_pb2.Value(bytes_value=bytes.fromhex(stored[2:]))
+    if value_type == "TIMESTAMP" and isinstance(stored, str):
+        moment = dt.datetime.fromisoformat(stored)
+        stamp = timestamp_pb2.Timestamp()
+        stamp.FromDatetime(moment.astimezone(dt.UTC) if moment.tzinfo else moment)
+        return value_pb2.Value(timestamp_value=stamp)
+    if value_type == "DATE" and isinstance(stored, str):
+        day = dt.date.fromisoformat(stored[:10])
+        return value_pb2.Value(date_value=value_pb2.Date(year=day.year, month=day.month, day=day.day))
+    if value_type == "TIME" and isinstance(stored, str):
+        return value_pb2.Value(time_value=dt.time.fromisoformat(stored).isoformat())
+    if value_type == "JSON":
+        return value_pb2.Value(json_value=stored if isinstance(stored, str) else json.dumps(stored))
+    if value_type == "STRING" and isinstance(stored, str):
+        return value_pb2.Value(string_value=stored)
+    return None
