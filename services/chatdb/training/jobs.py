@@ -101,7 +101,7 @@ class JobStore:
                      config: dict[str, Any] | None = None) -> TrainingJob:
         """Queue a job for ``source``."""
         now = utcnow()
-        row = TrainingJobRow(job_id=new_id(), tenant=source.tenant, source_pk=source.pk,
+        row = TrainingJobRow(job_id=new_id("job"), tenant=source.tenant, source_pk=source.pk,
                              job_type=job_type.value, state=JobState.QUEUED.value, stage=Stage.UNSPECIFIED.value,
                              progress_percent=0, tables=list(tables), trained_table_count=0,
                              total_table_count=len(tables), error_reason="", error_message="", attempt=0,

@@ -1,39 +1,30 @@
-"""Parsing the resource names TrainingService owns: jobs and examples."""
+"""The resource names TrainingService owns: training jobs and examples (parsed by :mod:`chatdb.names`)."""
 
 from __future__ import annotations
 
-import re
 import uuid
 
-from chatdb.errors import InvalidArgument
-from chatdb.training.job_model import JOB_NAME_PREFIX
+from chatdb.names import DATA_SOURCE, TRAINING_JOB, format_name, parse_name
 
-_ID = r"[a-z0-9][a-z0-9_-]{0,62}"
-_JOB_NAME = re.compile(rf"^{re.escape(JOB_NAME_PREFIX)}(?P<job>{_ID})$")
-_EXAMPLE_NAME = re.compile(rf"^(?P<parent>dataSources/[^/]+)/examples/(?P<example>{_ID})$")
+EXAMPLE = "dataSources/{data_source}/examples/{example}"
 
 
-def new_id() -> str:
-    """A fresh resource id (32 lowercase hex digits)."""
-    return uuid.uuid4().hex
+def new_id(kind: str) -> str:
+    """A fresh resource id: ``kind``'s initial then 32 hex digits (ids must start with a letter)."""
+    return kind[0].lower() + uuid.uuid4().hex
 
 
 def parse_job_name(name: str, field: str = "name") -> str:
     """The job id of ``trainingJobs/{id}``; InvalidArgument naming ``field`` otherwise."""
-    match = _JOB_NAME.match(name or "")
-    if not match:
-        raise InvalidArgument(field, "must be a training job name like trainingJobs/{training_job}")
-    return match["job"]
+    return parse_name(name, TRAINING_JOB, field)["training_job"]
 
 
 def parse_example_name(name: str, field: str = "name") -> tuple[str, str]:
-    """``(parent, example_id)`` of ``dataSources/{id}/examples/{example}``."""
-    match = _EXAMPLE_NAME.match(name or "")
-    if not match:
-        raise InvalidArgument(field, "must be an example name like dataSources/{data_source}/examples/{example}")
-    return match["parent"], match["example"]
+    """``(data source name, example id)`` of ``dataSources/{id}/examples/{example}``."""
+    parts = parse_name(name, EXAMPLE, field)
+    return format_name(DATA_SOURCE, data_source=parts["data_source"]), parts["example"]
 
 
 def example_name(source_id: str, example_id: str) -> str:
     """Resource name of an example."""
-    return f"dataSources/{source_id}/examples/{example_id}"
+    return format_name(EXAMPLE, data_source=source_id, example=example_id)
