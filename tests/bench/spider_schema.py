@@ -13,7 +13,8 @@ from pathlib import Path
 
 from chatdb.prediction.domain import ColumnInfo, JoinInfo, SchemaContext, TableInfo
 
-DEFAULT_SAMPLE_VALUES = 10
+DEFAULT_SAMPLE_VALUES = 5
+"""As many as SchemaService sampling keeps per text column."""
 _TEXT_TYPES = ("char", "text", "clob", "string")
 
 

@@ -45,6 +45,9 @@ IMPLIED_COMPARATIVES: dict[str, tuple[tuple[str, ...], Operator]] = {
 
 _COMPARATORS: list[tuple[tuple[str, ...], Operator]] = [
     (("at", "least"), ">="), (("no", "less", "than"), ">="), (("not", "less", "than"), ">="),
+    (("or", "after"), ">="), (("or", "later"), ">="), (("or", "above"), ">="), (("or", "higher"), ">="),
+    (("or", "older"), ">="), (("or", "before"), "<="), (("or", "earlier"), "<="), (("or", "below"), "<="),
+    (("or", "lower"), "<="), (("or", "younger"), "<="),
     (("at", "most"), "<="), (("no", "more", "than"), "<="), (("not", "more", "than"), "<="),
     (("or", "more"), ">="), (("or", "greater"), ">="), (("or", "less"), "<="), (("or", "fewer"), "<="),
     (("more", "than"), ">"), (("greater", "than"), ">"), (("larger", "than"), ">"), (("bigger", "than"), ">"),
@@ -56,6 +59,8 @@ _COMPARATORS: list[tuple[tuple[str, ...], Operator]] = [
     (("lighter", "than"), "<"), (("cheaper", "than"), "<"), (("below",), "<"), (("under",), "<"),
     (("before",), "<"), (("equal", "to"), "="), (("exactly",), "="),
 ]
+
+_NEGATED: dict[Operator, Operator] = {">": "<=", "<": ">=", ">=": "<", "<=": ">"}
 
 COUNT_PHRASES: list[tuple[str, ...]] = [("how", "many"), ("number", "of"), ("count", "of"), ("count",),
                                         ("how", "much")]
@@ -94,6 +99,8 @@ def comparison_before(tokens: Sequence[Token], position: int, window: int = 4) -
             start = end - len(phrase)
             if start >= 0 and tuple(lemmas[start:end]) == phrase:
                 implied = IMPLIED_COMPARATIVES.get(phrase[0], ((), operator))[0]
+                if start > 0 and lemmas[start - 1] in ("not", "no") and operator in _NEGATED:
+                    return Comparison(start - 1, end, _NEGATED[operator], implied)
                 return Comparison(start, end, operator, implied)
         if end < position and lemmas[end] not in ("the", "a", "an", "of", "than", "year", "is", "are", "was",
                                                    "were", "to", "by", "in", "just"):
@@ -114,10 +121,16 @@ def comparison_after(tokens: Sequence[Token], position: int) -> Operator | None:
     return None
 
 
-def count_cue_end(tokens: Sequence[Token]) -> int | None:
-    """Token index just after "how many" / "number of" / "count", when the question asks for a count."""
+def count_cue_end(tokens: Sequence[Token], named: set[int] | frozenset[int] = frozenset()) -> int | None:
+    """Token index just after "how many" / "number of" / "count", when the question asks for a count.
+
+    ``named`` holds token positions inside schema-name mentions: "number of products" naming a
+    column ``number_products`` is not a count.
+    """
     lemmas = [t.lower for t in tokens]
     for i in range(len(lemmas)):
+        if i in named:
+            continue
         for phrase in COUNT_PHRASES:
             if tuple(lemmas[i:i + len(phrase)]) == phrase:
                 if phrase == ("how", "much"):
@@ -147,7 +160,9 @@ def order_direction(lemmas: Sequence[str]) -> bool | None:
                                ("from lowest", False), ("from smallest", False), ("from least", False),
                                ("high to low", True), ("low to high", False), ("largest first", True),
                                ("biggest first", True), ("smallest first", False), ("oldest to newest", False),
-                               ("newest to oldest", True), ("most to least", True), ("least to most", False)):
+                               ("newest to oldest", True), ("most to least", True), ("least to most", False),
+                               ("old to young", True), ("young to old", False), ("oldest first", True),
+                               ("youngest first", False), ("z to a", True), ("a to z", False)):
         if phrase in text:
             return descending
     return None

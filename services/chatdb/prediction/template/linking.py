@@ -16,7 +16,7 @@ from typing import Literal
 import numpy as np
 
 from chatdb.prediction.template.schema_index import ColumnEntry, SchemaIndex, TableEntry, is_generic
-from chatdb.prediction.template.words import GENERIC_WORDS, STOPWORDS, SYNONYMS, Token
+from chatdb.prediction.template.words import GENERIC_WORDS, STOPWORDS, SYNONYMS, Token, stem
 
 Embedder = Callable[[list[str]], np.ndarray]
 MentionKind = Literal["table", "column", "value", "number"]
@@ -65,20 +65,36 @@ class Mention:
 
 @dataclass
 class _PhraseTables:
-    """Phrase → targets, built once per schema."""
+    """Phrase → targets, built once per schema (keys are content words, stop words left out)."""
 
     phrases: dict[tuple[str, ...], list[Target]]
     joined: dict[str, list[Target]]
+    bags: dict[frozenset[str], list[Target]]
+    """Multi-word names in any word order ("membership level" ~ ``level_of_membership``)."""
+    stems: dict[str, list[Target]]
+    """Single-word names by crude stem ("directors" ~ ``directed_by``)."""
+
+
+def _content(words: tuple[str, ...]) -> tuple[str, ...]:
+    kept = tuple(w for w in words if w not in STOPWORDS)
+    return kept or words
 
 
 def build_phrases(index: SchemaIndex) -> _PhraseTables:
     """Every name's words and contiguous parts as lookup keys with match scores."""
     phrases: dict[tuple[str, ...], list[Target]] = {}
     joined: dict[str, list[Target]] = {}
+    bags: dict[frozenset[str], list[Target]] = {}
+    stems: dict[str, list[Target]] = {}
 
     def add(key: tuple[str, ...], target: Target) -> None:
         if not key:
             return
+        key = _content(key)
+        if len(key) > 1:
+            bags.setdefault(frozenset(key), []).append(Target(target.table, target.column, target.score * 0.9))
+        elif key[0] not in GENERIC_WORDS:
+            stems.setdefault(stem(key[0]), []).append(Target(target.table, target.column, target.score * 0.75))
         bucket = phrases.setdefault(key, [])
         for i, existing in enumerate(bucket):
             if existing.table is target.table and existing.column is target.column:
@@ -100,9 +116,9 @@ def build_phrases(index: SchemaIndex) -> _PhraseTables:
                 _add_parts(add, column.comment_words, make, scale=0.7)
             if len(column.words) > 1:
                 joined.setdefault("".join(column.words), []).append(Target(table, column, 1.0))
-    for bucket in [*phrases.values(), *joined.values()]:
+    for bucket in [*phrases.values(), *joined.values(), *bags.values(), *stems.values()]:
         bucket.sort(key=lambda t: -t.score)
-    return _PhraseTables(phrases, joined)
+    return _PhraseTables(phrases, joined, bags, stems)
 
 
 def _add_parts(add: Callable[[tuple[str, ...], Target], None], words: tuple[str, ...],
@@ -113,8 +129,12 @@ def _add_parts(add: Callable[[tuple[str, ...], Target], None], words: tuple[str,
             part = words[i:j]
             if part == words:
                 add(part, make(scale))
-            elif not is_generic(part) and not all(w in STOPWORDS for w in part):
+            elif all(w in STOPWORDS for w in part):
+                continue
+            elif not is_generic(part):
                 add(part, make(scale * 0.9 * len(part) / n))
+            else:
+                add(part, make(scale * 0.4 * len(part) / n))
 
 
 def _span_ok(tokens: Sequence[Token], i: int, j: int) -> bool:
@@ -131,19 +151,41 @@ def link_names(tokens: Sequence[Token], index: SchemaIndex, tables: _PhraseTable
         for j in range(min(len(tokens), i + _MAX_SPAN), i, -1):
             if not _span_ok(tokens, i, j):
                 continue
-            lemmas = tuple(t.lemma for t in tokens[i:j])
+            lemmas = _content(tuple(t.lemma for t in tokens[i:j]))
             if j - i == 1 and lemmas[0] in _CUE_WORDS and lemmas not in tables.phrases:
                 continue
             targets = list(tables.phrases.get(lemmas, ()))
             targets += [Target(t.table, t.column, t.score * 0.98) for t in tables.joined.get("".join(lemmas), ())]
+            if len(lemmas) > 1:
+                targets += tables.bags.get(frozenset(lemmas), [])
             if j - i == 1:
                 targets += _synonym_targets(lemmas[0], tables)
+                if not targets and len(lemmas[0]) > 4:
+                    targets += tables.stems.get(stem(lemmas[0]), [])
             targets = _dedupe(targets)
             if targets:
                 kind: MentionKind = "column" if targets[0].column is not None else "table"
                 targets = [t for t in targets if (t.column is not None) == (kind == "column")]
                 found.append(Mention(i, j, kind, targets, text=" ".join(t.text for t in tokens[i:j])))
-    return _choose(found)
+    return _drop_cue_names(tokens, _choose(found))
+
+
+_AGGREGATE_CUES = frozenset({"average", "mean", "total", "sum", "maximum", "minimum", "max", "min", "highest",
+                             "lowest", "largest", "smallest", "most", "least"})
+
+
+def _drop_cue_names(tokens: Sequence[Token], mentions: list[Mention]) -> list[Mention]:
+    """"average age": a column called ``average`` is not meant when another name follows the word."""
+    kept: list[Mention] = []
+    for k, mention in enumerate(mentions):
+        if mention.end - mention.start == 1 and tokens[mention.start].lower in _AGGREGATE_CUES:
+            following = mentions[k + 1] if k + 1 < len(mentions) else None
+            if following is not None and following.start - mention.end <= 3 and all(
+                    t.lower in _AGGREGATE_CUES or t.lower in ("and", "or", "the", "of", "number")
+                    for t in tokens[mention.end:following.start]):
+                continue
+        kept.append(mention)
+    return kept
 
 
 def _synonym_targets(lemma: str, tables: _PhraseTables) -> list[Target]:

@@ -39,6 +39,12 @@ _VALUE_GLUE = frozenset({"is", "are", "was", "were", "of", "named", "called", "=
                          "to", "the", "a", "an", "not", "in", "at", "from", "with", "by"})
 
 
+#: Words that may sit between the things a question asks for ("the names *and* ages *of all* singers").
+_REQUEST_GLUE = frozenset({"of", "and", "the", "a", "an", "all", "each", "every", "for", "their", "its", "as",
+                           "well", "also", "both", "along", "together", "together", "plus", "in", "corresponding",
+                           "respective", "distinct", "different", "unique", "list", "show", "what", "are", "is"})
+
+
 class Unreadable(ValueError):
     """Nothing in the question could be tied to the schema."""
 
@@ -90,7 +96,8 @@ class Reader:
         self.choices = choices or Choices()
         self.used_numbers: set[int] = set()
         self.consumed: set[int] = set()
-        self.count_end = count_cue_end(tokens)
+        named = {k for m in mentions if m.kind in ("table", "column") for k in range(m.start, m.end)}
+        self.count_end = count_cue_end(tokens, named)
         self.boundary = self._request_boundary()
         self.mentioned_tables = self._mentioned_tables()
         self.column_choice = self._resolve_columns()
@@ -100,12 +107,23 @@ class Reader:
     # ---- linking context -------------------------------------------------------------------------
 
     def _request_boundary(self) -> int:
-        """Where the question stops saying what it wants and starts saying which rows."""
-        first_mention = min((m.start for m in self.mentions if m.kind in ("table", "column")), default=0)
+        """Where the question stops saying what it wants and starts saying which rows.
+
+        At the first condition word, ordering word, negation or superlative after the first name,
+        or at the first other word after the first table named ("employees *received* ...").
+        """
+        names = [m for m in self.mentions if m.kind in ("table", "column")]
+        first_mention = min((m.start for m in names), default=0)
+        first_table = next((m for m in names if m.kind == "table"), None)
+        in_names = {k for m in self.mentions for k in range(m.start, m.end)}
         for i, token in enumerate(self.tokens):
             if i <= first_mention:
                 continue
-            if token.lower in CONDITION_WORDS or token.lower in ORDER_WORDS or is_negation(token):
+            if (token.lower in CONDITION_WORDS or token.lower in ORDER_WORDS or is_negation(token)
+                    or token.lower in EXTREME_WORDS or token.lower in IMPLIED_SUPERLATIVES):
+                return i
+            if (first_table is not None and i >= first_table.end and i not in in_names
+                    and token.lower not in _REQUEST_GLUE and token.number is None):
                 return i
         for mention in self.mentions:
             if mention.kind in ("value", "number") and mention.start > first_mention:
@@ -139,18 +157,26 @@ class Reader:
         return None
 
     def _resolve_columns(self) -> dict[int, Target]:
-        chosen: dict[int, Target] = {}
-        column_index = 0
+        """The target of every column mention: best match in context, then fewest tables overall."""
+        ranked_by_position: dict[int, list[tuple[float, Target]]] = {}
         for position, mention in enumerate(self.mentions):
-            if mention.kind != "column":
-                continue
-            adjacent = self._adjacent_table(mention)
-            ranked = sorted(mention.targets, key=lambda t: -self._target_score(t, adjacent))
-            pick = 0
-            if self.choices.alternative_column == column_index and len(ranked) > 1:
-                pick = 1
-            chosen[position] = ranked[pick]
-            column_index += 1
+            if mention.kind == "column":
+                adjacent = self._adjacent_table(mention)
+                ranked_by_position[position] = sorted(((self._target_score(t, adjacent), t) for t in mention.targets),
+                                                      key=lambda pair: -pair[0])
+        support: dict[int, float] = {}
+        for table in self.mentioned_tables:
+            support[id(table)] = support.get(id(table), 0.0) + 1.0
+        for ranked in ranked_by_position.values():
+            support[id(ranked[0][1].table)] = support.get(id(ranked[0][1].table), 0.0) + 1.0
+        chosen: dict[int, Target] = {}
+        for column_index, (position, ranked) in enumerate(sorted(ranked_by_position.items())):
+            best_score = ranked[0][0]
+            close = [pair for pair in ranked if pair[0] >= best_score - 0.15]
+            close.sort(key=lambda pair: (-support.get(id(pair[1].table), 0.0), -pair[0]))
+            ordered = [pair[1] for pair in close] + [pair[1] for pair in ranked if pair not in close]
+            pick = 1 if self.choices.alternative_column == column_index and len(ordered) > 1 else 0
+            chosen[position] = ordered[pick]
         return chosen
 
     def _target_score(self, target: Target, adjacent: TableEntry | None) -> float:
@@ -198,8 +224,8 @@ class Reader:
             state.group_by.append(column)
             state.notes.append(f"grouped by {column.name}")
             return
-        if (words & ORDER_WORDS or "order" in self.lowers[max(0, mention.start - 4):mention.start]) and (
-                "by" in words or "of" in words or "order" in words):
+        earlier_order = bool(set(self.lowers[:mention.start]) & ORDER_WORDS)
+        if (words & ORDER_WORDS or earlier_order) and ("by" in words or "of" in words or "order" in words):
             descending = order_direction(self.lowers)
             state.order.append(Ordering(Output(column), bool(descending)))
             return
@@ -253,10 +279,11 @@ class Reader:
         return any(w in AGGREGATE_WORDS for w in before)
 
     def _right_after_count(self, start: int) -> bool:
+        """Whether a mention is the first name after the count cue ("how many *different* store locations")."""
         assert self.count_end is not None
-        between = self.lowers[self.count_end:start]
-        return start >= self.count_end and all(
-            w in DISTINCT_WORDS or w in ("the", "all", "of", "a", "total") for w in between)
+        if start < self.count_end or start - self.count_end > 4:
+            return False
+        return not any(self.count_end <= m.start < start for m in self.mentions if m.kind in ("table", "column"))
 
     def _followed_by_value(self, mention: Mention) -> bool:
         """A column named just before its value ("whose country is France") is a filter, not an output."""
@@ -370,7 +397,7 @@ class Reader:
         operator: Operator | None = comparison.operator if comparison else comparison_after(self.tokens, mention.end)
         following = self.mentions[position + 1] if position + 1 < len(self.mentions) else None
         if following is not None and following.kind == "table" and following.start - mention.end <= 2 and (
-                following.best.table is not self._subject_guess(state)):
+                self._counts_related_rows(following.best.table, state)):
             state.having.append(Condition(None, operator or "=", (_int_if_whole(mention.number),), "count"))
             state.context_tables.append(following.best.table)
             state.notes.append(f"having {operator or '='} {_int_if_whole(mention.number)} {following.best.table.name}")
@@ -384,9 +411,19 @@ class Reader:
             return
         if operator is None:
             operator = "="
+        start_of_phrase = comparison.start if comparison else mention.start
+        if state.conditions and "or" in self.lowers[max(0, start_of_phrase - 2):start_of_phrase]:
+            state.any_condition = True
         value = _int_if_whole(mention.number)
         state.conditions.extend(_date_aware(column, operator, value))
         state.notes.append(f"{column.name} {operator} {value}")
+
+    def _counts_related_rows(self, table: TableEntry, state: _State) -> bool:
+        """"with more than 2 orchestras": rows of another table, or rows grouped by a selected column."""
+        if state.count_subject is table or any(t is table for t in state.select_tables):
+            return False
+        plain = [o.column for o in state.outputs if o.column is not None and o.aggregate is None]
+        return table is not self._subject_guess(state) or bool(plain)
 
     def _subject_guess(self, state: _State) -> TableEntry | None:
         if state.count_subject is not None:
@@ -465,11 +502,14 @@ class Reader:
                 tables.append(table)
 
         for table in state.group_tables:
+            if table is subject and not (state.count_requested and state.count_subject is not table) and not any(
+                    o.aggregate for o in outputs):
+                continue
             key = table.key
             labels = table.label_columns
             group_by.extend([key] if key else [])
             group_by.extend(c for c in labels if c is not key)
-            outputs = [Output(c) for c in labels] + outputs
+            outputs = [Output(c) for c in labels if all(o.column is not c or o.aggregate for o in outputs)] + outputs
             need(table)
         for column in state.group_by:
             if all(o.column is not column or o.aggregate for o in outputs):
@@ -477,16 +517,8 @@ class Reader:
         counted = state.count_requested or (state.count_subject is not None and not outputs)
         if counted:
             outputs.append(Output(None, "count"))
-        if state.having or state.count_superlative is not None:
-            if not group_by:
-                plain = [o.column for o in outputs if o.column is not None and o.aggregate is None]
-                if plain and all(c.table is not subject for c in plain) is False and len(plain) == 1 and (
-                        not plain[0].is_key_like and plain[0].table is subject and plain[0] not in
-                        subject.label_columns):
-                    group_by = [plain[0]]
-                else:
-                    key = subject.key
-                    group_by = ([key] if key else []) + [c for c in subject.label_columns if c is not key]
+        if (state.having or state.count_superlative is not None or self._trailing_each(state)) and not group_by:
+            group_by = self._implicit_grouping(subject, outputs)
         plain_outputs = [o for o in outputs if o.aggregate is None]
         if not plain_outputs and not any(o.aggregate for o in outputs):
             request = set(self.lowers[:self.boundary])
@@ -512,6 +544,11 @@ class Reader:
                 if all(table is not n for n in state.negated_tables):
                     need(table)
         order = list(state.order)
+        if not order and order_direction(self.lowers) is not None and set(self.lowers) & (
+                ORDER_WORDS | {"alphabetical", "alphabetically"}):
+            first_plain = next((o for o in outputs if o.column is not None and o.aggregate is None), None)
+            if first_plain is not None:
+                order.append(Ordering(first_plain, bool(order_direction(self.lowers))))
         limit = state.limit
         if state.count_superlative is not None:
             order.insert(0, Ordering(Output(None, "count"), state.count_superlative))
@@ -524,6 +561,25 @@ class Reader:
                     any_condition=state.any_condition, group_by=group_by, having=state.having, order=order,
                     limit=limit, distinct=distinct, exclusions=exclusions, notes=state.notes,
                     penalty=state.penalty)
+
+    def _trailing_each(self, state: _State) -> bool:
+        """"... and the number of templates for each": a count or aggregate per selected value."""
+        if not (state.count_requested or any(o.aggregate for o in state.outputs)):
+            return False
+        for i, lower in enumerate(self.lowers):
+            if lower in GROUP_WORDS and not any(m.start > i and m.kind in ("table", "column") for m in self.mentions):
+                return True
+        return False
+
+    def _implicit_grouping(self, subject: TableEntry, outputs: list[Output]) -> list[ColumnEntry]:
+        """Group by the one plain selected column, or by the subject's key and label."""
+        plain = [o.column for o in outputs if o.column is not None and o.aggregate is None]
+        if len(plain) == 1 and not plain[0].is_key_like and plain[0] not in plain[0].table.label_columns:
+            return [plain[0]]
+        if len(plain) == 1 and plain[0].is_key_like and plain[0].table is not subject:
+            return [plain[0]]
+        key = subject.key
+        return ([key] if key else []) + [c for c in subject.label_columns if c is not key]
 
     def _subject(self, state: _State) -> TableEntry:
         if state.count_subject is not None:

@@ -89,6 +89,8 @@ def singular(word: str) -> str:
     word = word.lower()
     if word in _IRREGULAR:
         return _IRREGULAR[word]
+    if word == "ids":
+        return "id"
     if len(word) <= 3 or word.endswith(("ss", "us", "is", "ous")):
         return word
     if word.endswith("ies") and len(word) > 4:
@@ -148,6 +150,19 @@ def name_words(name: str) -> tuple[str, ...]:
             else:
                 words.append(singular(lowered))
     return tuple(w for w in words if w)
+
+
+_STEM_SUFFIXES = ("ations", "ation", "ings", "ing", "ers", "ors", "ed", "er", "or", "ion", "ions", "es", "s", "al",
+                  "ly", "ment", "ments")
+
+
+@lru_cache(maxsize=8192)
+def stem(word: str) -> str:
+    """A crude stem for loose matching (``director`` ~ ``directed``, ``production`` ~ ``produced``)."""
+    for suffix in _STEM_SUFFIXES:
+        if word.endswith(suffix) and len(word) - len(suffix) >= 4:
+            return word[: -len(suffix)]
+    return word
 
 
 def text_words(text: str) -> tuple[str, ...]:
