@@ -64,7 +64,7 @@ async def load_sources(db_ids: list[str] | tuple[str, ...], tenant: str = "spide
 
 
 @cache
-def _parse(sql: str) -> exp.Expression:
+def _parse(sql: str) -> exp.Expr:
     return sqlglot.parse_one(sql, read="sqlite")
 
 

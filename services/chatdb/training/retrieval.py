@@ -84,7 +84,7 @@ class _ExampleIndex:
 class RetrievalSettings:
     """Tuning of :class:`Retriever`; defaults are what measured best on Spider dev."""
 
-    lexical_weight: float = 0.1
+    lexical_weight: float = 0.2
     """Weight of lexical overlap (question words found in table and column names) added to the cosine."""
     max_bridge_hops: int = 3
     local_index: bool = True
