@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 from google.protobuf import descriptor_pool
@@ -106,3 +107,8 @@ def test_channel_options_carry_the_service_config_or_disable_retries() -> None:
 
 def test_every_call_carries_tenant_and_request_id() -> None:
     assert call_metadata("acme", "r1") == (("x-chatdb-tenant", "acme"), ("x-request-id", "r1"))
+
+
+def test_the_go_client_retries_the_same_methods_the_same_way() -> None:
+    go_config = json.loads((Path(__file__).resolve().parents[3] / "clients/go/chatdb/service_config.json").read_text())
+    assert go_config == RetryPolicy().service_config()

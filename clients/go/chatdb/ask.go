@@ -1,0 +1,127 @@
+package chatdb
+
+import (
+	"context"
+	"strings"
+	"time"
+
+	"google.golang.org/protobuf/types/known/durationpb"
+
+	commonv1 "github.com/chatdb/chatdb/gen/go/chatdb/common/v1"
+	queryv1 "github.com/chatdb/chatdb/gen/go/chatdb/query/v1"
+)
+
+// Column is a result column: its label, wire type (e.g. "INTEGER") and database type.
+type Column struct {
+	Name         string
+	Type         string
+	DatabaseType string
+}
+
+// Result is the SQL that ran and its rows as Go values (see Decode).
+type Result struct {
+	// Query is the recorded query's resource name.
+	Query   string
+	SQL     string
+	Columns []Column
+	Rows    [][]interface{}
+	// DegradationLevel is 0 (everything works) to 4, as documented; -1 when unspecified.
+	DegradationLevel int
+	// ServedBy is MODEL, TEMPLATE, CACHE or CALLER_SQL.
+	ServedBy  string
+	Truncated bool
+	Stale     bool
+	Warnings  []string
+	// Ask is the full reply for Ask calls (nil for ExecuteSQL).
+	Ask *queryv1.AskResponse
+}
+
+// AskOptions tune an Ask; the zero value takes the server's defaults.
+type AskOptions struct {
+	MaxRows int32
+	// QueryTimeout bounds the query's execution in the database.
+	QueryTimeout time.Duration
+	// PlanOnly generates and guards the SQL without running it.
+	PlanOnly bool
+	// Candidates is how many SQL candidates to generate and choose from.
+	Candidates int32
+	// Model names a model or adapter from ListModels.
+	Model string
+}
+
+// Ask answers a question about a data source (its id or "dataSources/{id}").
+func (c *Client) Ask(ctx context.Context, source, question string, options AskOptions) (*Result, error) {
+	ctx, cancel := c.withDeadline(ctx)
+	defer cancel()
+	execute := !options.PlanOnly
+	request := &queryv1.AskRequest{
+		Parent:   SourceName(source),
+		Question: question,
+		Options: &queryv1.AskOptions{MaxRows: options.MaxRows, Execute: &execute,
+			CandidateCount: options.Candidates, Model: options.Model},
+	}
+	if options.QueryTimeout > 0 {
+		request.Options.Timeout = durationpb.New(options.QueryTimeout)
+	}
+	reply, err := c.Query.Ask(ctx, request)
+	if err != nil {
+		return nil, wrap(err)
+	}
+	result, err := newResult(reply.GetQuery(), reply.GetSql(), reply.GetColumns(), reply.GetRows(),
+		reply.GetDegradationLevel(), reply.GetServedBy())
+	if err != nil {
+		return nil, err
+	}
+	result.Truncated, result.Stale, result.Warnings, result.Ask = reply.GetTruncated(), reply.GetStale(),
+		reply.GetWarnings(), reply
+	return result, nil
+}
+
+// ExecuteSQL runs a read-only query of the caller's own through the server's guard;
+// maxRows 0 takes the server's default.
+func (c *Client) ExecuteSQL(ctx context.Context, source, sql string, maxRows int32) (*Result, error) {
+	ctx, cancel := c.withDeadline(ctx)
+	defer cancel()
+	reply, err := c.Query.ExecuteSql(ctx, &queryv1.ExecuteSqlRequest{Parent: SourceName(source), Sql: sql,
+		MaxRows: maxRows})
+	if err != nil {
+		return nil, wrap(err)
+	}
+	result, err := newResult(reply.GetQuery(), reply.GetSql(), reply.GetColumns(), reply.GetRows(),
+		reply.GetDegradationLevel(), reply.GetServedBy())
+	if err != nil {
+		return nil, err
+	}
+	result.Truncated, result.Stale, result.Warnings = reply.GetTruncated(), reply.GetStale(), reply.GetWarnings()
+	return result, nil
+}
+
+func newResult(query, sql string, columns []*commonv1.ResultColumn, rows []*commonv1.Row,
+	level commonv1.DegradationLevel, servedBy queryv1.ServedBy) (*Result, error) {
+	decoded, err := DecodeRows(rows)
+	if err != nil {
+		return nil, err
+	}
+	result := &Result{Query: query, SQL: sql, Rows: decoded, DegradationLevel: Level(level),
+		ServedBy: strings.TrimPrefix(servedBy.String(), "SERVED_BY_")}
+	for _, column := range columns {
+		result.Columns = append(result.Columns, Column{Name: column.GetName(),
+			Type:         strings.TrimPrefix(column.GetType().String(), "VALUE_TYPE_"),
+			DatabaseType: column.GetDatabaseType()})
+	}
+	return result, nil
+}
+
+// Level is the documented level number (0 to 4) of a DegradationLevel, whose enum
+// values are shifted by one because 0 is UNSPECIFIED; -1 when unspecified.
+func Level(level commonv1.DegradationLevel) int {
+	if level <= commonv1.DegradationLevel_DEGRADATION_LEVEL_UNSPECIFIED {
+		return -1
+	}
+	return int(level) - 1
+}
+
+// LevelName is the level's name without its prefix, e.g. "NO_MODEL".
+func LevelName(level int) string {
+	return strings.TrimPrefix(commonv1.DegradationLevel(level+1).String(), "DEGRADATION_LEVEL_")
+}

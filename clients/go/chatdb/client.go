@@ -1,0 +1,157 @@
+// Package chatdb is a small Go client for ChatDB: a connection that carries the
+// caller's tenant and a request id on every call, retries idempotent calls on
+// UNAVAILABLE, typed decoding of result rows, and errors with their google.rpc
+// details. The generated stubs (Schema, Training, Query, Prediction) are exposed
+// for everything the helpers do not cover.
+package chatdb
+
+import (
+	"context"
+	"crypto/rand"
+	_ "embed" // the retry policy is embedded from service_config.json
+	"encoding/hex"
+	"time"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/metadata"
+
+	predictionv1 "github.com/chatdb/chatdb/gen/go/chatdb/prediction/v1"
+	queryv1 "github.com/chatdb/chatdb/gen/go/chatdb/query/v1"
+	schemav1 "github.com/chatdb/chatdb/gen/go/chatdb/schema/v1"
+	trainingv1 "github.com/chatdb/chatdb/gen/go/chatdb/training/v1"
+)
+
+// Metadata keys every call carries.
+const (
+	TenantHeader    = "x-chatdb-tenant"
+	RequestIDHeader = "x-request-id"
+)
+
+// ServiceConfig is the gRPC service config the client dials with: idempotent
+// methods are retried on UNAVAILABLE with exponential backoff. (grpc-go before
+// 1.40 applies it only when the environment has GRPC_GO_RETRY=on.)
+//
+//go:embed service_config.json
+var ServiceConfig string
+
+// Client is a connection to a ChatDB server.
+type Client struct {
+	conn       *grpc.ClientConn
+	tenant     string
+	timeout    time.Duration
+	Schema     schemav1.SchemaServiceClient
+	Training   trainingv1.TrainingServiceClient
+	Query      queryv1.QueryServiceClient
+	Prediction predictionv1.PredictionServiceClient
+}
+
+type settings struct {
+	tenant  string
+	timeout time.Duration
+	dial    []grpc.DialOption
+	secure  bool
+}
+
+// Option configures Dial.
+type Option func(*settings)
+
+// WithTenant sets the tenant sent with every call ("default" otherwise).
+func WithTenant(tenant string) Option { return func(s *settings) { s.tenant = tenant } }
+
+// WithTimeout sets the deadline the helpers give calls whose context has none (30 s otherwise).
+func WithTimeout(timeout time.Duration) Option { return func(s *settings) { s.timeout = timeout } }
+
+// WithDialOptions adds gRPC dial options. Pass grpc.WithTransportCredentials(...)
+// here for TLS; without it the connection is plaintext.
+func WithDialOptions(options ...grpc.DialOption) Option {
+	return func(s *settings) { s.dial = append(s.dial, options...) }
+}
+
+// WithTransportSecurity marks that WithDialOptions supplies transport credentials,
+// so Dial does not add grpc.WithInsecure.
+func WithTransportSecurity() Option { return func(s *settings) { s.secure = true } }
+
+// Dial connects to target ("host:port"). The connection is lazy: errors surface on the first call.
+func Dial(target string, options ...Option) (*Client, error) {
+	s := settings{tenant: "default", timeout: 30 * time.Second}
+	for _, option := range options {
+		option(&s)
+	}
+	dial := []grpc.DialOption{
+		grpc.WithDefaultServiceConfig(ServiceConfig),
+		grpc.WithChainUnaryInterceptor(func(ctx context.Context, method string, req, reply interface{},
+			cc *grpc.ClientConn, invoker grpc.UnaryInvoker, opts ...grpc.CallOption) error {
+			return invoker(withCallMetadata(ctx, s.tenant), method, req, reply, cc, opts...)
+		}),
+		grpc.WithChainStreamInterceptor(func(ctx context.Context, desc *grpc.StreamDesc, cc *grpc.ClientConn,
+			method string, streamer grpc.Streamer, opts ...grpc.CallOption) (grpc.ClientStream, error) {
+			return streamer(withCallMetadata(ctx, s.tenant), desc, cc, method, opts...)
+		}),
+	}
+	if !s.secure {
+		dial = append(dial, grpc.WithInsecure())
+	}
+	conn, err := grpc.Dial(target, append(dial, s.dial...)...)
+	if err != nil {
+		return nil, err
+	}
+	return &Client{
+		conn:       conn,
+		tenant:     s.tenant,
+		timeout:    s.timeout,
+		Schema:     schemav1.NewSchemaServiceClient(conn),
+		Training:   trainingv1.NewTrainingServiceClient(conn),
+		Query:      queryv1.NewQueryServiceClient(conn),
+		Prediction: predictionv1.NewPredictionServiceClient(conn),
+	}, nil
+}
+
+// Close closes the connection.
+func (c *Client) Close() error { return c.conn.Close() }
+
+// Tenant is the tenant this client calls as.
+func (c *Client) Tenant() string { return c.tenant }
+
+// withDeadline gives ctx the client's timeout unless it has a deadline already.
+func (c *Client) withDeadline(ctx context.Context) (context.Context, context.CancelFunc) {
+	if _, ok := ctx.Deadline(); ok {
+		return context.WithCancel(ctx)
+	}
+	return context.WithTimeout(ctx, c.timeout)
+}
+
+// withCallMetadata adds the tenant, and a fresh request id unless the caller set one.
+func withCallMetadata(ctx context.Context, tenant string) context.Context {
+	md, _ := metadata.FromOutgoingContext(ctx)
+	if len(md.Get(TenantHeader)) == 0 {
+		ctx = metadata.AppendToOutgoingContext(ctx, TenantHeader, tenant)
+	}
+	if len(md.Get(RequestIDHeader)) == 0 {
+		ctx = metadata.AppendToOutgoingContext(ctx, RequestIDHeader, NewRequestID())
+	}
+	return ctx
+}
+
+// WithRequestID makes calls made with ctx carry this request id, e.g. to
+// correlate them with the caller's own logs.
+func WithRequestID(ctx context.Context, requestID string) context.Context {
+	return metadata.AppendToOutgoingContext(ctx, RequestIDHeader, requestID)
+}
+
+// NewRequestID is a random 128-bit id in hex.
+func NewRequestID() string {
+	var id [16]byte
+	if _, err := rand.Read(id[:]); err != nil {
+		panic(err) // the system's random source failing is not recoverable
+	}
+	return hex.EncodeToString(id[:])
+}
+
+// SourceName is "dataSources/{id}" for an id, or the name unchanged.
+func SourceName(source string) string {
+	const prefix = "dataSources/"
+	if len(source) >= len(prefix) && source[:len(prefix)] == prefix {
+		return source
+	}
+	return prefix + source
+}
