@@ -133,8 +133,6 @@ def _add_parts(add: Callable[[tuple[str, ...], Target], None], words: tuple[str,
                 continue
             elif not is_generic(part):
                 add(part, make(scale * 0.9 * len(part) / n))
-            else:
-                add(part, make(scale * 0.4 * len(part) / n))
 
 
 def _span_ok(tokens: Sequence[Token], i: int, j: int) -> bool:

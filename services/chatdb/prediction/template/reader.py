@@ -96,7 +96,8 @@ class Reader:
         self.choices = choices or Choices()
         self.used_numbers: set[int] = set()
         self.consumed: set[int] = set()
-        named = {k for m in mentions if m.kind in ("table", "column") for k in range(m.start, m.end)}
+        named = {k for m in mentions if m.kind in ("table", "column") and m.end - m.start > 1
+                 for k in range(m.start, m.end)}
         self.count_end = count_cue_end(tokens, named)
         self.boundary = self._request_boundary()
         self.mentioned_tables = self._mentioned_tables()
@@ -265,7 +266,6 @@ class Reader:
         if mention.start < self.boundary or (gap and gap[-1] in ("and",) and state.outputs
                                              and mention.start < self.boundary + 6 and not self._has_condition(gap)):
             state.outputs.append(Output(column))
-            state.select_tables.append(column.table)
             return
         state.context_tables.append(column.table)
 
@@ -332,6 +332,8 @@ class Reader:
                 target = Target(previous.table, previous, 0.5, mention.text)
         elif target is not None and len(mention.targets) > 1:
             target = max(mention.targets, key=self._value_target_score)
+        if target is None:
+            target = self._label_target(position, mention)
         if target is None or target.column is None:
             state.penalty += 0.2
             state.notes.append(f"could not place value {mention.text!r}")
@@ -353,6 +355,17 @@ class Reader:
             state.any_condition = True
         state.conditions.append(Condition(target.column, operator, (value,)))
         state.notes.append(f"{target.column.name} {operator} {value!r}")
+
+    def _label_target(self, position: int, mention: Mention) -> Target | None:
+        """"the document named 'Summer Show'": a value nobody sampled names a row of the table before it."""
+        for back in range(position - 1, -1, -1):
+            other = self.mentions[back]
+            if other.kind == "table":
+                labels = other.best.table.label_columns
+                if labels and labels[0].kind == "text":
+                    return Target(other.best.table, labels[0], 0.5, mention.text)
+                return None
+        return None
 
     def _value_target_score(self, target: Target) -> float:
         """Prefer a value's column in a table the question names."""
@@ -386,8 +399,16 @@ class Reader:
         if before and before[-1] == "between":
             following = next((m for m in self.mentions[position + 1:] if m.kind == "number"), None)
             if following is not None and following.number is not None:
-                column = self._number_column(position, mention, None)
                 self.used_numbers.add(following.start)
+                after_pair = self.mentions.index(following) + 1
+                counted = self.mentions[after_pair] if after_pair < len(self.mentions) else None
+                if counted is not None and counted.kind == "table" and counted.start - following.end <= 1 and (
+                        self._counts_related_rows(counted.best.table, state)):
+                    bounds = (_int_if_whole(mention.number), _int_if_whole(following.number))
+                    state.having.append(Condition(None, "between", bounds, "count"))
+                    state.context_tables.append(counted.best.table)
+                    return
+                column = self._number_column(position, mention, None)
                 if column is not None:
                     low, high = _year_bounds(column, mention.number, following.number)
                     state.conditions.append(Condition(column, "between", (low, high)))
@@ -574,9 +595,7 @@ class Reader:
     def _implicit_grouping(self, subject: TableEntry, outputs: list[Output]) -> list[ColumnEntry]:
         """Group by the one plain selected column, or by the subject's key and label."""
         plain = [o.column for o in outputs if o.column is not None and o.aggregate is None]
-        if len(plain) == 1 and not plain[0].is_key_like and plain[0] not in plain[0].table.label_columns:
-            return [plain[0]]
-        if len(plain) == 1 and plain[0].is_key_like and plain[0].table is not subject:
+        if len(plain) == 1 and plain[0] not in plain[0].table.label_columns:
             return [plain[0]]
         key = subject.key
         return ([key] if key else []) + [c for c in subject.label_columns if c is not key]
