@@ -11,9 +11,11 @@ from __future__ import annotations
 import sqlite3
 from typing import Any
 
+import aiosqlite
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import NullPool
+from sqlalchemy.util import await_
 
 from chatdb.connectors.dsn import Dialect, ParsedDsn
 
@@ -50,11 +52,19 @@ def create_engine(dsn: ParsedDsn, *, read_only: bool = True, pool: bool = True) 
 
 
 def _sqlite_read_only_guard(dbapi_connection: Any, _: Any) -> None:
-    """Deny at the engine level what ``mode=ro`` still allows (ATTACH, PRAGMA writes, temp tables)."""
-    raw = dbapi_connection.driver_connection if hasattr(dbapi_connection, "driver_connection") else None
-    target = getattr(raw, "_conn", None) or raw
-    if isinstance(target, sqlite3.Connection):
-        target.set_authorizer(sqlite_read_authorizer)
+    """Deny at the engine level what ``mode=ro`` still allows (ATTACH, VACUUM INTO, PRAGMA writes, temp tables).
+
+    aiosqlite owns its sqlite3 connection in a worker thread, so the authorizer is installed
+    through aiosqlite (in that thread); this hook runs inside SQLAlchemy's greenlet, where
+    ``await_`` may wait for it. A plain sqlite3 connection (a sync engine) is set directly.
+    """
+    driver = getattr(dbapi_connection, "driver_connection", dbapi_connection)
+    if isinstance(driver, sqlite3.Connection):
+        driver.set_authorizer(sqlite_read_authorizer)
+    elif isinstance(driver, aiosqlite.Connection):
+        await_(driver.set_authorizer(sqlite_read_authorizer))
+    else:
+        raise TypeError(f"cannot install the SQLite read-only authorizer on {type(driver).__name__}")
 
 
 _SQLITE_ALLOWED = {sqlite3.SQLITE_SELECT, sqlite3.SQLITE_READ, sqlite3.SQLITE_FUNCTION,
