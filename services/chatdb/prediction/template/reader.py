@@ -73,6 +73,8 @@ class _State:
     order: list[Ordering] = field(default_factory=list)
     limit: int | None = None
     negated_tables: list[TableEntry] = field(default_factory=list)
+    negated_conditions: list[Condition] = field(default_factory=list)
+    """Conditions on another table that rows must not have a match for ("countries that do not speak X")."""
     context_tables: list[TableEntry] = field(default_factory=list)
     count_subject: TableEntry | None = None
     count_requested: bool = False
@@ -131,9 +133,15 @@ class Reader:
                 return mention.start
         return len(self.tokens)
 
+    def _negated(self, mention: Mention) -> bool:
+        return any(is_negation(t) for t in self.tokens[max(0, mention.start - 5):mention.start])
+
     def _mentioned_tables(self) -> list[TableEntry]:
+        """Tables the question is about (a negated "... not used by any document" does not count)."""
         tables: list[TableEntry] = []
         for mention in self.mentions:
+            if mention.kind == "table" and self._negated(mention):
+                continue
             if mention.kind == "table":
                 candidate = mention.best.table
             elif mention.kind == "value" and mention.targets:
@@ -302,8 +310,7 @@ class Reader:
             state.count_subject = table
             state.count_requested = True
             return
-        if any(is_negation(t) for t in self.tokens[max(0, mention.start - 5):mention.start]) and (
-                mention.start > self.boundary):
+        if self._negated(mention) and mention.start > self.boundary:
             state.negated_tables.append(table)
             return
         if words & GROUP_WORDS or ("by" in words and self._aggregating(self.mentions.index(mention))
@@ -348,6 +355,11 @@ class Reader:
             number = _as_number(str(value))
             if number is not None:
                 value = number
+        if operator == "!=" and target.column.table is not self._subject_guess(state) and (
+                self._subject_guess(state) is not None):
+            state.negated_conditions.append(Condition(target.column, "=", (value,)))
+            state.notes.append(f"without {target.column.name} = {value!r}")
+            return
         existing = [c for c in state.conditions if c.column is target.column and c.operator == "="]
         if existing and operator == "=":
             state.any_condition = True
@@ -623,9 +635,14 @@ class Reader:
 
     def _exclusions(self, subject: TableEntry, state: _State, tables: list[TableEntry]
                     ) -> tuple[list[Exclusion], list[Condition]]:
+        """NOT IN subqueries for negated tables and negated conditions on other tables."""
         conditions = list(state.conditions)
+        targets = list(state.negated_tables)
+        for condition in state.negated_conditions:
+            if condition.column is not None and all(condition.column.table is not t for t in targets):
+                targets.append(condition.column.table)
         exclusions: list[Exclusion] = []
-        for negated in state.negated_tables:
+        for negated in targets:
             if negated is subject:
                 continue
             path = self.graph.path([subject], negated)
@@ -634,16 +651,20 @@ class Reader:
                 continue
             first = path[0]
             inner_tables = [first.right, *[e.right for e in path[1:]]]
-            inner_conditions = [c for c in conditions if c.column is not None
-                                and any(c.column.table is t for t in inner_tables)
-                                and c.column.table is not subject]
+
+            def inside(condition: Condition, inner: list[TableEntry] = inner_tables) -> bool:
+                column = condition.column
+                return column is not None and column.table is not subject and any(column.table is t for t in inner)
+
+            inner_conditions = [c for c in conditions if inside(c)]
+            inner_conditions += [c for c in state.negated_conditions if inside(c)]
             conditions = [c for c in conditions if all(c is not i for i in inner_conditions)]
             for table in inner_tables:
                 if table in tables and table is not subject:
                     tables.remove(table)
             exclusions.append(Exclusion(first.left_columns[0], first.right_columns[0], inner_tables,
                                         inner_conditions))
-            state.notes.append(f"without any {negated.name}")
+            state.notes.append(f"without any matching {negated.name}")
         return exclusions, conditions
 
     def _connectable(self, subject: TableEntry, tables: list[TableEntry], state: _State) -> list[TableEntry]:
