@@ -115,9 +115,10 @@ def _type_bonus(a: ColumnStructure, b: ColumnStructure) -> float:
     return 0.05 if a.data_type and a.data_type.upper() == b.data_type.upper() else 0.0
 
 
-def _prefer_same_schema(table: TableStructure, options: list[TableStructure]) -> TableStructure | None:
+def _prefer_same_schema(table: TableStructure, options: list[TableStructure],
+                        allow_self: bool = False) -> TableStructure | None:
     """The only option, or the only one in ``table``'s schema; None when ambiguous."""
-    others = [o for o in options if o is not table]
+    others = [o for o in options if allow_self or o is not table]
     if len(others) == 1:
         return others[0]
     local = [o for o in others if o.schema == table.schema]
@@ -163,7 +164,7 @@ def _named_after_table(table: TableStructure, column: ColumnStructure,
         if len(word) < 3:
             continue
         for form in _noun_forms(word):
-            target = _prefer_same_schema(table, by_base_name.get(form, []))
+            target = _prefer_same_schema(table, by_base_name.get(form, []), allow_self=True)
             if target is None:
                 continue
             candidate = _target_key(table, column, target, partial=position > 0)

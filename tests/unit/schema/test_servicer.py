@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import grpc
 import pytest
 from google.protobuf import field_mask_pb2
@@ -179,7 +181,7 @@ def test_tenants_do_not_see_each_other(unit: SchemaUnit) -> None:
     pytest.param("GetSchemaGraph", {"parent": "dataSources/shop", "min_confidence": 1.5}, "min_confidence",
                  id="graph_confidence_out_of_range"),
 ])
-def test_bad_input_is_invalid_argument_naming_the_field(unit: SchemaUnit, method: str, fields: dict[str, object],
+def test_bad_input_is_invalid_argument_naming_the_field(unit: SchemaUnit, method: str, fields: dict[str, Any],
                                                         field: str) -> None:
     _create(unit)
     outcome = unit.call(method, **fields)
@@ -200,7 +202,7 @@ def test_bad_input_is_invalid_argument_naming_the_field(unit: SchemaUnit, method
     pytest.param("RefreshSchema", {"name": "dataSources/missing"}, id="refresh"),
     pytest.param("GetSchemaGraph", {"parent": "dataSources/missing"}, id="graph"),
 ])
-def test_unknown_resources_are_not_found(unit: SchemaUnit, method: str, fields: dict[str, object]) -> None:
+def test_unknown_resources_are_not_found(unit: SchemaUnit, method: str, fields: dict[str, Any]) -> None:
     _create(unit)
     outcome = unit.call(method, **fields)
     assert outcome.code == grpc.StatusCode.NOT_FOUND, outcome.details
