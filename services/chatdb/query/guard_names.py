@@ -23,7 +23,7 @@ SYSTEM_CATALOG = "SYSTEM_CATALOG"
 
 @dataclass
 class NameCheck:
-    """What the name checks found: problems as (reason, message), and the known tables read."""
+    """What the name checks found: problems as (reason, message), and the known tables read (sorted)."""
 
     problems: list[tuple[str, str]] = field(default_factory=list)
     tables: list[str] = field(default_factory=list)
@@ -40,6 +40,7 @@ def check_names(statement: exp.Query, dialect: Dialect, known_columns: dict[str,
     cte_names = {cte.alias_or_name.lower() for cte in statement.find_all(exp.CTE)}
     for table in statement.find_all(exp.Table):
         _check_table(table, dialect, known_columns, cte_names, result)
+    result.tables.sort()
     if result.problems:
         return result  # column checks would only repeat what an unknown table already says
     try:
