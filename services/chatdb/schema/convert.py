@@ -1,9 +1,10 @@
 """SchemaService's domain records ↔ protobuf messages.
 
 Sample rows are stored JSON-safe (dates, decimals and bytes as text); here they are
-typed again by their column's value type, so a sample date travels as a Date and a
-price as a decimal. A value that does not fit its column's type (SQLite stores
-anything anywhere, truncated text) travels as a string rather than being lost.
+read back by their column's value type and put on the wire by the same conversion
+as query results, so a sample date travels as a Date and a price as a decimal. A
+value that does not fit its column's type (SQLite stores anything anywhere,
+truncated text) travels as what it is rather than being lost.
 """
 
 from __future__ import annotations
@@ -14,10 +15,11 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from google.protobuf import duration_pb2, struct_pb2, timestamp_pb2
+from google.protobuf import duration_pb2, timestamp_pb2
 
 from chatdb.common.v1 import dialect_pb2, join_pb2, value_pb2
 from chatdb.connectors.dsn import Dialect
+from chatdb.query.values import to_value, value_type_enum
 from chatdb.schema.connection import ConnectionReport
 from chatdb.schema.diff import TableChange
 from chatdb.schema.model import ColumnStructure, JoinEdgeStructure, StoredTable
@@ -66,7 +68,7 @@ def table_to_proto(source_id: str, table: StoredTable, full: bool) -> schema_pb2
     message = schema_pb2.Table(
         name=f"dataSources/{source_id}/tables/{structure.name}", table=structure.name, schema=structure.schema,
         kind=_KINDS.get(structure.kind, schema_pb2.TABLE_KIND_UNSPECIFIED),
-        columns=[schema_pb2.Column(name=c.name, data_type=c.data_type, value_type=_value_type(c.value_type),
+        columns=[schema_pb2.Column(name=c.name, data_type=c.data_type, value_type=value_type_enum(c.value_type),  # type: ignore[arg-type]
                                    nullable=c.nullable, default_value=c.default, comment=c.comment,
                                    primary_key=c.primary_key) for c in structure.columns],
         primary_key=list(structure.primary_key),
@@ -113,73 +115,45 @@ def connection_to_proto(report: ConnectionReport) -> schema_service_pb2.TestConn
                                                      server_version=report.server_version, latency=latency)
 
 
-def _value_type(name: str) -> value_pb2.ValueType:
-    try:
-        return value_pb2.ValueType.Value(f"VALUE_TYPE_{name}")
-    except ValueError:
-        return value_pb2.VALUE_TYPE_UNSPECIFIED
-
-
 def sample_row_to_proto(row: Sequence[Any], columns: Sequence[ColumnStructure]) -> value_pb2.Row:
     """A stored sample row as typed values, in column order."""
     return value_pb2.Row(values=[sample_value_to_proto(v, c.value_type) for v, c in zip(row, columns, strict=False)])
 
 
 def sample_value_to_proto(stored: Any, value_type: str) -> value_pb2.Value:
-    """One stored (JSON-safe) sample value as a typed Value; text when it does not fit ``value_type``."""
-    if stored is None:
-        return value_pb2.Value(null_value=struct_pb2.NULL_VALUE)
+    """One stored (JSON-safe) sample value as a typed Value; as itself when it does not fit ``value_type``."""
     try:
-        typed = _typed_value(stored, value_type)
+        revived = _revive(stored, value_type)
     except (ValueError, TypeError, ArithmeticError):
-        typed = None
-    return typed if typed is not None else _text_value(stored)
+        revived = None
+    return to_value(stored) if revived is None else to_value(revived, value_type)
 
 
-def _text_value(stored: Any) -> value_pb2.Value:
-    if isinstance(stored, bool):
-        return value_pb2.Value(bool_value=stored)
-    if isinstance(stored, int) and -(2**63) <= stored < 2**63:
-        return value_pb2.Value(int_value=stored)
-    if isinstance(stored, float):
-        return value_pb2.Value(double_value=stored)
-    return value_pb2.Value(string_value=str(stored))
-
-
-def _typed_value(stored: Any, value_type: str) -> value_pb2.Value | None:
-    """The Value of ``stored`` as ``value_type``; None when it is not such a value."""
+def _revive(stored: Any, value_type: str) -> Any:
+    """The Python value ``stored`` was written from, read as ``value_type``; None when it is not one."""
+    if stored is None or (isinstance(stored, bool) and value_type != "BOOL"):
+        return None
     if isinstance(stored, str) and stored.endswith(TRUNCATED) and value_type != "STRING":
         return None
-    if value_type == "INTEGER":
-        if isinstance(stored, bool) or not isinstance(stored, int | str):
-            return None
-        number = int(stored)
-        if -(2**63) <= number < 2**63:
-            return value_pb2.Value(int_value=number)
-        return value_pb2.Value(decimal_value=str(number))
-    if value_type == "DOUBLE" and not isinstance(stored, bool):
-        return value_pb2.Value(double_value=float(stored))
-    if value_type == "DECIMAL" and not isinstance(stored, bool):
+    if value_type == "INTEGER" and isinstance(stored, int | str):
+        return int(stored)
+    if value_type == "DOUBLE":
+        return float(stored)
+    if value_type == "DECIMAL":
         exact = decimal.Decimal(str(stored))
-        return value_pb2.Value(decimal_value=str(exact)) if exact.is_finite() else None
+        return exact if exact.is_finite() else None
     if value_type == "BOOL":
-        if isinstance(stored, bool) or stored in (0, 1):
-            return value_pb2.Value(bool_value=bool(stored))
-        return None
+        return bool(stored) if isinstance(stored, bool) or stored in (0, 1) else None
     if value_type == "BYTES" and isinstance(stored, str) and stored.startswith("0x"):
-        return value_pb2.Value(bytes_value=bytes.fromhex(stored[2:]))
+        return bytes.fromhex(stored[2:])
     if value_type == "TIMESTAMP" and isinstance(stored, str):
-        moment = dt.datetime.fromisoformat(stored)
-        stamp = timestamp_pb2.Timestamp()
-        stamp.FromDatetime(moment.astimezone(dt.UTC) if moment.tzinfo else moment)
-        return value_pb2.Value(timestamp_value=stamp)
+        return dt.datetime.fromisoformat(stored)
     if value_type == "DATE" and isinstance(stored, str):
-        day = dt.date.fromisoformat(stored[:10])
-        return value_pb2.Value(date_value=value_pb2.Date(year=day.year, month=day.month, day=day.day))
+        return dt.date.fromisoformat(stored[:10])
     if value_type == "TIME" and isinstance(stored, str):
-        return value_pb2.Value(time_value=dt.time.fromisoformat(stored).isoformat())
+        return dt.time.fromisoformat(stored)
     if value_type == "JSON":
-        return value_pb2.Value(json_value=stored if isinstance(stored, str) else json.dumps(stored))
+        return json.loads(stored) if isinstance(stored, str) else stored
     if value_type == "STRING" and isinstance(stored, str):
-        return value_pb2.Value(string_value=stored)
+        return stored
     return None
