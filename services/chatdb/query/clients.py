@@ -13,10 +13,12 @@ from datetime import timedelta
 from typing import Protocol
 
 import grpc
+from google.rpc import error_details_pb2, status_pb2
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from chatdb.common.v1 import dialect_pb2, join_pb2
 from chatdb.connectors.dsn import Dialect
+from chatdb.errors import STATUS_DETAILS_KEY, ChatDBError, FieldViolation, InvalidArgument
 from chatdb.prediction.domain import GenerationRequest, GenerationResult, SqlCandidate
 from chatdb.prediction.v1 import prediction_pb2, prediction_service_pb2, prediction_service_pb2_grpc
 from chatdb.resilience.breakers import AsyncBreaker
@@ -38,10 +40,18 @@ _BACKEND_NAMES = {prediction_pb2.BACKEND_KIND_TEMPLATE: "template", prediction_p
 
 
 class Generator(Protocol):
-    """What in-process prediction offers: PredictionService's engine, or a template generator."""
+    """An in-process generator (the template generator of level 2)."""
 
     async def generate(self, request: GenerationRequest) -> GenerationResult:
         """Candidates for the request, best first."""
+        ...
+
+
+class LocalPrediction(Protocol):
+    """PredictionService's engine, called in-process."""
+
+    async def generate(self, request: GenerationRequest, tenant: str) -> GenerationResult:
+        """Candidates for the request, best first; adapters resolved for ``tenant``."""
         ...
 
 
@@ -55,7 +65,7 @@ class ExampleMaker(Protocol):
 class PredictionClient:
     """Generates SQL through PredictionService (in-process or remote), behind its breaker."""
 
-    def __init__(self, breaker: AsyncBreaker, *, local: Generator | None = None,
+    def __init__(self, breaker: AsyncBreaker, *, local: LocalPrediction | None = None,
                  channel: grpc.aio.Channel | None = None, deadline_s: float = 10.0) -> None:
         if (local is None) == (channel is None):
             raise ValueError("give exactly one of local or channel")
@@ -70,13 +80,16 @@ class PredictionClient:
         """Candidates for ``request``; BreakerOpen while the service is considered down."""
         if self._stub is None:
             assert self._local is not None
-            return await self.breaker.call(self._local.generate, request)
+            return await self.breaker.call(self._local.generate, request, tenant)
         stub = self._stub
         message = generate_sql_request(request)
 
         async def remote() -> GenerationResult:
-            response = await stub.GenerateSql(message, timeout=self._deadline_s,
-                                              metadata=forwarded(tenant, request_id))
+            try:
+                response = await stub.GenerateSql(message, timeout=self._deadline_s,
+                                                  metadata=forwarded(tenant, request_id))
+            except grpc.aio.AioRpcError as exc:
+                raise remote_error(exc, "PredictionService") from None
             return generation_result(response)
 
         return await self.breaker.call(remote)
@@ -113,8 +126,11 @@ class TrainingClient:
             example=training_pb2.Example(question=question, sql=sql, source=training_pb2.EXAMPLE_SOURCE_FEEDBACK))
 
         async def remote() -> str:
-            response = await stub.CreateExample(message, timeout=self._deadline_s,
-                                                metadata=forwarded(source.tenant, request_id))
+            try:
+                response = await stub.CreateExample(message, timeout=self._deadline_s,
+                                                    metadata=forwarded(source.tenant, request_id))
+            except grpc.aio.AioRpcError as exc:
+                raise remote_error(exc, "TrainingService") from None
             return str(response.example.name)
 
         return await self.breaker.call(remote)
@@ -135,6 +151,28 @@ async def health_probe(channel: grpc.aio.Channel, service: str) -> None:
     if response.status != health_pb2.HealthCheckResponse.SERVING:
         status = health_pb2.HealthCheckResponse.ServingStatus.Name(response.status)
         raise ConnectionError(f"{service}: {status}")
+
+
+def remote_error(exc: grpc.aio.AioRpcError, service: str) -> ChatDBError:
+    """The domain error of another service's failed call: its code, ErrorInfo reason and field violations
+    kept, so a caller sees the same status the other service gave (UNAVAILABLE and deadlines as DEGRADED)."""
+    code = exc.code()
+    details = exc.details() or code.name
+    info = error_details_pb2.ErrorInfo()
+    fields: list[error_details_pb2.BadRequest.FieldViolation] = []
+    for key, value in exc.trailing_metadata() or ():
+        if key == STATUS_DETAILS_KEY and isinstance(value, bytes):
+            for detail in status_pb2.Status.FromString(value).details:
+                bad = error_details_pb2.BadRequest()
+                if not detail.Unpack(info) and detail.Unpack(bad):
+                    fields.extend(bad.field_violations)
+    if code in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED):
+        return ChatDBError(f"{service} is unavailable: {details}", "DEGRADED", {"dependency": service.lower()}, code)
+    if fields:
+        first, *more = fields
+        return InvalidArgument(first.field, first.description, reason=info.reason or "INVALID_FIELD",
+                               more=[FieldViolation(f.field, f.description) for f in more])
+    return ChatDBError(details, info.reason or code.name, dict(info.metadata), code)
 
 
 def forwarded(tenant: str, request_id: str) -> tuple[tuple[str, str], ...]:

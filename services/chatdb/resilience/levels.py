@@ -103,7 +103,7 @@ class HealthMonitor:
 
     def database_unreachable(self, source_name: str, detail: str) -> None:
         """Note that a source's database could not be reached."""
-        self._database_detail[source_name] = detail or "unreachable"
+        self._database_detail[source_name] = redact_url_passwords(detail)[:500] or "unreachable"
 
     def database_reachable(self, source_name: str) -> None:
         """Note that a source's database answered."""

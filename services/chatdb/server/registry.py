@@ -49,6 +49,24 @@ def _unimplemented(base: type) -> Builder:
     return build
 
 
+async def _query_servicer(components: Components) -> Any:
+    from chatdb.query.assembly import build_query_servicer
+
+    return await build_query_servicer(components)
+
+
+async def _start_query(components: Components) -> None:
+    from chatdb.query.assembly import start_query
+
+    await start_query(components)
+
+
+async def _stop_query(components: Components) -> None:
+    from chatdb.query.assembly import stop_query
+
+    await stop_query(components)
+
+
 def _full_name(module: Any, service: str) -> str:
     return str(module.DESCRIPTOR.services_by_name[service].full_name)
 
@@ -65,7 +83,7 @@ SERVICES: dict[str, ServiceSpec] = {
     "query": ServiceSpec(
         "query", _full_name(query_service_pb2, "QueryService"),
         query_service_pb2_grpc.add_QueryServiceServicer_to_server,
-        _unimplemented(query_service_pb2_grpc.QueryServiceServicer)),
+        _query_servicer, start=_start_query, stop=_stop_query),
     "prediction": ServiceSpec(
         "prediction", _full_name(prediction_service_pb2, "PredictionService"),
         prediction_service_pb2_grpc.add_PredictionServiceServicer_to_server,

@@ -2,10 +2,39 @@
 
 from __future__ import annotations
 
+import socket
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import grpc
+
 from chatdb.connectors.dsn import parse_dsn
 from chatdb.metadata.db import MetadataStore
 from chatdb.metadata.models import DataSourceRow
+from chatdb.prediction.engine import PredictionEngine
+from chatdb.prediction.template import TemplateGenerator
+from chatdb.query.cache import ResultCache
+from chatdb.query.clients import PredictionClient, TrainingClient
+from chatdb.query.executor import QueryExecutor
+from chatdb.query.guard import SqlGuard
+from chatdb.query.history import QueryHistory
+from chatdb.query.history_feedback import FeedbackDesk
+from chatdb.query.pipeline import AskPipeline
+from chatdb.query.pipeline_execution import GuardedExecution
+from chatdb.query.pipeline_sources import SourceContexts
+from chatdb.query.pipeline_sql import CallerSql
+from chatdb.query.servicer import QueryServicer
+from chatdb.resilience.breakers import Breakers
+from chatdb.resilience.levels import METADATA, PREDICTION, TRAINING, HealthMonitor
+from chatdb.samples.shop import build_shop_database
 from chatdb.schema.model import SourceRef
+from chatdb.settings import Settings
+from chatdb.training.embeddings import Embedder
+from chatdb.training.examples import FEEDBACK
+from chatdb.training.job_model import JobState, JobType
+from chatdb.training.retrieval import Retriever
+from tests.unit.training.job_fixtures import TrainingStack, open_stack, register_sqlite
 
 
 async def add_source_row(store: MetadataStore, source_id: str, dsn: str = "", tenant: str = "default") -> SourceRef:
@@ -18,3 +47,87 @@ async def add_source_row(store: MetadataStore, source_id: str, dsn: str = "", te
         await session.flush()
         pk = row.pk
     return SourceRef(pk=pk, tenant=tenant, source_id=source_id, dialect=parsed.dialect, dsn=parsed)
+
+
+@dataclass
+class QueryStack:
+    """QueryService's domain on real parts: metadata store, catalog, Milvus Lite, the embedding model,
+    a trained SQLite shop, the template generator, the guard and the read-only executor."""
+
+    training: TrainingStack
+    source: SourceRef
+    shop_path: Path
+    breakers: Breakers
+    monitor: HealthMonitor
+    contexts: SourceContexts
+    execution: GuardedExecution
+    history: QueryHistory
+    pipeline: AskPipeline
+    caller_sql: CallerSql
+    feedback: FeedbackDesk
+    executor: QueryExecutor
+    servicer: QueryServicer
+    channels: list[grpc.aio.Channel] = field(default_factory=list)
+
+    async def close(self) -> None:
+        for channel in self.channels:
+            await channel.close()
+        await self.executor.close()
+        await self.training.close()
+
+
+def unreachable_address() -> str:
+    """A loopback address where nothing listens (a port bound, then released)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return f"127.0.0.1:{probe.getsockname()[1]}"
+
+
+async def train(stack: TrainingStack, source: SourceRef) -> None:
+    """Run a schema training job for the source to completion."""
+    await stack.service.create_job(source.tenant, source.name, [], JobType.SCHEMA)
+    finished = await stack.service.worker.run_until_idle()
+    assert finished and all(job.state is JobState.SUCCEEDED for job in finished), finished
+
+
+async def open_query_stack(directory: Path, *, prediction_address: str = "", training_address: str = "",
+                           trained: bool = True, **settings: Any) -> QueryStack:
+    """A QueryService over a trained sample shop; remote Prediction/Training when addresses are given."""
+    training = await open_stack(directory / "chatdb")
+    shop_path = build_shop_database(directory / "shop.db")
+    source = await register_sqlite(training.catalog, "default", "shop", shop_path)
+    if trained:
+        await train(training, source)
+    config = Settings(data_dir=directory, **settings)
+    breakers = Breakers(fail_max=config.breaker_fail_max, reset_s=config.breaker_reset_s)
+    monitor = HealthMonitor(breakers, probe_ttl_s=0)
+    channels: list[grpc.aio.Channel] = []
+    template = TemplateGenerator()
+    if prediction_address:
+        channels.append(grpc.aio.insecure_channel(prediction_address))
+        prediction = PredictionClient(breakers.prediction, channel=channels[-1], deadline_s=2.0)
+    else:
+        prediction = PredictionClient(breakers.prediction, local=PredictionEngine(template))
+    if training_address:
+        channels.append(grpc.aio.insecure_channel(training_address))
+        trainer = TrainingClient(breakers.training, channel=channels[-1], deadline_s=2.0)
+    else:
+        async def create_example(ref: SourceRef, question: str, sql: str) -> str:
+            return (await training.service.examples.create(ref, question, sql, FEEDBACK)).name
+
+        trainer = TrainingClient(breakers.training, local=create_example)
+    monitor.register(METADATA, training.store.ping)
+    monitor.register(PREDICTION, prediction.probe, breakers.prediction)
+    monitor.register(TRAINING, trainer.probe, breakers.training)
+    contexts = SourceContexts(training.catalog, ttl_s=0)
+    executor = QueryExecutor()
+    cache = ResultCache(training.store, config.result_cache_ttl_s)
+    history = QueryHistory(training.store, training.service.pages)
+    execution = GuardedExecution(config, SqlGuard(), executor, cache, breakers, monitor)
+    retriever = Retriever(Embedder.shared(), training.vectors)
+    pipeline = AskPipeline(contexts, retriever, prediction, template, execution, history, monitor)
+    caller_sql = CallerSql(contexts, execution, history, monitor)
+    feedback = FeedbackDesk(contexts, history, execution, trainer, monitor)
+    servicer = QueryServicer(pipeline, caller_sql, feedback, history, contexts, monitor)
+    return QueryStack(training, source, shop_path, breakers, monitor, contexts, execution, history, pipeline,
+                      caller_sql, feedback, executor, servicer, channels)

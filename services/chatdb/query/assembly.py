@@ -1,0 +1,177 @@
+"""Builds QueryService from a process's Components, and starts and stops what it owns.
+
+Pieces other services also use (the schema catalog, the embedder, the vector store, the
+retriever, the prediction engine) are taken through ``Components.shared`` so one process
+holds one of each however many services it hosts.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import grpc
+
+from chatdb.prediction.engine import PredictionEngine
+from chatdb.prediction.template import TemplateGenerator
+from chatdb.query.cache import ResultCache
+from chatdb.query.clients import Generator, PredictionClient, TrainingClient
+from chatdb.query.executor import QueryExecutor
+from chatdb.query.guard import SqlGuard
+from chatdb.query.history import QueryHistory
+from chatdb.query.history_feedback import FeedbackDesk
+from chatdb.query.pipeline import AskPipeline
+from chatdb.query.pipeline_execution import GuardedExecution
+from chatdb.query.pipeline_sources import SourceContexts
+from chatdb.query.pipeline_sql import CallerSql
+from chatdb.query.servicer import QueryServicer
+from chatdb.resilience.breakers import Breakers, database_key
+from chatdb.resilience.levels import METADATA, PREDICTION, TRAINING, HealthMonitor
+from chatdb.resilience.metrics import MetricsServer
+from chatdb.schema.catalog import SchemaCatalog
+from chatdb.schema.model import SourceRef
+from chatdb.server.components import Components
+from chatdb.training.embeddings import Embedder
+from chatdb.training.examples import FEEDBACK, ExampleBook
+from chatdb.training.retrieval import Retriever
+from chatdb.training.vectors import VectorStore
+
+CHANNEL_OPTIONS = [("grpc.max_receive_message_length", 64 * 1024 * 1024)]
+
+
+def shared_catalog(components: Components) -> SchemaCatalog:
+    """The process's schema catalog."""
+    catalog: SchemaCatalog = components.shared(
+        "schema.catalog", lambda: SchemaCatalog(components.store, components.box, components.pages))
+    return catalog
+
+
+def shared_embedder(components: Components) -> Embedder:
+    """The process's sentence-embedding model."""
+    return Embedder.shared(components.settings.embedding_model)
+
+
+def shared_vectors(components: Components) -> VectorStore:
+    """The process's vector store (closed at shutdown)."""
+    def build() -> VectorStore:
+        settings = components.settings
+        vectors = VectorStore(settings.resolved_milvus_uri, settings.milvus_token, shared_embedder(components).dim)
+
+        async def close() -> None:
+            vectors.close()
+
+        components.on_close(close)
+        return vectors
+
+    vectors: VectorStore = components.shared("training.vectors", build)
+    return vectors
+
+
+def shared_retriever(components: Components) -> Retriever:
+    """The process's retriever."""
+    retriever: Retriever = components.shared(
+        "training.retriever", lambda: Retriever(shared_embedder(components), shared_vectors(components)))
+    return retriever
+
+
+def shared_prediction_engine(components: Components) -> PredictionEngine:
+    """The process's prediction engine (started by whoever hosts PredictionService, or by QueryService)."""
+    engine: PredictionEngine = components.shared(
+        "prediction.engine", lambda: PredictionEngine.from_settings(components.settings))
+    return engine
+
+
+@dataclass
+class QueryParts:
+    """What QueryService is made of in one process."""
+
+    servicer: QueryServicer
+    monitor: HealthMonitor
+    breakers: Breakers
+    executor: QueryExecutor
+    channels: list[grpc.aio.Channel]
+    prediction_engine: PredictionEngine | None
+    metrics: MetricsServer | None = None
+
+
+def query_parts(components: Components) -> QueryParts:
+    """The one QueryService of the process."""
+    parts: QueryParts = components.shared("query.parts", lambda: _build(components))
+    return parts
+
+
+def _build(components: Components) -> QueryParts:
+    settings, store = components.settings, components.store
+    breakers = Breakers(fail_max=settings.breaker_fail_max, reset_s=settings.breaker_reset_s)
+    monitor = HealthMonitor(breakers)
+    catalog = shared_catalog(components)
+    contexts = SourceContexts(catalog)
+    executor: QueryExecutor = components.shared("query.executor", QueryExecutor)
+    retriever = shared_retriever(components)
+    channels: list[grpc.aio.Channel] = []
+    engine: PredictionEngine | None = None
+    fallback: Generator
+    if settings.prediction_address:
+        channels.append(grpc.aio.insecure_channel(settings.prediction_address, options=CHANNEL_OPTIONS))
+        prediction = PredictionClient(breakers.prediction, channel=channels[-1], deadline_s=settings.rpc_deadline_s)
+        fallback = TemplateGenerator()
+    else:
+        engine = shared_prediction_engine(components)
+        prediction = PredictionClient(breakers.prediction, local=engine)
+        fallback = engine.template
+    if settings.training_address:
+        channels.append(grpc.aio.insecure_channel(settings.training_address, options=CHANNEL_OPTIONS))
+        training = TrainingClient(breakers.training, channel=channels[-1], deadline_s=settings.rpc_deadline_s)
+    else:
+        book = ExampleBook(store, catalog, shared_vectors(components), shared_embedder(components))
+
+        async def create_example(source: SourceRef, question: str, sql: str) -> str:
+            return (await book.create(source, question, sql, FEEDBACK)).name
+
+        training = TrainingClient(breakers.training, local=create_example)
+    monitor.register(METADATA, store.ping)
+    monitor.register(PREDICTION, prediction.probe, breakers.prediction)
+    monitor.register(TRAINING, training.probe, breakers.training)
+
+    cache = ResultCache(store, settings.result_cache_ttl_s)
+    history = QueryHistory(store, components.pages)
+    execution = GuardedExecution(settings, SqlGuard(), executor, cache, breakers, monitor)
+    pipeline = AskPipeline(contexts, retriever, prediction, fallback, execution, history, monitor)
+
+    async def forget(source: SourceRef) -> None:
+        contexts.forget(source)
+        breakers.forget_database(database_key(source.tenant, source.name))
+        await executor.dispose_source(source.pk)
+
+    catalog.add_delete_listener(forget)
+    servicer = QueryServicer(pipeline, CallerSql(contexts, execution, history, monitor),
+                             FeedbackDesk(contexts, history, execution, training, monitor), history, contexts, monitor)
+    return QueryParts(servicer, monitor, breakers, executor, channels, engine)
+
+
+async def build_query_servicer(components: Components) -> QueryServicer:
+    """The ``build_servicer`` of the query ServiceSpec."""
+    return query_parts(components).servicer
+
+
+async def start_query(components: Components) -> None:
+    """Start what QueryService owns: the in-process prediction engine and the metrics endpoint."""
+    parts = query_parts(components)
+    if parts.prediction_engine is not None:
+        await parts.prediction_engine.start()
+    settings = components.settings
+    if settings.metrics_port > 0 and parts.metrics is None:
+        parts.metrics = MetricsServer(settings.host, settings.metrics_port)
+    await parts.monitor.level()
+
+
+async def stop_query(components: Components) -> None:
+    """Release what QueryService owns."""
+    parts = query_parts(components)
+    if parts.metrics is not None:
+        parts.metrics.close()
+        parts.metrics = None
+    for channel in parts.channels:
+        await channel.close()
+    await parts.executor.close()
+    if parts.prediction_engine is not None:
+        await parts.prediction_engine.close()
