@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
+from typing import cast
 
 from sqlglot import exp
 from sqlglot.dialects.dialect import Dialect as SqlglotDialect
@@ -73,7 +74,7 @@ class _Scope:
         inner: exp.Expression = exp.Star() if output.column is None else self.column(output.column)
         if output.distinct:
             inner = exp.Distinct(expressions=[inner])
-        return _AGGREGATES[output.aggregate](this=inner)
+        return cast(exp.Expression, _AGGREGATES[output.aggregate](this=inner))
 
     def condition(self, condition: Condition) -> exp.Expression:
         left = self.output(Output(condition.column, condition.aggregate))
@@ -86,7 +87,7 @@ class _Scope:
             return exp.Not(this=like) if op == "not like" else like
         classes: dict[str, type[exp.Binary]] = {"=": exp.EQ, "!=": exp.NEQ, ">": exp.GT, "<": exp.LT,
                                                 ">=": exp.GTE, "<=": exp.LTE}
-        return classes[op](this=left, expression=values[0])
+        return cast(exp.Expression, classes[op](this=left, expression=values[0]))
 
 
 def _natural_nulls_first(dialect: str, descending: bool) -> bool:

@@ -91,6 +91,9 @@ class Comparison:
     implied: tuple[str, ...] = ()
 
 
+_FILLER = frozenset({"the", "a", "an", "of", "than", "year", "is", "are", "was", "were", "to", "by", "in", "just"})
+
+
 def comparison_before(tokens: Sequence[Token], position: int, window: int = 4) -> Comparison | None:
     """The comparator ending just before ``position`` (a number), skipping filler words."""
     lemmas = [t.lower for t in tokens]
@@ -102,11 +105,9 @@ def comparison_before(tokens: Sequence[Token], position: int, window: int = 4) -
                 if start > 0 and lemmas[start - 1] in ("not", "no") and operator in _NEGATED:
                     return Comparison(start - 1, end, _NEGATED[operator], implied)
                 return Comparison(start, end, operator, implied)
-        if end < position and lemmas[end] not in ("the", "a", "an", "of", "than", "year", "is", "are", "was",
-                                                   "were", "to", "by", "in", "just"):
-            # Words between comparator and number other than filler end the search.
-            if not (tokens[end].number is not None):
-                break
+        # Words between comparator and number other than filler end the search.
+        if end < position and lemmas[end] not in _FILLER and tokens[end].number is None:
+            break
     return None
 
 

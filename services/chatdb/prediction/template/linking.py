@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Literal
 
 import numpy as np
@@ -104,11 +105,11 @@ def build_phrases(index: SchemaIndex) -> _PhraseTables:
         bucket.append(target)
 
     for table in index.tables:
-        _add_parts(add, table.words, lambda s, t=table: Target(t, None, s))  # type: ignore[misc]
+        _add_parts(add, table.words, partial(Target, table, None))
         if len(table.words) > 1:
             joined.setdefault("".join(table.words), []).append(Target(table, None, 1.0))
         for column in table.columns:
-            make = (lambda s, c=column: Target(c.table, c, s))  # type: ignore[misc]
+            make = partial(Target, table, column)
             _add_parts(add, column.words, make)
             if column.own_words != column.words and column.own_words:
                 _add_parts(add, column.own_words, make, scale=0.95)
@@ -152,6 +153,8 @@ def link_names(tokens: Sequence[Token], index: SchemaIndex, tables: _PhraseTable
             lemmas = _content(tuple(t.lemma for t in tokens[i:j]))
             if j - i == 1 and lemmas[0] in _CUE_WORDS and lemmas not in tables.phrases:
                 continue
+            if j - i == 1 and _is_ordering_phrase(tokens, i):
+                continue
             targets = list(tables.phrases.get(lemmas, ()))
             targets += [Target(t.table, t.column, t.score * 0.98) for t in tables.joined.get("".join(lemmas), ())]
             if len(lemmas) > 1:
@@ -166,6 +169,19 @@ def link_names(tokens: Sequence[Token], index: SchemaIndex, tables: _PhraseTable
                 targets = [t for t in targets if (t.column is not None) == (kind == "column")]
                 found.append(Mention(i, j, kind, targets, text=" ".join(t.text for t in tokens[i:j])))
     return _drop_cue_names(tokens, _choose(found))
+
+
+_ORDER_NEIGHBOURS = frozenset({"descending", "ascending", "alphabetical", "reverse", "increasing", "decreasing",
+                               "in", "by", "numerical", "chronological", "sorted", "the"})
+
+
+def _is_ordering_phrase(tokens: Sequence[Token], i: int) -> bool:
+    """"in descending order", "order by", "ordered by": the word order, not a table of orders."""
+    if tokens[i].lower not in ("order", "ordered", "ordering"):
+        return False
+    before = tokens[i - 1].lower if i > 0 else ""
+    after = tokens[i + 1].lower if i + 1 < len(tokens) else ""
+    return before in _ORDER_NEIGHBOURS or after in ("by", "of") or not after
 
 
 _AGGREGATE_CUES = frozenset({"average", "mean", "total", "sum", "maximum", "minimum", "max", "min", "highest",
@@ -204,7 +220,7 @@ def _dedupe(targets: list[Target]) -> list[Target]:
 
 
 def _choose(found: list[Mention]) -> list[Mention]:
-    """Non-overlapping mentions, preferring covered words × match quality."""
+    """Non-overlapping mentions, preferring covered words times match quality."""
     ranked = sorted(found, key=lambda m: (-(m.end - m.start) * m.score, m.start))
     taken: set[int] = set()
     chosen: list[Mention] = []
@@ -233,7 +249,7 @@ def link_values(tokens: Sequence[Token], index: SchemaIndex) -> list[Mention]:
             if taken & set(span) or any(tokens[k].quoted for k in span):
                 continue
             key = " ".join(tokens[k].lower for k in span)
-            matches = index.values.get(key)
+            matches = index.values.get(key, [])
             if not matches:
                 continue
             capitalised = any(tokens[k].text[:1].isupper() for k in span if k > 0) or tokens[i].text.isupper()

@@ -41,7 +41,7 @@ _VALUE_GLUE = frozenset({"is", "are", "was", "were", "of", "named", "called", "=
 
 #: Words that may sit between the things a question asks for ("the names *and* ages *of all* singers").
 _REQUEST_GLUE = frozenset({"of", "and", "the", "a", "an", "all", "each", "every", "for", "their", "its", "as",
-                           "well", "also", "both", "along", "together", "together", "plus", "in", "corresponding",
+                           "well", "also", "both", "along", "together", "plus", "in", "corresponding",
                            "respective", "distinct", "different", "unique", "list", "show", "what", "are", "is"})
 
 
@@ -142,9 +142,7 @@ class Reader:
         for mention in self.mentions:
             if mention.kind == "table" and self._negated(mention):
                 continue
-            if mention.kind == "table":
-                candidate = mention.best.table
-            elif mention.kind == "value" and mention.targets:
+            if mention.kind == "table" or (mention.kind == "value" and mention.targets):
                 candidate = mention.best.table
             else:
                 continue
@@ -238,7 +236,7 @@ class Reader:
             descending = order_direction(self.lowers)
             state.order.append(Ordering(Output(column), bool(descending)))
             return
-        if words & FREQUENCY_WORDS and "most" in words or ("least" in words and words & FREQUENCY_WORDS):
+        if (words & FREQUENCY_WORDS and "most" in words) or ("least" in words and words & FREQUENCY_WORDS):
             state.group_by.append(column)
             state.outputs.append(Output(column))
             state.count_superlative = "most" in words
@@ -265,6 +263,9 @@ class Reader:
         if self.count_end is not None and self._right_after_count(mention.start):
             if words & DISTINCT_WORDS and not column.is_key_like:
                 state.outputs.append(Output(column, "count", distinct=True))
+            elif column.kind == "number" and not column.is_key_like and self.lowers[:2] == ["how", "many"]:
+                state.outputs.append(Output(column))
+                state.notes.append(f"how many, read from {column.name}")
             else:
                 state.count_subject = state.count_subject or column.table
                 state.count_requested = True
@@ -298,9 +299,7 @@ class Reader:
         for other in self.mentions:
             if other.kind == "value" and other.start >= mention.end:
                 gap = self.lowers[mention.end:other.start]
-                if len(gap) <= 3 and all(w in _VALUE_GLUE for w in gap):
-                    return True
-                return False
+                return len(gap) <= 3 and all(w in _VALUE_GLUE for w in gap)
         return False
 
     def _read_table(self, mention: Mention, gap: list[str], state: _State) -> None:
@@ -317,8 +316,9 @@ class Reader:
                                    and not words & ORDER_WORDS):
             state.group_tables.append(table)
             return
-        extreme = next((w for w in gap if w in ("most", "fewest", "least", "maximum", "minimum", "highest",
-                                                "lowest", "largest", "smallest")), None)
+        extreme = next((w for k, w in enumerate(gap) if w in ("most", "fewest", "least", "maximum", "minimum",
+                                                              "highest", "lowest", "largest", "smallest")
+                        and not (k + 1 < len(gap) and gap[k + 1] in IMPLIED_SUPERLATIVES)), None)
         if extreme is not None and mention.start > self.boundary:
             state.count_superlative = EXTREME_WORDS.get(extreme, True)
             state.context_tables.append(table)
@@ -335,7 +335,7 @@ class Reader:
             matching = [t for t in mention.targets if t.column is previous]
             if matching:
                 target = matching[0]
-            elif target is None or target.score < 1.0:
+            elif target is None:
                 target = Target(previous.table, previous, 0.5, mention.text)
         elif target is not None and len(mention.targets) > 1:
             target = max(mention.targets, key=self._value_target_score)
@@ -361,9 +361,7 @@ class Reader:
             state.notes.append(f"without {target.column.name} = {value!r}")
             return
         existing = [c for c in state.conditions if c.column is target.column and c.operator == "="]
-        if existing and operator == "=":
-            state.any_condition = True
-        elif "or" in gap and state.conditions:
+        if (existing and operator == "=") or ("or" in gap and state.conditions):
             state.any_condition = True
         state.conditions.append(Condition(target.column, operator, (value,)))
         state.notes.append(f"{target.column.name} {operator} {value!r}")

@@ -58,13 +58,16 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "airline": ("carrier",), "flight": ("flight",),
 }
 
-STOPWORDS = frozenset("""
-a an the of for in on at by with to from is are was were be been being do does did have has had having
-what which who whom whose where when how many much all each every and or not that this these those there
-their its it they them show list give find return tell me us please also as any some than then than into
-about our your you we i his her he she one ones whom per such only also just can could would should will
-get display provide report so if both either neither whether way whats what's let lets
-""".split())
+STOPWORDS = frozenset({
+    "a", "an", "the", "of", "for", "in", "on", "at", "by", "with", "to", "from", "is", "are", "was", "were",
+    "be", "been", "being", "do", "does", "did", "have", "has", "had", "having", "what", "which", "who", "whom",
+    "whose", "where", "when", "how", "many", "much", "all", "each", "every", "and", "or", "not", "that", "this",
+    "these", "those", "there", "their", "its", "it", "they", "them", "show", "list", "give", "find", "return",
+    "tell", "me", "us", "please", "also", "as", "any", "some", "than", "then", "into", "about", "our", "your",
+    "you", "we", "i", "his", "her", "he", "she", "one", "ones", "per", "such", "only", "just", "can", "could",
+    "would", "should", "will", "get", "display", "provide", "report", "so", "if", "both", "either", "neither",
+    "whether", "way", "whats", "what's", "let", "lets",
+})
 
 #: Words so common in column names that a match on them alone says little.
 GENERIC_WORDS = frozenset({"id", "name", "code", "type", "number", "date", "detail", "description", "other",

@@ -1,0 +1,97 @@
+"""Words and schema linking of the template generator."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from chatdb.prediction.domain import SchemaContext
+from chatdb.prediction.template.joins import JoinGraph
+from chatdb.prediction.template.linking import build_phrases, link_by_embedding, link_names, link_values, merge
+from chatdb.prediction.template.schema_index import build_index
+from chatdb.prediction.template.words import name_words, singular, tokenize
+from tests.unit.prediction.template_fixtures import SHOP, STAFF
+
+
+def test_names_split_into_singular_words() -> None:
+    assert name_words("order_items") == ("order", "item")
+    assert name_words("HireDate") == ("hire", "date")
+    assert name_words("GNPOld") == ("gnp", "old")
+    assert name_words("DeptNo") == ("department", "number")
+    assert name_words("Num_of_Ticket") == ("number", "of", "ticket")
+
+
+def test_singular_forms() -> None:
+    assert [singular(w) for w in ("countries", "addresses", "people", "ids", "status", "boxes", "cities")] == [
+        "country", "address", "person", "id", "status", "box", "city"]
+
+
+def test_quoted_phrases_and_numbers_are_single_tokens() -> None:
+    tokens = tokenize('Show orders of "Desk Lamp" over 2.5 and two others')
+    assert [t.text for t in tokens if t.quoted] == ["Desk Lamp"]
+    assert [t.number for t in tokens if t.number is not None] == [2.5, 2.0]
+
+
+def _mentions(question: str, schema=SHOP):  # type: ignore[no-untyped-def]
+    index = build_index(schema)
+    tokens = tokenize(question)
+    return merge(link_names(tokens, index, build_phrases(index)), link_values(tokens, index))
+
+
+def test_plural_and_multiword_names_link_to_tables_and_columns() -> None:
+    mentions = _mentions("What is the unit price of order items?")
+    linked = [(m.kind, m.best.table.name, m.best.column.name if m.best.column else None) for m in mentions]
+    assert ("column", "order_items", "unit_price") in linked
+    assert ("table", "order_items", None) in linked
+
+
+def test_word_order_and_stop_words_do_not_break_a_match() -> None:
+    mentions = _mentions("When was the date of hire of each employee?", STAFF)
+    assert any(m.kind == "column" and m.best.column is not None and m.best.column.name == "HireDate"
+               for m in mentions)
+
+
+def test_sample_values_link_case_insensitively_and_quoted_values_stay_whole() -> None:
+    mentions = _mentions("orders from customers in paris that bought 'Garden Hose'")
+    values = [(m.text, m.best.column.name if m.targets and m.best.column else None)
+              for m in mentions if m.kind == "value"]
+    assert ("paris", "city") in values
+    assert ("Garden Hose", "name") in values
+
+
+def test_the_word_order_in_an_ordering_phrase_is_not_the_orders_table() -> None:
+    mentions = _mentions("List products in descending order of price")
+    assert all(m.best.table.name != "orders" for m in mentions if m.kind == "table")
+
+
+def test_embedder_links_words_lexical_rules_miss() -> None:
+    index = build_index(SHOP)
+    tokens = tokenize("Show the cost of each item")
+    lexical = link_names(tokens, index, build_phrases(index))
+    columns = [c for t in index.tables for c in t.columns]
+
+    def embed(texts: list[str]) -> np.ndarray:
+        # A stand-in embedder with a known geometry: "cost" sits on top of "price".
+        vectors = np.zeros((len(texts), len(columns) + 1), dtype=np.float32)
+        for row, text in enumerate(texts):
+            name = "price" if text == "cost" else text
+            hits = [k for k, c in enumerate(columns) if " ".join(c.words) == name]
+            vectors[row, hits[0] if hits else -1] = 1.0
+        return vectors
+
+    linked = link_by_embedding(tokens, lexical, index, embed, {})
+    assert any(m.kind == "column" and m.best.column is not None and m.best.column.name == "price" for m in linked)
+
+
+def test_join_graph_finds_shortest_path_and_infers_missing_edges() -> None:
+    index = build_index(SHOP)
+    graph = JoinGraph(index, SHOP)
+    customers, products = index.table("customers"), index.table("products")
+    assert customers is not None and products is not None
+    path = graph.path([customers], products)
+    assert path is not None and [e.right.name for e in path] == ["orders", "order_items", "products"]
+    bare = build_index(STAFF)
+    inferred = JoinGraph(bare, SchemaContext(tables=STAFF.tables))
+    employees, departments = bare.table("Employees"), bare.table("Departments")
+    assert employees is not None and departments is not None
+    edge = inferred.direct(employees, departments)
+    assert edge is not None and [c.name for c in edge.left_columns] == ["DeptNo"]
