@@ -110,7 +110,7 @@ class Embedder:
     @classmethod
     def shared(cls, model_path: str | Path = "") -> Embedder:
         """The process-wide embedder of ``model_path`` (empty: the default model)."""
-        key = str(Path(model_path).resolve()) if model_path else ""
+        key = str(Path(model_path).resolve() if model_path else default_model_path())
         with cls._shared_lock:
             embedder = cls._shared.get(key)
             if embedder is None:

@@ -15,11 +15,12 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import threading
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -80,6 +81,11 @@ class ExampleHit:
     score: float
 
 
+def is_lite_uri(uri: str) -> bool:
+    """Whether ``uri`` names a Milvus Lite file rather than a server."""
+    return uri.endswith(".db") and "://" not in uri
+
+
 def quote(value: str) -> str:
     """``value`` as a Milvus filter string literal, with quotes, backslashes and controls escaped."""
     return json.dumps(value, ensure_ascii=False)
@@ -111,6 +117,9 @@ class VectorStore:
     Methods are blocking (call them from a thread in async code); the client is thread-safe.
     """
 
+    _lite_users: ClassVar[dict[str, int]] = {}
+    _lite_lock: ClassVar[threading.Lock] = threading.Lock()
+
     def __init__(self, uri: str, token: str = "", dim: int = 384, *, collection_prefix: str = "chatdb",
                  index_type: str = "HNSW") -> None:
         if index_type not in INDEX_PARAMS:
@@ -125,10 +134,15 @@ class VectorStore:
         self.examples_collection = f"{collection_prefix}_{EXAMPLES_SUFFIX}"
         self._generations: defaultdict[str, int] = defaultdict(int)
         self._generation_lock = threading.Lock()
+        self._lite_path = os.path.abspath(uri) if is_lite_uri(uri) else ""
+        self._closed = False
         try:
             self._client = MilvusClient(uri=uri, token=token)
-        except MilvusException as exc:  # pragma: no cover - depends on a server being down
+        except MilvusException as exc:
             raise Unavailable(f"vector store unreachable: {exc.message}") from exc
+        if self._lite_path:
+            with self._lite_lock:
+                self._lite_users[self._lite_path] = self._lite_users.get(self._lite_path, 0) + 1
         self._ensure_collections()
 
     # -- collections -------------------------------------------------------------------------
@@ -181,8 +195,23 @@ class VectorStore:
         self._client.flush(self.examples_collection)
 
     def close(self) -> None:
-        """Release the client (and, for Milvus Lite, the data file)."""
+        """Release the client; for Milvus Lite, the last store of a file also stops its embedded
+        server, so another process can open the file (closing the client alone keeps it locked)."""
+        if self._closed:
+            return
+        self._closed = True
         self._client.close()
+        if not self._lite_path:
+            return
+        with self._lite_lock:
+            users = self._lite_users.get(self._lite_path, 1) - 1
+            if users > 0:
+                self._lite_users[self._lite_path] = users
+                return
+            self._lite_users.pop(self._lite_path, None)
+        from milvus_lite.server_manager import server_manager_instance
+
+        server_manager_instance.release_server(self._lite_path)
 
     # -- generations: lets in-process caches notice this process's writes ------------------------
 
