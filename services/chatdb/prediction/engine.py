@@ -12,6 +12,7 @@ import dataclasses
 import os
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 from typing import Any, Protocol
 
 from chatdb.errors import FailedPrecondition, InvalidArgument, NotFound
@@ -194,9 +195,7 @@ class PredictionEngine:
         backend = self.model_backend
         if model.startswith("adapters/"):
             record = await self._adapter(tenant, model, "model")
-            host = self._adapter_host()
-            if record.engine_key not in host.loaded_adapters():
-                await host.load_adapter(record.engine_key, record.path)
+            await self._ensure_loaded(record)
             assert backend is not None
             result = await backend.generate(dataclasses.replace(request, model=record.engine_key))
             result.model = record.resource_name
@@ -223,8 +222,7 @@ class PredictionEngine:
     async def load_adapter(self, tenant: str, name: str) -> ModelEntry:
         """Hot-load a registered adapter version into the running engine."""
         record = await self._adapter(tenant, name, "name")
-        host = self._adapter_host()
-        await host.load_adapter(record.engine_key, record.path)
+        await self._ensure_loaded(record)
         return self._adapter_entry(record, loaded=True)
 
     async def unload_adapter(self, tenant: str, name: str) -> ModelEntry:
@@ -238,6 +236,18 @@ class PredictionEngine:
         if self.registry is None:
             raise NotFound(name, "adapter", reason="UNKNOWN_MODEL")
         return await self.registry.resolve(tenant, name, field_name)
+
+    async def _ensure_loaded(self, record: AdapterRecord) -> None:
+        """Load the adapter unless it is loaded; refuse one trained on another base model."""
+        host = self._adapter_host()
+        if record.engine_key in host.loaded_adapters():
+            return
+        serving = getattr(self.model_backend, "model_path", "")
+        if serving and not _same_directory(serving, record.base_model):
+            raise FailedPrecondition(f"{record.resource_name} was trained on {record.base_model!r}; this engine "
+                                     f"serves {serving!r}", "BACKEND_UNAVAILABLE",
+                                     {"base_model": record.base_model})
+        await host.load_adapter(record.engine_key, record.path)
 
     def _adapter_host(self) -> AdapterHost:
         backend: Any = self.model_backend
@@ -260,3 +270,7 @@ class PredictionEngine:
                           backend=backend, base_model=record.base_model, data_source=record.data_source,
                           dataset_size=record.dataset_size, loss_curve=record.loss_curve,
                           create_time=record.create_time)
+
+
+def _same_directory(first: str, second: str) -> bool:
+    return Path(first).resolve() == Path(second).resolve()

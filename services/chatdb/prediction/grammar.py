@@ -10,6 +10,7 @@ Repeats are bounded so every sentence ends within a predictable token budget.
 
 from __future__ import annotations
 
+import functools
 import random
 import re
 import string
@@ -97,9 +98,15 @@ class SelectGrammar:
 
 def quote_identifier(name: str, dialect: Dialect) -> str:
     """``name`` as the dialect writes it, quoted when it is not a plain word or is a keyword."""
-    keywords = SqlglotDialect.get_or_raise(dialect.value).tokenizer_class.KEYWORDS
-    quoted = not _SIMPLE_NAME.match(name) or name.upper() in keywords
+    quoted = not _SIMPLE_NAME.match(name) or name.upper() in _keyword_words(dialect)
     return exp.to_identifier(name, quoted=quoted).sql(dialect=dialect.value)
+
+
+@functools.cache
+def _keyword_words(dialect: Dialect) -> frozenset[str]:
+    """Every word of the dialect's keywords ("ORDER BY" gives ORDER and BY): names to quote."""
+    keywords = SqlglotDialect.get_or_raise(dialect.value).tokenizer_class.KEYWORDS
+    return frozenset(word for phrase in keywords for word in phrase.split())
 
 
 def quote_table(name: str, dialect: Dialect) -> str:
