@@ -57,9 +57,10 @@ class JobRun:
         return self
 
     async def __aexit__(self, *_: object) -> None:
-        await self._stop_background()
+        await self.stop_background()
 
-    async def _stop_background(self) -> None:
+    async def stop_background(self) -> None:
+        """Stop heartbeating and writing progress (the job is being handed back or finished)."""
         tasks, self._tasks = self._tasks, []
         for task in tasks:
             task.cancel()
@@ -110,7 +111,7 @@ class JobRun:
         """Write the queued progress, stop heartbeating, and move the job to ``state``."""
         with contextlib.suppress(Exception):
             await asyncio.wait_for(self.flush(), FLUSH_TIMEOUT_S)
-        await self._stop_background()
+        await self.stop_background()
         self._job = await self._jobs.finish(self.lease, state, reason=reason, message=message, result=result)
         return self._job
 

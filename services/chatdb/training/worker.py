@@ -196,6 +196,7 @@ class TrainingWorker:
     async def _requeue_on_shutdown(self, run: JobRun) -> None:
         """The worker is stopping mid-job: undo the job's partial vectors and queue it for another worker."""
         try:
+            await run.stop_background()
             await self._roll_back(run.source, run.job)
             await self.jobs.release_recovered(run.lease, max_attempts=sys.maxsize)
         except Exception:  # recovery by another worker will finish the job

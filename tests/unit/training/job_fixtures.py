@@ -97,6 +97,7 @@ def release_milvus_lite(path: Path) -> None:
 
 def stack_key(data_dir: Path) -> bytes:
     """A Fernet key kept in ``data_dir``, so a reopened stack reads what an earlier one sealed."""
+    data_dir.mkdir(parents=True, exist_ok=True)
     key_file = data_dir / "test.key"
     if not key_file.exists():
         key_file.write_bytes(Fernet.generate_key())
@@ -107,7 +108,6 @@ async def open_stack(data_dir: Path, *, metadata_url: str = "", worker: WorkerOp
                      batch_size: int = 64, embedder: Embedder | None = None, worker_id: str | None = None,
                      vectors: VectorStore | None = None) -> TrainingStack:
     """Open (or reopen) a training stack in ``data_dir``; the worker is not started."""
-    data_dir.mkdir(parents=True, exist_ok=True)
     settings = Settings(data_dir=data_dir, metadata_url=metadata_url, job_poll_s=worker.poll_s, grace_s=2.0)
     store = MetadataStore(settings.resolved_metadata_url)
     await store.migrate()
