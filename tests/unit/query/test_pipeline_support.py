@@ -93,6 +93,7 @@ async def train(stack: TrainingStack, source: SourceRef) -> None:
 async def open_query_stack(directory: Path, *, prediction_address: str = "", training_address: str = "",
                            trained: bool = True, **settings: Any) -> QueryStack:
     """A QueryService over a trained sample shop; remote Prediction/Training when addresses are given."""
+    (directory / "chatdb").mkdir(parents=True, exist_ok=True)
     training = await open_stack(directory / "chatdb")
     shop_path = build_shop_database(directory / "shop.db")
     source = await register_sqlite(training.catalog, "default", "shop", shop_path)
