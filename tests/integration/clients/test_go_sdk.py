@@ -164,6 +164,24 @@ def test_example_reports_errors_with_code_reason_and_fields(ask: AskRunner, scri
 
 
 
+async def _run_example(binary: Path, *args: str) -> tuple[int, str, str]:
+    process = await asyncio.create_subprocess_exec(str(binary), *args, stdout=asyncio.subprocess.PIPE,
+                                                   stderr=asyncio.subprocess.PIPE)
+    stdout, stderr = await asyncio.wait_for(process.communicate(), timeout=120)
+    assert process.returncode is not None
+    return process.returncode, stdout.decode(), stderr.decode()
+
+
+async def test_example_reads_the_real_suites_error_details(workspace: GoWorkspace, tmp_path: Path) -> None:
+    async with in_process_suite(tmp_path / "data") as (running, _channel):
+        code, _, stderr = await _run_example(workspace.binary, "-addr", f"127.0.0.1:{running.port}",
+                                             "-source", "no-such-source", "-sql", "SELECT 1")
+    if "Unimplemented" in stderr:
+        pytest.skip("QueryService.ExecuteSql is not implemented by the server in this build yet")
+    assert code == 1
+    assert _lines(stderr)[0][:3] == ["error", "NotFound", "NOT_FOUND"]
+
+
 async def test_example_against_the_real_suite(workspace: GoWorkspace, tmp_path: Path) -> None:
     database = tmp_path / "shop.db"
     with sqlite3.connect(database) as db:
@@ -178,13 +196,11 @@ async def test_example_against_the_real_suite(workspace: GoWorkspace, tmp_path: 
                 if error.code.name == "UNIMPLEMENTED":
                     pytest.skip("SchemaService.CreateDataSource is not implemented by the server in this build yet")
                 raise
-        process = await asyncio.create_subprocess_exec(
-            str(workspace.binary), "-addr", address, "-tenant", "go-real", "-source", "shop",
-            "-sql", "SELECT id, name FROM customers ORDER BY id",
-            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
-        stdout, stderr = await asyncio.wait_for(process.communicate(), timeout=120)
-    if process.returncode == 1 and b"Unimplemented" in stderr:
+        code, stdout, stderr = await _run_example(
+            workspace.binary, "-addr", address, "-tenant", "go-real", "-source", "shop",
+            "-sql", "SELECT id, name FROM customers ORDER BY id")
+    if code == 1 and "Unimplemented" in stderr:
         pytest.skip("QueryService.ExecuteSql is not implemented by the server in this build yet")
-    assert process.returncode == 0, stderr.decode()
-    rows = [line for line in _lines(stdout.decode()) if line[0] == "row"]
+    assert code == 0, stderr
+    rows = [line for line in _lines(stdout) if line[0] == "row"]
     assert rows == [["row", "int64(1)", 'string("Ada")'], ["row", "int64(2)", 'string("Grace")']]

@@ -351,3 +351,21 @@ async def test_real_suite_executes_sql_with_typed_values(real_suite: tuple[Async
     assert result.column_names == ["id", "name"]
     assert result.degradation_level is not None
 
+
+
+async def test_real_suite_reports_status_and_refuses_unknown_sources(
+        real_suite: tuple[AsyncChatDBClient, Path]) -> None:
+    sdk, _ = real_suite
+    try:
+        status = await sdk.system_status()
+    except ChatDBError as error:
+        _skip_unimplemented(error, "QueryService.GetSystemStatus")
+        raise
+    assert status.degradation_level is not None
+    assert "metadata" in [d.name for d in status.dependencies]
+    assert status.check_time is not None and status.check_time.tzinfo is dt.UTC
+    with pytest.raises(ChatDBError) as missing:
+        await sdk.execute_sql("no-such-source", "SELECT 1")
+    assert (missing.value.code, missing.value.reason) == (grpc.StatusCode.NOT_FOUND, "NOT_FOUND")
+    assert missing.value.metadata == {"resource": "dataSources/no-such-source"}
+    assert missing.value.request_id is not None
