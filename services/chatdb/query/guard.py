@@ -90,6 +90,8 @@ class SqlGuard:
         if names.problems:
             return GuardVerdict(valid=False, sql="", violations=_unique([Violation(r, m) for r, m in names.problems]),
                                 tables=names.tables)
+        if dialect is not Dialect.SQLITE:
+            _name_derived_tables(query)
         warnings = _cap_rows(query, max_rows)
         rendered = query.sql(dialect=dialect.value, comments=False)
         return GuardVerdict(valid=True, sql=rendered, tables=names.tables, warnings=warnings)
@@ -161,6 +163,13 @@ def _cap_rows(query: exp.Query, max_rows: int) -> list[str]:
     limit.set(count_key, exp.Literal.number(cap))
     shown = count.sql() if isinstance(count, exp.Expression) else "ALL"
     return [f"LIMIT {shown} lowered: at most {max_rows} rows are returned"]
+
+
+def _name_derived_tables(query: exp.Query) -> None:
+    """MySQL/MariaDB and PostgreSQL before 16 insist that a subquery in FROM has an alias; SQLite does not."""
+    for number, subquery in enumerate(query.find_all(exp.Subquery), start=1):
+        if not subquery.alias and isinstance(subquery.parent, exp.From | exp.Join):
+            subquery.set("alias", exp.TableAlias(this=exp.to_identifier(f"derived_{number}")))
 
 
 def _unwrap(statement: exp.Expression) -> exp.Expression:
