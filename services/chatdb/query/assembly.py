@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 import grpc
 
+from chatdb.prediction.adapters import AdapterRegistry
 from chatdb.prediction.engine import PredictionEngine
 from chatdb.prediction.template import TemplateGenerator
 from chatdb.query.cache import ResultCache
@@ -75,8 +76,11 @@ def shared_retriever(components: Components) -> Retriever:
 
 def shared_prediction_engine(components: Components) -> PredictionEngine:
     """The process's prediction engine (started by whoever hosts PredictionService, or by QueryService)."""
-    engine: PredictionEngine = components.shared(
-        "prediction.engine", lambda: PredictionEngine.from_settings(components.settings))
+    def build() -> PredictionEngine:
+        registry = AdapterRegistry(components.store, components.settings.resolved_model_store)
+        return PredictionEngine.from_settings(components.settings, registry)
+
+    engine: PredictionEngine = components.shared("prediction.engine", build)
     return engine
 
 

@@ -67,6 +67,15 @@ async def _stop_query(components: Components) -> None:
     await stop_query(components)
 
 
+def _suite(name: str) -> Builder:
+    """A builder or hook of chatdb.query.assembly_services, imported when first used."""
+    async def call(components: Components) -> Any:
+        from chatdb.query import assembly_services
+
+        return await getattr(assembly_services, name)(components)
+    return call
+
+
 def _full_name(module: Any, service: str) -> str:
     return str(module.DESCRIPTOR.services_by_name[service].full_name)
 
@@ -75,11 +84,11 @@ SERVICES: dict[str, ServiceSpec] = {
     "schema": ServiceSpec(
         "schema", _full_name(schema_service_pb2, "SchemaService"),
         schema_service_pb2_grpc.add_SchemaServiceServicer_to_server,
-        _unimplemented(schema_service_pb2_grpc.SchemaServiceServicer)),
+        _suite("build_schema_servicer")),
     "training": ServiceSpec(
         "training", _full_name(training_service_pb2, "TrainingService"),
         training_service_pb2_grpc.add_TrainingServiceServicer_to_server,
-        _unimplemented(training_service_pb2_grpc.TrainingServiceServicer)),
+        _suite("build_training_servicer"), start=_suite("start_training"), stop=_suite("stop_training")),
     "query": ServiceSpec(
         "query", _full_name(query_service_pb2, "QueryService"),
         query_service_pb2_grpc.add_QueryServiceServicer_to_server,
@@ -87,5 +96,5 @@ SERVICES: dict[str, ServiceSpec] = {
     "prediction": ServiceSpec(
         "prediction", _full_name(prediction_service_pb2, "PredictionService"),
         prediction_service_pb2_grpc.add_PredictionServiceServicer_to_server,
-        _unimplemented(prediction_service_pb2_grpc.PredictionServiceServicer)),
+        _suite("build_prediction_servicer"), start=_suite("start_prediction"), stop=_suite("stop_prediction")),
 }
