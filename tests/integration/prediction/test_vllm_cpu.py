@@ -1,0 +1,165 @@
+"""The vllm backend for real on vllm-cpu with the tiny local model: one engine for the module.
+
+Covers engine start, n candidates with confidences, schema-constrained decoding, LoRA
+adapters fine-tuned here (hot load, generate, unload; the merged-weights alternative
+gives the same output), and a clean shutdown.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import psutil
+import pytest
+import pytest_asyncio
+import sqlglot
+from sqlglot import exp
+
+from chatdb.connectors.dsn import Dialect
+from chatdb.errors import FailedPrecondition, NotFound
+from chatdb.metadata.db import MetadataStore
+from chatdb.prediction.adapters import AdapterRecord, AdapterRegistry
+from chatdb.prediction.domain import GenerationRequest, Sampling
+from chatdb.prediction.engine import PredictionEngine
+from chatdb.prediction.finetune import FineTuneOptions, FineTuner
+from chatdb.prediction.merge import merge_adapter
+from chatdb.prediction.template import TemplateGenerator
+from chatdb.prediction.vllm_backend import VllmGenerator
+from chatdb.settings import Settings
+from tests.integration.prediction.finetune_fixtures import GOLDEN, QUICK, SCHEMA
+
+pytest.importorskip("vllm")
+pytestmark = [pytest.mark.vllm, pytest.mark.slow, pytest.mark.asyncio(loop_scope="module")]
+os.environ.setdefault("VLLM_CPU_KVCACHE_SPACE", "1")
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+KNOWN_TABLES = {"singer", "concert"}
+
+
+def settings_for(model: Path, tmp: Path) -> Settings:
+    return Settings(prediction_backend="vllm", model_path=str(model), model_dtype="float32", max_model_len=1024,
+                    max_loras=2, max_lora_rank=8, data_dir=tmp)
+
+
+@pytest.fixture(scope="module")
+def workdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("vllm-cpu")
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def served(tiny_model_dir: Path, workdir: Path) -> AsyncIterator[tuple[PredictionEngine, set[int]]]:
+    """A started engine and the pids of the processes it started."""
+    store = MetadataStore(f"sqlite+aiosqlite:///{workdir / 'metadata.db'}")
+    await store.migrate()
+    settings = settings_for(tiny_model_dir, workdir)
+    engine = PredictionEngine.from_settings(settings, AdapterRegistry(store, settings.resolved_model_store),
+                                            template=TemplateGenerator())
+    before = {p.pid for p in psutil.Process().children(recursive=True)}
+    await engine.start()
+    started = {p.pid for p in psutil.Process().children(recursive=True)
+               if p.pid not in before and "resource_tracker" not in " ".join(p.cmdline())}
+    yield engine, started
+    await engine.close()
+    await store.close()
+
+
+def ask(question: str = "How many singers are there?", **changes: object) -> GenerationRequest:
+    values: dict[str, object] = {"question": question, "dialect": Dialect.SQLITE, "schema": SCHEMA}
+    values.update(changes)
+    return GenerationRequest(**values)  # type: ignore[arg-type]
+
+
+async def test_engine_starts_and_returns_n_candidates_with_confidences(
+        served: tuple[PredictionEngine, set[int]]) -> None:
+    engine, _ = served
+    assert isinstance(engine.model_backend, VllmGenerator) and engine.model_backend.started
+    result = await engine.generate(ask(candidate_count=4, sampling=Sampling(max_tokens=24, seed=3)), "default")
+    assert result.backend == "vllm" and result.model == f"models/{Path(engine.model_backend.model_path).name}"
+    assert len(result.candidates) == 4 and len({c.sql for c in result.candidates}) == 4
+    assert all(0.0 <= c.confidence <= 1.0 for c in result.candidates)
+    assert [c.confidence for c in result.candidates] == sorted((c.confidence for c in result.candidates),
+                                                               reverse=True)
+    assert result.prompt_tokens > 50 and 0 < result.completion_tokens <= 4 * 24
+
+
+async def test_constrained_decoding_yields_sql_that_parses_and_names_only_known_tables(
+        served: tuple[PredictionEngine, set[int]]) -> None:
+    engine, _ = served
+    known_columns = {c.name for t in SCHEMA.tables for c in t.columns}
+    sqls = []
+    for seed in (1, 2, 3):
+        result = await engine.generate(ask(candidate_count=4, constrained=True,
+                                           sampling=Sampling(temperature=1.0, max_tokens=400, seed=seed)), "default")
+        sqls += [c.sql for c in result.candidates]
+    assert len(sqls) >= 6
+    for sql in sqls:
+        tree = sqlglot.parse_one(sql, read="sqlite")
+        assert isinstance(tree, exp.Select), sql
+        assert {t.name for t in tree.find_all(exp.Table)} <= KNOWN_TABLES, sql
+        assert {c.name for c in tree.find_all(exp.Column)} <= known_columns, sql
+
+
+async def test_a_prompt_longer_than_the_context_is_too_large(served: tuple[PredictionEngine, set[int]]) -> None:
+    engine, _ = served
+    from chatdb.errors import InvalidArgument
+
+    with pytest.raises(InvalidArgument) as caught:
+        await engine.generate(ask("singer " * 600), "default")
+    assert caught.value.reason == "TOO_LARGE"
+
+
+async def test_fine_tuned_adapter_hot_loads_serves_and_unloads(
+        served: tuple[PredictionEngine, set[int]], tiny_model_dir: Path, workdir: Path) -> None:
+    engine, _ = served
+    assert engine.registry is not None
+    settings = settings_for(tiny_model_dir, workdir)
+    options = FineTuneOptions.from_config({"adapter": "shop-sql", "synthetic_examples": 20}, settings, "shop", QUICK)
+    record, _ = await FineTuner(engine.registry, TemplateGenerator()).run(
+        tenant="default", data_source="dataSources/shop", dialect=Dialect.SQLITE, golden=GOLDEN, schema=SCHEMA,
+        options=options, progress=lambda s, p: None, should_cancel=lambda: False)
+
+    loaded = await engine.load_adapter("default", "adapters/shop-sql")
+    assert (loaded.name, loaded.state) == (record.resource_name, "LOADED")
+    states = {m.name: m.state for m in await engine.list_models("default")}
+    assert states[record.resource_name] == "LOADED"
+
+    greedy = Sampling(max_tokens=12)
+    base = await engine.generate(ask(sampling=greedy), "default")
+    tuned = await engine.generate(ask(model="adapters/shop-sql/versions/1", sampling=greedy), "default")
+    assert tuned.model == record.resource_name and tuned.backend == "vllm"
+    assert tuned.candidates[0].sql != base.candidates[0].sql  # the adapter changes what the model writes
+
+    unloaded = await engine.unload_adapter("default", record.resource_name)
+    assert unloaded.state == "AVAILABLE"
+    assert {m.name: m.state for m in await engine.list_models("default")}[record.resource_name] == "AVAILABLE"
+    with pytest.raises(NotFound):
+        await engine.model_backend.generate(ask(model=record.engine_key))  # type: ignore[union-attr]
+
+    merged_output = await _merged_weights_answer(record, tiny_model_dir, workdir, greedy)
+    assert merged_output == tuned.candidates[0].sql  # merged weights serve what the hot-loaded adapter served
+
+
+async def _merged_weights_answer(record: AdapterRecord, model: Path, workdir: Path, sampling: Sampling) -> str:
+    merged = merge_adapter(record.path, model, workdir / "merged")
+    generator = VllmGenerator(settings_for(merged, workdir).replace(max_loras=0))
+    await generator.start()
+    try:
+        result = await generator.generate(ask(sampling=sampling))
+        with pytest.raises(FailedPrecondition, match="merge") as caught:
+            await generator.load_adapter("x", record.path)
+        assert caught.value.metadata["alternative"] == "merged-weights"
+    finally:
+        await generator.shutdown()
+    return result.candidates[0].sql
+
+
+async def test_shutdown_stops_the_engine_processes(served: tuple[PredictionEngine, set[int]]) -> None:
+    engine, started = served
+    assert started  # the engine core runs in processes of its own
+    await engine.close()
+    assert not any(psutil.pid_exists(pid) and psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+                   for pid in started)
+    with pytest.raises(FailedPrecondition) as caught:
+        await engine.generate(ask(), "default")
+    assert caught.value.reason == "BACKEND_UNAVAILABLE"
