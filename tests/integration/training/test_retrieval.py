@@ -147,6 +147,7 @@ async def test_writes_in_this_process_refresh_the_local_index(
         first = [table("invoices", "id", "amount", "due_date")]
         index_tables(embedder, vectors, ref.namespace, first, [])
         retriever = Retriever(embedder, vectors)
+        assert await retriever.preload(ref, first) == 1
         assert (await retriever.retrieve(ref, "which flights depart from Boston", first, [], k=5)).table_names == [
             "invoices"]
         both = [*first, table("flights", "id", "origin_city", "destination_city", "departure_time")]

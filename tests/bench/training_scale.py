@@ -1,0 +1,134 @@
+"""Vectorisation throughput and peak memory for synthetic schemas of 1,000 and 10,000 tables.
+
+Each size runs in a fresh process (so peak RSS is that run's): build one document per table,
+embed them in batches with the real model, upsert into a fresh Milvus Lite file. Throughput is
+tables per second over the three stages; peak memory is tracemalloc's peak of Python
+allocations during the run and the process's maximum resident set size (model, torch and
+Milvus Lite included). Run: ``python tests/bench/training_scale.py`` (``--tables N`` for one size).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+import tracemalloc
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+
+from chatdb.schema.model import (
+    ColumnStructure,
+    ForeignKeyStructure,
+    JoinEdgeStructure,
+    StoredTable,
+    TableStructure,
+)
+from chatdb.training.documents import table_document
+from chatdb.training.embeddings import Embedder
+from chatdb.training.vectors import TableVector, VectorStore
+
+SIZES = (1_000, 10_000)
+BATCH = 256
+
+_AREAS = ("sales", "billing", "hr", "inventory", "shipping", "support", "marketing", "finance", "crm", "audit")
+_ENTITIES = ("customer", "order", "invoice", "payment", "employee", "product", "shipment", "ticket", "campaign",
+             "account", "vendor", "contract", "warehouse", "refund", "lead", "budget", "asset", "visit")
+_ATTRIBUTES = (("name", "VARCHAR(120)"), ("status", "VARCHAR(20)"), ("created_at", "TIMESTAMP"),
+               ("amount", "DECIMAL(12,2)"), ("quantity", "INTEGER"), ("email", "VARCHAR(200)"),
+               ("country_code", "CHAR(2)"), ("due_date", "DATE"), ("notes", "TEXT"), ("priority", "SMALLINT"),
+               ("is_active", "BOOLEAN"), ("score", "DOUBLE"), ("city", "VARCHAR(80)"), ("phone", "VARCHAR(40)"))
+_VALUES = {"status": ("open", "closed", "pending"), "city": ("Lyon", "Porto", "Osaka"),
+           "country_code": ("FR", "PT", "JP")}
+
+
+def synthetic_schema(count: int, seed: int = 7) -> tuple[list[StoredTable], list[JoinEdgeStructure]]:
+    """``count`` plausible tables (5 to 14 columns, a foreign key or two to earlier tables) and their joins."""
+    rng = random.Random(seed)
+    tables: list[StoredTable] = []
+    joins: list[JoinEdgeStructure] = []
+    for i in range(count):
+        name = f"{rng.choice(_AREAS)}_{rng.choice(_ENTITIES)}_{i}"
+        columns = [ColumnStructure("id", "BIGINT", "INTEGER", nullable=False, primary_key=True)]
+        columns += [ColumnStructure(a, t) for a, t in rng.sample(_ATTRIBUTES, rng.randint(4, 11))]
+        fks = []
+        for target in rng.sample(range(i), min(i, rng.randint(0, 2))):
+            referred = tables[target].structure.name
+            column = f"{referred.split('_', 1)[1]}_id"
+            columns.append(ColumnStructure(column, "BIGINT", "INTEGER"))
+            fks.append(ForeignKeyStructure((column,), referred, ("id",)))
+            joins.append(JoinEdgeStructure(name, (column,), referred, ("id",), inferred=False, confidence=1.0))
+        samples = {c.name: _VALUES[c.name] for c in columns if c.name in _VALUES}
+        structure = TableStructure(name=name, columns=tuple(columns), primary_key=("id",), foreign_keys=tuple(fks),
+                                   sample_values=samples, row_estimate=rng.randint(0, 10**6))
+        tables.append(StoredTable(structure, "", f"fp{i}", None))
+    return tables, joins
+
+
+def run_one(count: int) -> dict[str, float]:
+    """Vectorise ``count`` synthetic tables; stage timings and memory."""
+    tables, joins = synthetic_schema(count)
+    embedder = Embedder.shared()
+    embedder.load()
+    embedder.encode(["warm up"])
+    by_table: dict[str, list[JoinEdgeStructure]] = {}
+    for edge in joins:
+        by_table.setdefault(edge.from_table, []).append(edge)
+        by_table.setdefault(edge.to_table, []).append(edge)
+    with tempfile.TemporaryDirectory() as tmp:
+        store = VectorStore(str(Path(tmp) / "scale.db"), dim=embedder.dim)
+        tracemalloc.start()
+        stages = {"documents": 0.0, "embedding": 0.0, "upsert": 0.0}
+        started = time.perf_counter()
+        for start in range(0, count, BATCH):
+            batch = tables[start:start + BATCH]
+            t0 = time.perf_counter()
+            texts = [table_document(t.structure, by_table.get(t.structure.name, []), t.description) for t in batch]
+            t1 = time.perf_counter()
+            matrix = embedder.encode(texts)
+            t2 = time.perf_counter()
+            store.upsert_tables("bench/scale", [TableVector(t.structure.name, text, matrix[i], t.fingerprint)
+                                                for i, (t, text) in enumerate(zip(batch, texts, strict=True))])
+            t3 = time.perf_counter()
+            stages["documents"] += t1 - t0
+            stages["embedding"] += t2 - t1
+            stages["upsert"] += t3 - t2
+        total = time.perf_counter() - started
+        _, traced_peak = tracemalloc.get_traced_memory()
+        tracemalloc.stop()
+        stored = store.count_tables("bench/scale")
+        store.close()
+    return {"tables": count, "stored": stored, "seconds": total, "tables_per_s": count / total,
+            **{f"{k}_s": v for k, v in stages.items()},
+            "traced_peak_mb": traced_peak / 2**20,
+            "max_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--tables", type=int, help="run one size in this process and print JSON")
+    args = parser.parse_args()
+    if args.tables:
+        print(json.dumps(run_one(args.tables)))
+        return
+    print(f"vectorising synthetic schemas (batches of {BATCH}; documents → embedding → Milvus Lite upsert)\n")
+    header = (f"{'tables':>7s} {'stored':>7s} {'total s':>8s} {'tables/s':>9s} | {'docs s':>7s} {'embed s':>8s} "
+              f"{'upsert s':>8s} | {'py peak MB':>10s} {'max RSS MB':>10s}")
+    print(header)
+    print("-" * len(header))
+    for count in SIZES:
+        out = subprocess.run([sys.executable, __file__, "--tables", str(count)], capture_output=True, text=True,
+                             check=True)
+        r = json.loads(out.stdout.strip().splitlines()[-1])
+        print(f"{r['tables']:7d} {r['stored']:7d} {r['seconds']:8.1f} {r['tables_per_s']:9.1f} | "
+              f"{r['documents_s']:7.2f} {r['embedding_s']:8.1f} {r['upsert_s']:8.2f} | "
+              f"{r['traced_peak_mb']:10.1f} {r['max_rss_mb']:10.0f}")
+
+
+if __name__ == "__main__":
+    main()
