@@ -8,16 +8,20 @@ Rows are stored as serialised protobuf, so cached values keep their types.
 from __future__ import annotations
 
 import hashlib
+import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import sqlglot
 from sqlalchemy import delete, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import SQLAlchemyError
 from sqlglot.errors import SqlglotError
 
 from chatdb.common.v1 import value_pb2
 from chatdb.connectors.dsn import Dialect
+from chatdb.log import get_logger
 from chatdb.metadata.db import MetadataStore
 from chatdb.metadata.models import ResultCacheRow, utcnow
 from chatdb.query.history import as_utc
@@ -25,6 +29,10 @@ from chatdb.query.v1 import query_service_pb2
 from chatdb.schema.model import SourceRef
 
 STALE_MAX_AGE = timedelta(days=1)
+PURGE_EVERY_S = 600.0
+"""How often a process drops a source's entries older than the stale limit."""
+
+log = get_logger(__name__)
 
 
 @dataclass(frozen=True)
@@ -60,10 +68,13 @@ def sql_hash(sql: str, dialect: Dialect) -> str:
 class ResultCache:
     """Cached results in the metadata store."""
 
-    def __init__(self, store: MetadataStore, ttl_s: float, stale_max_age: timedelta = STALE_MAX_AGE) -> None:
+    def __init__(self, store: MetadataStore, ttl_s: float, stale_max_age: timedelta = STALE_MAX_AGE,
+                 purge_every_s: float = PURGE_EVERY_S) -> None:
         self._store = store
         self.ttl = timedelta(seconds=max(ttl_s, 0.0))
         self._stale_max_age = stale_max_age
+        self._purge_every_s = purge_every_s
+        self._last_purge: dict[int, float] = {}
 
     async def get(self, source: SourceRef, sql: str, *, allow_stale: bool = False) -> CachedResult | None:
         """The cached result of ``sql``: fresh only, or also stale (up to a day old) when ``allow_stale``."""
@@ -85,26 +96,25 @@ class ResultCache:
 
     async def put(self, source: SourceRef, sql: str, columns: list[value_pb2.ResultColumn],
                   rows: list[value_pb2.Row], truncated: bool) -> None:
-        """Remember the result of ``sql``, replacing an older one; drops this source's expired entries."""
+        """Remember the result of ``sql``, replacing an older one, in one short upsert.
+
+        Best effort: a cache that cannot be written (a busy metadata store) never fails the answer."""
         key = sql_hash(sql, source.dialect)
         payload = query_service_pb2.ExecuteSqlResponse(columns=columns, rows=rows, row_count=len(rows),
                                                        truncated=truncated).SerializeToString()
         now = utcnow()
         values = {"sql": sql, "payload": payload, "row_count": len(rows), "truncated": truncated,
                   "cached_time": now}
-        for _ in range(2):  # a concurrent insert of the same key wins once; then update it
-            try:
+        insert = sqlite_insert if self._store.is_sqlite else postgresql_insert
+        statement = insert(ResultCacheRow).values(tenant=source.tenant, source_pk=source.pk, sql_hash=key, **values)
+        statement = statement.on_conflict_do_update(index_elements=["source_pk", "sql_hash"], set_=values)
+        try:
+            async with self._store.session() as session:
+                await session.execute(statement)
+            if time.monotonic() - self._last_purge.get(source.pk, float("-inf")) >= self._purge_every_s:
+                self._last_purge[source.pk] = time.monotonic()
                 async with self._store.session() as session:
                     await session.execute(delete(ResultCacheRow).where(
-                        ResultCacheRow.source_pk == source.pk,
-                        ResultCacheRow.cached_time < now - self._stale_max_age))
-                    row = (await session.execute(select(ResultCacheRow).where(
-                        ResultCacheRow.source_pk == source.pk, ResultCacheRow.sql_hash == key))).scalar_one_or_none()
-                    if row is None:
-                        session.add(ResultCacheRow(tenant=source.tenant, source_pk=source.pk, sql_hash=key, **values))
-                    else:
-                        for name, value in values.items():
-                            setattr(row, name, value)
-                return
-            except IntegrityError:
-                continue
+                        ResultCacheRow.source_pk == source.pk, ResultCacheRow.cached_time < now - self._stale_max_age))
+        except SQLAlchemyError as exc:
+            log.warning("result_cache.write_failed", error=type(exc).__name__, source=source.name)

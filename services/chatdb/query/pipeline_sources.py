@@ -16,8 +16,11 @@ from typing import Protocol
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
 from chatdb.errors import Unavailable
+from chatdb.log import get_logger
 from chatdb.schema.model import JoinEdgeStructure, SourceRef, StoredTable
 from chatdb.training.examples import known_columns
+
+log = get_logger(__name__)
 
 DEFAULT_TTL_S = 2.0
 
@@ -50,7 +53,8 @@ async def metadata_store_errors() -> AsyncIterator[None]:
     """Turn a failing metadata store into the level-4 status a caller can act on."""
     try:
         yield
-    except (OperationalError, InterfaceError, OSError, TimeoutError):
+    except (OperationalError, InterfaceError, OSError, TimeoutError) as exc:
+        log.warning("metadata.unreachable", error=type(exc).__name__, detail=str(exc)[:300])
         raise _store_down() from None
     except DBAPIError as exc:
         if not exc.connection_invalidated:

@@ -91,7 +91,7 @@ async def test_put_replaces_the_entry(store: MetadataStore) -> None:
 
 async def test_entries_older_than_a_day_are_not_served(store: MetadataStore) -> None:
     source = await add_source_row(store, "shop")
-    cache = ResultCache(store, ttl_s=300)
+    cache = ResultCache(store, ttl_s=300, purge_every_s=0)
     columns, rows = typed_result()
     await cache.put(source, "SELECT 1", columns, rows, truncated=False)
     async with store.session() as session:

@@ -1,0 +1,118 @@
+"""Ask latency and throughput over gRPC at 1, 8 and 32 concurrent clients.
+
+A real ``chatdb serve`` child process (all four services, template backend) answers questions
+about the trained sample shop; the clients run in this process. Client-side latency gives
+p50/p99 and throughput; each reply's own timings split the server's work into retrieval,
+generation, guard and execution. The result cache's fresh serving is off (TTL 0), so every
+ask runs its SQL.
+
+    .venv/bin/python tests/bench/ask_bench.py [--asks-per-client 20] [--clients 1,8,32]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import grpc
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # run as a plain script from anywhere
+
+from chatdb.query.v1 import query_service_pb2, query_service_pb2_grpc
+from chatdb.samples.shop import build_shop_database
+from chatdb.schema.v1 import schema_pb2, schema_service_pb2, schema_service_pb2_grpc
+from chatdb.training.v1 import training_pb2, training_service_pb2, training_service_pb2_grpc
+from tests.support.server import ServerProcess
+
+QUESTIONS = (
+    "How many customers are there?",
+    "List the names of products in the Books category",
+    "What is the average price of products?",
+    "How many orders were placed in each city?",
+    "Show the total amount of orders per status",
+    "Which customers live in Berlin?",
+)
+STEPS = ("retrieval", "generation", "guard", "execution")
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    """The ``fraction`` quantile (nearest rank) of ``values``."""
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, round(fraction * len(ordered)) - 1))]
+
+
+async def prepare(channel: grpc.aio.Channel, shop: Path) -> str:
+    """Register and train the sample shop; its resource name."""
+    schema = schema_service_pb2_grpc.SchemaServiceStub(channel)
+    training = training_service_pb2_grpc.TrainingServiceStub(channel)
+    source = (await schema.CreateDataSource(schema_service_pb2.CreateDataSourceRequest(
+        data_source_id="shop", data_source=schema_pb2.DataSource(dsn=f"sqlite:///{shop}")))).data_source
+    job = (await training.CreateTrainingJob(
+        training_service_pb2.CreateTrainingJobRequest(parent=source.name))).training_job
+    async for event in training.WatchTrainingJob(training_service_pb2.WatchTrainingJobRequest(name=job.name)):
+        if event.training_job.state == training_pb2.TRAINING_JOB_STATE_SUCCEEDED:
+            return str(source.name)
+    raise RuntimeError("training did not succeed")
+
+
+async def run_level(channel: grpc.aio.Channel, source: str, clients: int, asks_per_client: int) -> dict[str, float]:
+    """Latency, throughput and the server's step split at one concurrency."""
+    stub = query_service_pb2_grpc.QueryServiceStub(channel)
+    latencies: list[float] = []
+    steps: dict[str, list[float]] = {step: [] for step in STEPS}
+
+    async def client(index: int) -> None:
+        for n in range(asks_per_client):
+            question = QUESTIONS[(index + n) % len(QUESTIONS)]
+            started = time.perf_counter()
+            reply = await stub.Ask(query_service_pb2.AskRequest(parent=source, question=question))
+            latencies.append(time.perf_counter() - started)
+            for step in STEPS:
+                steps[step].append(getattr(reply.timings, step).ToNanoseconds() / 1e9)
+
+    started = time.perf_counter()
+    await asyncio.gather(*(client(i) for i in range(clients)))
+    wall = time.perf_counter() - started
+    result = {"clients": clients, "asks": len(latencies), "p50": percentile(latencies, 0.5),
+              "p99": percentile(latencies, 0.99), "throughput": len(latencies) / wall}
+    for step in STEPS:
+        result[f"{step}_p50"] = statistics.median(steps[step])
+        result[f"{step}_p99"] = percentile(steps[step], 0.99)
+    return result
+
+
+async def main(asks_per_client: int, concurrency: list[int]) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        directory = Path(tmp)
+        shop = build_shop_database(directory / "shop.db")
+        env = {"CHATDB_RESULT_CACHE_TTL_S": "0", "CHATDB_PREDICTION_BACKEND": "template",
+               "CHATDB_LOG_LEVEL": "info"}
+        with ServerProcess(directory / "data", [], env=env) as server:
+            channel = grpc.aio.insecure_channel(server.address)
+            source = await prepare(channel, shop)
+            await run_level(channel, source, 1, len(QUESTIONS))  # warm-up: model, indexes, pools
+            rows = [await run_level(channel, source, clients, asks_per_client) for clients in concurrency]
+            await channel.close()
+    print(f"Ask over gRPC, template backend, trained sample shop ({len(QUESTIONS)} questions), "
+          f"server in a child process; times in ms")
+    header = ("clients", "asks", "p50", "p99", "asks/s", *(f"{s} p50/p99" for s in STEPS))
+    print(" | ".join(f"{h:>10}" for h in header))
+    for row in rows:
+        cells = [f"{row['clients']:>10.0f}", f"{row['asks']:>10.0f}", f"{row['p50'] * 1000:>10.1f}",
+                 f"{row['p99'] * 1000:>10.1f}", f"{row['throughput']:>10.1f}"]
+        cells += [f"{row[f'{s}_p50'] * 1000:>6.1f}/{row[f'{s}_p99'] * 1000:<6.1f}" for s in STEPS]
+        print(" | ".join(cells))
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--asks-per-client", type=int, default=20)
+    parser.add_argument("--clients", default="1,8,32")
+    args = parser.parse_args()
+    asyncio.run(main(args.asks_per_client, [int(c) for c in args.clients.split(",")]))
+    sys.exit(0)
