@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import urllib.request
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -17,6 +19,7 @@ from chatdb.metadata.db import MetadataStore
 from chatdb.query.clients import PREDICTION_SERVICE, TRAINING_SERVICE, health_probe
 from chatdb.resilience.breakers import Breakers
 from chatdb.resilience.levels import METADATA, PREDICTION, TRAINING, HealthMonitor, Level
+from chatdb.resilience.metrics import MetricsServer
 
 SOURCE = "default/dataSources/shop"
 
@@ -181,3 +184,16 @@ async def test_open_database_breaker_is_level_3_and_listed(store: MetadataStore,
     database = listed["dataSources/shop"]
     assert (database.healthy, database.breaker_state) == (False, "open")
     assert REGISTRY.get_sample_value("chatdb_breaker_state", {"breaker": SOURCE}) == 2
+
+
+async def test_metrics_endpoint_exports_the_level(store: MetadataStore, endpoint: HealthEndpoint) -> None:
+    monitor = monitor_for(store, endpoint, Breakers(fail_max=2, reset_s=60))
+    await endpoint.serving(TRAINING_SERVICE, False)
+    await monitor.level()
+    server = MetricsServer("127.0.0.1", 0)
+    try:
+        body = await asyncio.to_thread(
+            lambda: urllib.request.urlopen(f"http://127.0.0.1:{server.port}/metrics", timeout=5).read().decode())
+    finally:
+        server.close()
+    assert "chatdb_degradation_level 1.0" in body
