@@ -1,6 +1,6 @@
 """LoRA fine-tune throughput on the tiny model: steps/s and final loss, CPU and (when present) CUDA.
 
-    python tests/bench/finetune_bench.py [--pairs 256] [--epochs 3] [--hidden 64] [--layers 2]
+    python -m tests.bench.finetune_bench [--pairs 256] [--epochs 3] [--hidden 64] [--layers 2]
 
 Prints one line per device. Needs torch, transformers, peft; no database, no downloads.
 """

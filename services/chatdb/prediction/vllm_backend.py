@@ -13,6 +13,7 @@ needs an ``if __name__ == "__main__"`` guard (vLLM spawns workers), and
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import math
 import time
@@ -123,6 +124,13 @@ class VllmGenerator:
         engine, self._engine = self._engine, None
         self._loras.clear()
         if engine is not None:
+            # Stop the task that reads engine outputs first: otherwise it sees the engine core
+            # go away and logs a spurious EngineDeadError during an orderly stop.
+            handler = getattr(engine, "output_handler", None)
+            if isinstance(handler, asyncio.Task) and not handler.done():
+                handler.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await handler
             await asyncio.to_thread(engine.shutdown)
             log.info("vllm.stopped", model=self.model_name)
 

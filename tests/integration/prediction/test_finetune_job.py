@@ -23,6 +23,7 @@ pytestmark = pytest.mark.slow
 
 @pytest_asyncio.fixture
 async def stack(tmp_path: Path) -> AsyncIterator[TrainingStack]:
+    (tmp_path / "chatdb").mkdir()
     opened = await open_stack(tmp_path / "chatdb")
     try:
         yield opened

@@ -11,7 +11,6 @@ import os
 from collections.abc import AsyncIterator
 from pathlib import Path
 
-import psutil
 import pytest
 import pytest_asyncio
 import sqlglot
@@ -31,6 +30,7 @@ from chatdb.settings import Settings
 from tests.integration.prediction.finetune_fixtures import GOLDEN, QUICK, SCHEMA
 
 pytest.importorskip("vllm")
+psutil = pytest.importorskip("psutil")
 pytestmark = [pytest.mark.vllm, pytest.mark.slow, pytest.mark.asyncio(loop_scope="module")]
 os.environ.setdefault("VLLM_CPU_KVCACHE_SPACE", "1")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
