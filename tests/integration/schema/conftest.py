@@ -57,8 +57,8 @@ async def schema_server(tmp_path: Path) -> AsyncIterator[SchemaServer]:
     try:
         yield SchemaServer(schema_service_pb2_grpc.SchemaServiceStub(channel), catalog, data_dir)
     finally:
-        await channel.close()
         await server.stop(None)
+        await channel.close()
         await store.close()
 
 
