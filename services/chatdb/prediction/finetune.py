@@ -178,3 +178,16 @@ class FineTuneHandler:
             raise JobCancelled() from exc
         return {"adapter_version": record.resource_name, "base_model": record.base_model,
                 "dataset_size": record.dataset_size, "loss_curve": list(record.loss_curve)}
+
+
+def fine_tune_handler_for(settings: Settings, store: MetadataStore, catalog: Any) -> FineTuneHandler | None:
+    """The FINE_TUNE handler for this deployment, or None where fine-tuning cannot run here.
+
+    Fine-tuning needs the ``finetune`` extras (torch, transformers, peft) and a base model
+    (``CHATDB_MODEL_PATH``); without them FINE_TUNE jobs are refused at creation with a clear reason."""
+    import importlib.util
+
+    if not settings.model_path or any(importlib.util.find_spec(name) is None
+                                      for name in ("torch", "transformers", "peft")):
+        return None
+    return FineTuneHandler(settings, store, catalog, AdapterRegistry(store, settings.resolved_model_store))

@@ -70,3 +70,11 @@ async def test_fine_tune_job_with_a_bad_rank_fails_with_the_reason(stack: Traini
     assert job.state is JobState.FAILED and job.error_reason == "INVALID_FIELD"
     assert "lora_rank" in job.error_message
     assert await registry.list("default") == []
+
+
+def test_a_handler_is_offered_only_where_fine_tuning_can_run(stack: TrainingStack, tiny_model_dir: Path) -> None:
+    from chatdb.prediction.finetune import fine_tune_handler_for
+
+    assert fine_tune_handler_for(Settings(), stack.store, stack.catalog) is None
+    handler = fine_tune_handler_for(Settings(model_path=str(tiny_model_dir)), stack.store, stack.catalog)
+    assert isinstance(handler, FineTuneHandler)
