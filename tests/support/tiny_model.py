@@ -70,7 +70,7 @@ def build_tiny_model(directory: Path, *, vocab_size: int = 512, hidden_size: int
         vocab_size=len(fast), hidden_size=hidden_size, intermediate_size=hidden_size * 2,
         num_hidden_layers=layers, num_attention_heads=1, num_key_value_heads=1, head_dim=hidden_size,
         max_position_embeddings=2048, bos_token_id=fast.bos_token_id, eos_token_id=fast.eos_token_id,
-        pad_token_id=fast.pad_token_id, tie_word_embeddings=False, torch_dtype="float32",
+        pad_token_id=fast.pad_token_id, tie_word_embeddings=False, dtype="float32",
     )
     model = LlamaForCausalLM(config)
     model.save_pretrained(directory, safe_serialization=True)
