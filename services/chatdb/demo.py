@@ -14,6 +14,7 @@ from typing import Any
 
 import grpc
 
+from chatdb import log
 from chatdb.common.v1 import degradation_pb2, value_pb2
 from chatdb.prediction.v1 import prediction_service_pb2, prediction_service_pb2_grpc
 from chatdb.query.v1 import query_pb2, query_service_pb2, query_service_pb2_grpc
@@ -118,8 +119,9 @@ async def _ask(query: Any, source: Any) -> None:
 
 async def run_demo(settings: Settings) -> int:
     """Run the tour; 0 when every step worked."""
+    log.configure("warning", settings.log_format)  # the tour's own output is the point; keep logs to problems
     path = build_shop_database(settings.data_dir / "samples" / "shop.db")
-    running = await start_server(settings.replace(log_level="warning"))
+    running = await start_server(settings)
     _out(f"ChatDB is serving all four services on {settings.host}:{running.port} "
          f"(data in {settings.data_dir}/)")
     channel = grpc.aio.insecure_channel(f"127.0.0.1:{running.port}")
@@ -137,7 +139,8 @@ async def run_demo(settings: Settings) -> int:
             query_service_pb2.GetSystemStatusRequest())
         _out("== System status: " + degradation_pb2.DegradationLevel.Name(status.degradation_level)
              + "; " + ", ".join(f"{d.name}={'ok' if d.healthy else 'down'}" for d in status.dependencies))
-        _out(f"\nTry it yourself: CHATDB_PORT={settings.port} make serve, then see README.md.")
+        _out("\nTry it yourself: `make serve` keeps the suite running on 127.0.0.1:50051; README.md shows how to "
+             "point it at your own database.")
         return 0
     except grpc.aio.AioRpcError as err:
         print(f"demo failed: {err.code().name}: {err.details()}", file=sys.stderr)

@@ -26,7 +26,7 @@ from chatdb.settings import Settings
 READY_TIMEOUT_S = 120.0
 
 
-def test_settings(data_dir: Path, **overrides: Any) -> Settings:
+def server_settings(data_dir: Path, **overrides: Any) -> Settings:
     """Settings for a test server: loopback, a free port, its own data dir, quiet logs."""
     values: dict[str, Any] = {"host": "127.0.0.1", "port": 0, "data_dir": data_dir, "grace_s": 2.0,
                               "log_level": "warning", "job_poll_s": 0.1}
@@ -38,7 +38,7 @@ def test_settings(data_dir: Path, **overrides: Any) -> Settings:
 async def in_process_suite(data_dir: Path, services: Sequence[str] = (),
                            **overrides: Any) -> AsyncIterator[tuple[RunningServer, grpc.aio.Channel]]:
     """Start the real runtime for ``services`` (all when empty); yield it and a channel to it."""
-    running = await start_server(test_settings(data_dir, **overrides), services)
+    running = await start_server(server_settings(data_dir, **overrides), services)
     channel = grpc.aio.insecure_channel(f"127.0.0.1:{running.port}")
     try:
         yield running, channel
