@@ -6,7 +6,9 @@ declared, two naming habits give most joins away:
 * a column named like the single-column primary key of exactly one other table
   (``writes.aid`` → ``author.aid``);
 * ``<thing>_id`` / ``<thing>Id`` pointing at the table named ``<thing>`` or its plural
-  (``orders.customer_id`` → ``customers.id``).
+  (``orders.customer_id`` → ``customers.id``), and more generally a column named
+  ``<thing><key>`` for the table ``<thing>`` whose key is ``<key>``
+  (``city.CountryCode`` → ``country.Code``).
 
 Either needs compatible column types. Confidence reflects the strength of the evidence
 (declared keys are 1.0); a declared edge is never repeated as an inferred one.
@@ -68,6 +70,7 @@ def inferred_edges(tables: Sequence[TableStructure],
     reverse = {(e.to_table.lower(), e.to_columns[0].lower(), e.from_table.lower())
                for e in declared if len(e.to_columns) == 1}
     key_owners = _sole_key_owners(tables)
+    compound_names = _compound_key_names(tables)
     by_base_name: dict[str, list[TableStructure]] = {}
     for table in tables:
         if table.kind == "TABLE":
@@ -78,7 +81,8 @@ def inferred_edges(tables: Sequence[TableStructure],
             if (table.name.lower(), column.name.lower()) in covered:
                 continue
             candidates = [*_same_name_as_key(table, column, key_owners),
-                          *_named_after_table(table, column, by_base_name)]
+                          *_named_after_table(table, column, by_base_name),
+                          *_table_and_key_name(table, column, compound_names)]
             best = max((c for c in candidates if (c.table.name.lower(), c.column.lower(), table.name.lower())
                         not in reverse), key=lambda c: c.confidence, default=None)
             if best is not None:
@@ -139,6 +143,44 @@ def _same_name_as_key(table: TableStructure, column: ColumnStructure,
     base = 0.9 if name.endswith(_KEYISH_SUFFIXES) else 0.8
     return [_Candidate(owner, key.name, min(base + _type_bonus(column, key), 0.95),
                        f"column {column.name} has the name of the primary key of {owner.name}")]
+
+
+def _squash(name: str) -> str:
+    return name.replace("_", "").lower()
+
+
+def _singular_forms(word: str) -> set[str]:
+    forms = {word}
+    if word.endswith("ies"):
+        forms.add(word[:-3] + "y")
+    if word.endswith("es"):
+        forms.add(word[:-2])
+    if word.endswith("s"):
+        forms.add(word[:-1])
+    return forms
+
+
+def _compound_key_names(tables: Sequence[TableStructure]) -> dict[str, list[TableStructure]]:
+    """``<table><key>`` spellings (squashed, lower-case) of tables whose single key is not plain "id"."""
+    names: dict[str, list[TableStructure]] = {}
+    for table in tables:
+        if table.kind != "TABLE" or len(table.primary_key) != 1 or table.primary_key[0].lower() == "id":
+            continue
+        for form in _singular_forms(_squash(_base_name(table))):
+            names.setdefault(form + _squash(table.primary_key[0]), []).append(table)
+    return names
+
+
+def _table_and_key_name(table: TableStructure, column: ColumnStructure,
+                        compound_names: dict[str, list[TableStructure]]) -> list[_Candidate]:
+    target = _prefer_same_schema(table, compound_names.get(_squash(column.name), []), allow_self=True)
+    if target is None:
+        return []
+    key = target.column(target.primary_key[0])
+    if key is None or key.name == column.name or not _compatible(column, key):
+        return []
+    return [_Candidate(target, key.name, min(0.8 + _type_bonus(column, key), 0.95),
+                       f"column name {column.name} is {target.name} and its key {key.name}")]
 
 
 def _noun_forms(word: str) -> list[str]:

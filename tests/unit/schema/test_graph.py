@@ -130,3 +130,11 @@ def test_declared_edges_come_first() -> None:
     reviews = table("reviews", col("id"), col("order_id"), pk=("id",))
     edges = join_graph([CUSTOMERS, orders, reviews])
     assert [e.inferred for e in edges] == [False, True]
+
+
+def test_column_spelling_table_and_its_key() -> None:
+    country = table("country", col("Code", "CHAR(3)"), col("Name", "TEXT"), pk=("Code",))
+    city = table("city", col("ID"), col("CountryCode", "CHAR(3)"), pk=("ID",))
+    edge = _edge(inferred_edges([country, city]), "city", "CountryCode")
+    assert edge is not None and (edge.to_table, edge.to_columns) == ("country", ("Code",))
+    assert edge.reason == "column name CountryCode is country and its key Code"
