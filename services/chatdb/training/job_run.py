@@ -23,6 +23,7 @@ log = get_logger(__name__)
 
 _STAGE_PREFIX = "TRAINING_STAGE_"
 FLUSH_TIMEOUT_S = 30.0
+STOP_TIMEOUT_S = 10.0
 
 
 class JobRun:
@@ -64,9 +65,11 @@ class JobRun:
         tasks, self._tasks = self._tasks, []
         for task in tasks:
             task.cancel()
-        for task in tasks:
-            with contextlib.suppress(asyncio.CancelledError, LeaseLost):
-                await task
+        if tasks:
+            done, _ = await asyncio.wait(tasks, timeout=STOP_TIMEOUT_S)
+            for task in done:
+                if not task.cancelled() and task.exception() is not None:
+                    log.warning("training_job.background_failed", job=self._job.name, error=repr(task.exception()))
 
     # --- for handlers (thread-safe) ------------------------------------------------------------
 
@@ -109,8 +112,9 @@ class JobRun:
     async def finish(self, state: JobState, *, reason: str = "", message: str = "",
                      result: dict[str, Any] | None = None) -> TrainingJob:
         """Write the queued progress, stop heartbeating, and move the job to ``state``."""
-        with contextlib.suppress(Exception):
-            await asyncio.wait_for(self.flush(), FLUSH_TIMEOUT_S)
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(FLUSH_TIMEOUT_S):
+                await self.flush()
         await self.stop_background()
         self._job = await self._jobs.finish(self.lease, state, reason=reason, message=message, result=result)
         return self._job

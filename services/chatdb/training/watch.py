@@ -41,9 +41,12 @@ class Subscription:
         def newer() -> list[TrainingJob]:
             return sorted((job for job in channel.snapshots if job.version > version), key=lambda j: j.version)
 
+        # asyncio.timeout rather than wait_for: on Python 3.11 wait_for can swallow a cancellation
+        # that races with the inner wait finishing, and the watching task would never stop.
         async with channel.condition:
             try:
-                await asyncio.wait_for(channel.condition.wait_for(lambda: bool(newer())), wait_s)
+                async with asyncio.timeout(wait_s):
+                    await channel.condition.wait_for(lambda: bool(newer()))
             except TimeoutError:
                 return []
             return newer()

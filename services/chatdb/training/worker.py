@@ -122,7 +122,8 @@ class TrainingWorker:
             if ran is None:
                 self._wake.clear()
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), self.options.poll_s)
+                    async with asyncio.timeout(self.options.poll_s):
+                        await self._wake.wait()
 
     # --- one job --------------------------------------------------------------------------------
 
