@@ -108,10 +108,10 @@ async def open_stack(data_dir: Path, *, metadata_url: str = "", worker: WorkerOp
                      batch_size: int = 64, embedder: Embedder | None = None, worker_id: str | None = None,
                      vectors: VectorStore | None = None) -> TrainingStack:
     """Open (or reopen) a training stack in ``data_dir``; the worker is not started."""
+    key = stack_key(data_dir)
     settings = Settings(data_dir=data_dir, metadata_url=metadata_url, job_poll_s=worker.poll_s, grace_s=2.0)
     store = MetadataStore(settings.resolved_metadata_url)
     await store.migrate()
-    key = stack_key(data_dir)
     pages = PageTokens(key)
     catalog = SchemaCatalog(store, SecretBox(key), pages)
     embedder = embedder or Embedder.shared()
