@@ -1,8 +1,7 @@
 """Builds QueryService from a process's Components, and starts and stops what it owns.
 
-Pieces other services also use (the schema catalog, the embedder, the vector store, the
-retriever, the prediction engine) are taken through ``Components.shared`` so one process
-holds one of each however many services it hosts.
+Pieces other services also use come from chatdb.server.shared, so one process holds
+one of each however many services it hosts.
 """
 
 from __future__ import annotations
@@ -11,7 +10,6 @@ from dataclasses import dataclass
 
 import grpc
 
-from chatdb.prediction.adapters import AdapterRegistry
 from chatdb.prediction.engine import PredictionEngine
 from chatdb.prediction.template import TemplateGenerator
 from chatdb.query.cache import ResultCache
@@ -28,60 +26,18 @@ from chatdb.query.servicer import QueryServicer
 from chatdb.resilience.breakers import Breakers, database_key
 from chatdb.resilience.levels import METADATA, PREDICTION, TRAINING, HealthMonitor
 from chatdb.resilience.metrics import MetricsServer
-from chatdb.schema.catalog import SchemaCatalog
 from chatdb.schema.model import SourceRef
 from chatdb.server.components import Components
-from chatdb.training.embeddings import Embedder
+from chatdb.server.shared import (
+    shared_catalog,
+    shared_embedder,
+    shared_prediction_engine,
+    shared_retriever,
+    shared_vectors,
+)
 from chatdb.training.examples import FEEDBACK, ExampleBook
-from chatdb.training.retrieval import Retriever
-from chatdb.training.vectors import VectorStore
 
 CHANNEL_OPTIONS = [("grpc.max_receive_message_length", 64 * 1024 * 1024)]
-
-
-def shared_catalog(components: Components) -> SchemaCatalog:
-    """The process's schema catalog."""
-    catalog: SchemaCatalog = components.shared(
-        "schema.catalog", lambda: SchemaCatalog(components.store, components.box, components.pages))
-    return catalog
-
-
-def shared_embedder(components: Components) -> Embedder:
-    """The process's sentence-embedding model."""
-    return Embedder.shared(components.settings.embedding_model)
-
-
-def shared_vectors(components: Components) -> VectorStore:
-    """The process's vector store (closed at shutdown)."""
-    def build() -> VectorStore:
-        settings = components.settings
-        vectors = VectorStore(settings.resolved_milvus_uri, settings.milvus_token, shared_embedder(components).dim)
-
-        async def close() -> None:
-            vectors.close()
-
-        components.on_close(close)
-        return vectors
-
-    vectors: VectorStore = components.shared("training.vectors", build)
-    return vectors
-
-
-def shared_retriever(components: Components) -> Retriever:
-    """The process's retriever."""
-    retriever: Retriever = components.shared(
-        "training.retriever", lambda: Retriever(shared_embedder(components), shared_vectors(components)))
-    return retriever
-
-
-def shared_prediction_engine(components: Components) -> PredictionEngine:
-    """The process's prediction engine (started by whoever hosts PredictionService, or by QueryService)."""
-    def build() -> PredictionEngine:
-        registry = AdapterRegistry(components.store, components.settings.resolved_model_store)
-        return PredictionEngine.from_settings(components.settings, registry)
-
-    engine: PredictionEngine = components.shared("prediction.engine", build)
-    return engine
 
 
 @dataclass
@@ -152,12 +108,12 @@ def _build(components: Components) -> QueryParts:
     return QueryParts(servicer, monitor, breakers, executor, channels, engine)
 
 
-async def build_query_servicer(components: Components) -> QueryServicer:
+async def build_servicer(components: Components) -> QueryServicer:
     """The ``build_servicer`` of the query ServiceSpec."""
     return query_parts(components).servicer
 
 
-async def start_query(components: Components) -> None:
+async def start(components: Components) -> None:
     """Start what QueryService owns: the in-process prediction engine and the metrics endpoint."""
     parts = query_parts(components)
     if parts.prediction_engine is not None:
@@ -168,7 +124,7 @@ async def start_query(components: Components) -> None:
     await parts.monitor.level()
 
 
-async def stop_query(components: Components) -> None:
+async def stop(components: Components) -> None:
     """Release what QueryService owns."""
     parts = query_parts(components)
     if parts.metrics is not None:

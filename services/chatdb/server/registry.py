@@ -1,12 +1,13 @@
 """The four services and how each is wired into a server.
 
-Each spec builds its servicer from the process's Components, and starts and stops
+Each service's package has an ``assembly`` module with ``build_servicer``, ``start`` and
+``stop``: it builds the servicer from the process's Components, and starts and stops
 whatever background work the service owns (the training worker, the model engine).
-A service whose domain is not built answers UNIMPLEMENTED through the generated base.
 """
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
@@ -43,37 +44,17 @@ class ServiceSpec:
         self.add_to_server(await self.build_servicer(components), server)
 
 
-def _unimplemented(base: type) -> Builder:
-    async def build(_: Components) -> Any:
-        return base()
-    return build
-
-
-async def _query_servicer(components: Components) -> Any:
-    from chatdb.query.assembly import build_query_servicer
-
-    return await build_query_servicer(components)
-
-
-async def _start_query(components: Components) -> None:
-    from chatdb.query.assembly import start_query
-
-    await start_query(components)
-
-
-async def _stop_query(components: Components) -> None:
-    from chatdb.query.assembly import stop_query
-
-    await stop_query(components)
-
-
-def _suite(name: str) -> Builder:
-    """A builder or hook of chatdb.query.assembly_services, imported when first used."""
+def _assembly(name: str, hook: str) -> Builder:
+    """``chatdb.<name>.assembly.<hook>``, imported on first use so a process loads only what it hosts."""
     async def call(components: Components) -> Any:
-        from chatdb.query import assembly_services
-
-        return await getattr(assembly_services, name)(components)
+        module = importlib.import_module(f"chatdb.{name}.assembly")
+        return await getattr(module, hook)(components)
     return call
+
+
+def _spec(name: str, pb2: Any, add_to_server: Callable[[Any, grpc.aio.Server], None], service: str) -> ServiceSpec:
+    return ServiceSpec(name, _full_name(pb2, service), add_to_server, _assembly(name, "build_servicer"),
+                       start=_assembly(name, "start"), stop=_assembly(name, "stop"))
 
 
 def _full_name(module: Any, service: str) -> str:
@@ -81,20 +62,12 @@ def _full_name(module: Any, service: str) -> str:
 
 
 SERVICES: dict[str, ServiceSpec] = {
-    "schema": ServiceSpec(
-        "schema", _full_name(schema_service_pb2, "SchemaService"),
-        schema_service_pb2_grpc.add_SchemaServiceServicer_to_server,
-        _suite("build_schema_servicer")),
-    "training": ServiceSpec(
-        "training", _full_name(training_service_pb2, "TrainingService"),
-        training_service_pb2_grpc.add_TrainingServiceServicer_to_server,
-        _suite("build_training_servicer"), start=_suite("start_training"), stop=_suite("stop_training")),
-    "query": ServiceSpec(
-        "query", _full_name(query_service_pb2, "QueryService"),
-        query_service_pb2_grpc.add_QueryServiceServicer_to_server,
-        _query_servicer, start=_start_query, stop=_stop_query),
-    "prediction": ServiceSpec(
-        "prediction", _full_name(prediction_service_pb2, "PredictionService"),
-        prediction_service_pb2_grpc.add_PredictionServiceServicer_to_server,
-        _suite("build_prediction_servicer"), start=_suite("start_prediction"), stop=_suite("stop_prediction")),
+    "schema": _spec("schema", schema_service_pb2, schema_service_pb2_grpc.add_SchemaServiceServicer_to_server,
+                    "SchemaService"),
+    "training": _spec("training", training_service_pb2,
+                      training_service_pb2_grpc.add_TrainingServiceServicer_to_server, "TrainingService"),
+    "query": _spec("query", query_service_pb2, query_service_pb2_grpc.add_QueryServiceServicer_to_server,
+                   "QueryService"),
+    "prediction": _spec("prediction", prediction_service_pb2,
+                        prediction_service_pb2_grpc.add_PredictionServiceServicer_to_server, "PredictionService"),
 }
