@@ -1,9 +1,9 @@
 """Short-lived read-only connections to a target database, and what a refusal means.
 
-Schema work (connection tests, discovery) opens its own unpooled engine and disposes
-of it when done. Every failure to reach or read the database becomes one
-FAILED_PRECONDITION with reason SOURCE_UNREACHABLE carrying the driver's own reason,
-scrubbed of the password.
+Schema work (connection tests, discovery) opens its own small engine, so one
+discovery reuses its connections across tables, and disposes of it when done.
+Every failure to reach or read the database becomes one FAILED_PRECONDITION with
+reason SOURCE_UNREACHABLE carrying the driver's own reason, scrubbed of the password.
 """
 
 from __future__ import annotations
@@ -59,8 +59,8 @@ def unreachable(dsn: ParsedDsn, error: BaseException) -> FailedPrecondition:
 
 @asynccontextmanager
 async def open_engine(dsn: ParsedDsn) -> AsyncIterator[AsyncEngine]:
-    """A read-only, unpooled engine for one piece of schema work, disposed afterwards."""
-    engine = create_engine(dsn, read_only=True, pool=False)
+    """A read-only engine for one piece of schema work, disposed afterwards."""
+    engine = create_engine(dsn, read_only=True, pool=True)
     try:
         yield engine
     finally:
