@@ -8,6 +8,7 @@ Target databases carry the same small schema on every dialect (see ``targets``).
 from __future__ import annotations
 
 import sqlite3
+import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,6 +17,7 @@ from typing import Any
 import grpc
 import pytest
 from sqlalchemy import text
+from sqlalchemy.engine import make_url
 
 from chatdb.crypto import SecretBox, load_or_create_key
 from chatdb.metadata.db import MetadataStore
@@ -24,7 +26,7 @@ from chatdb.schema.catalog import SchemaCatalog
 from chatdb.schema.servicer import SchemaServicer
 from chatdb.schema.v1 import schema_service_pb2_grpc
 from tests.integration.schema.targets import mysql_statements, postgres_statements, sqlite_statements
-from tests.support.databases import sync_engine_for
+from tests.support.databases import MYSQL_ADMIN_URL, sync_engine_for
 
 
 @dataclass
@@ -118,3 +120,22 @@ def target(request: pytest.FixtureRequest) -> Target:
     """Each dialect in turn."""
     fixture = {"postgresql": "pg_target", "mysql": "mysql_target", "sqlite": "sqlite_target"}[request.param]
     return request.getfixturevalue(fixture)  # type: ignore[no-any-return]
+
+
+@pytest.fixture
+def mysql_user(mysql_target: Target) -> Iterator[tuple[str, str]]:
+    """A MariaDB account with a real password and SELECT on the test database: (dsn, password)."""
+    user, password = f"chatdb_u_{uuid.uuid4().hex[:8]}", f"Pw-{uuid.uuid4().hex}"
+    database = make_url(mysql_target.dsn).database
+    admin = sync_engine_for(MYSQL_ADMIN_URL)
+    with admin.connect() as conn:
+        for host in ("127.0.0.1", "localhost"):
+            conn.execute(text(f"CREATE USER '{user}'@'{host}' IDENTIFIED BY '{password}'"))
+            conn.execute(text(f"GRANT SELECT, SHOW VIEW ON `{database}`.* TO '{user}'@'{host}'"))
+    try:
+        yield f"mysql://{user}:{password}@127.0.0.1:3306/{database}", password
+    finally:
+        with admin.connect() as conn:
+            for host in ("127.0.0.1", "localhost"):
+                conn.execute(text(f"DROP USER IF EXISTS '{user}'@'{host}'"))
+        admin.dispose()

@@ -14,33 +14,12 @@ from typing import Any
 import grpc
 import pytest
 import structlog
-from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
 from chatdb import log
 from chatdb.schema.v1 import schema_pb2
 from chatdb.schema.v1 import schema_service_pb2 as pb
-from tests.integration.schema.conftest import SchemaServer, Target
-from tests.support.databases import MYSQL_ADMIN_URL, sync_engine_for
-
-
-@pytest.fixture
-def mysql_user(mysql_target: Target) -> Iterator[tuple[str, str]]:
-    """A MariaDB account with a real password and SELECT on the test database: (dsn, password)."""
-    user, password = f"chatdb_u_{uuid.uuid4().hex[:8]}", f"Pw-{uuid.uuid4().hex}"
-    database = make_url(mysql_target.dsn).database
-    admin = sync_engine_for(MYSQL_ADMIN_URL)
-    with admin.connect() as conn:
-        for host in ("127.0.0.1", "localhost"):
-            conn.execute(text(f"CREATE USER '{user}'@'{host}' IDENTIFIED BY '{password}'"))
-            conn.execute(text(f"GRANT SELECT, SHOW VIEW ON `{database}`.* TO '{user}'@'{host}'"))
-    try:
-        yield f"mysql://{user}:{password}@127.0.0.1:3306/{database}", password
-    finally:
-        with admin.connect() as conn:
-            for host in ("127.0.0.1", "localhost"):
-                conn.execute(text(f"DROP USER IF EXISTS '{user}'@'{host}'"))
-        admin.dispose()
+from tests.integration.schema.conftest import SchemaServer
 
 
 @pytest.fixture
