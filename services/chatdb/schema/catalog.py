@@ -128,6 +128,7 @@ class SchemaCatalog:
     async def update(self, tenant: str, source_id: str, spec: DataSourceSpec, paths: Sequence[str]) -> DataSourceInfo:
         """Change the fields named in ``paths``; a new DSN or schema list is tested and discovered first."""
         fields = _update_fields(paths)
+        spec = spec.masked(fields)
         spec.validate()
         source = await self.resolve(tenant, format_name(DATA_SOURCE, data_source=source_id))
         dsn = parse_dsn(spec.dsn, "data_source.dsn") if "dsn" in fields else source.dsn

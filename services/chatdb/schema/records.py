@@ -6,6 +6,7 @@ Input fields are validated here, once, with the request field paths a caller see
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -32,6 +33,12 @@ class DataSourceSpec:
     schemas: tuple[str, ...] = ()
     default_adapter: str = ""
     labels: Mapping[str, str] = field(default_factory=dict)
+
+    def masked(self, fields: set[str]) -> DataSourceSpec:
+        """This spec with every field outside ``fields`` back at its default (AIP-134: unmasked fields are ignored)."""
+        blank = DataSourceSpec()
+        return dataclasses.replace(self, **{name: getattr(blank, name) for name in UPDATABLE_FIELDS
+                                            if name not in fields})
 
     def validate(self, prefix: str = "data_source") -> None:
         """InvalidArgument naming the first bad field (the DSN is checked by ``parse_dsn``)."""

@@ -234,3 +234,12 @@ def test_invalid_tenant_header(unit: SchemaUnit) -> None:
     outcome = unit.call("ListDataSources", tenant="bad tenant!")
     assert outcome.code == grpc.StatusCode.INVALID_ARGUMENT
     assert outcome.fields == ["x-chatdb-tenant"]
+
+
+def test_fields_outside_the_mask_are_ignored_even_when_invalid(unit: SchemaUnit) -> None:
+    _create(unit)
+    reply = unit.ok("UpdateDataSource", data_source={"name": "dataSources/shop", "display_name": "x" * 500,
+                                                     "dsn": "not a url", "labels": {"tier": "gold"}},
+                    update_mask=field_mask_pb2.FieldMask(paths=["labels"]))
+    assert dict(reply.data_source.labels) == {"tier": "gold"}
+    assert reply.data_source.display_name == "Shop"
