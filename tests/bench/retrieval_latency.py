@@ -175,6 +175,13 @@ async def main() -> None:
         new = questions(QUESTIONS, seed=123)
         full = await time_retrievals(itertools.repeat(local), ref, trained, joins, new)
         row("full retrieval of a new question (embed + search + context)", full)
+        concurrent = questions(QUESTIONS, seed=321)
+        began = time.perf_counter()
+        timed = await asyncio.gather(*(time_retrievals(itertools.repeat(local), ref, trained, joins, concurrent[i::8])
+                                       for i in range(8)))
+        elapsed = time.perf_counter() - began
+        row(f"full retrieval, 8 in flight ({len(concurrent) / elapsed:.0f} questions/s)",
+            [sample for samples in timed for sample in samples])
         for s in stores.values():
             s.close()
 

@@ -15,6 +15,7 @@ import asyncio
 import json
 import os
 import threading
+import weakref
 from collections import OrderedDict
 from pathlib import Path
 from typing import Any, ClassVar
@@ -106,6 +107,8 @@ class Embedder:
         self._run_lock = threading.Lock()
         self._cache: OrderedDict[str, Vector] = OrderedDict()
         self._cache_lock = threading.Lock()
+        self._batchers: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _QueryBatcher] = (
+            weakref.WeakKeyDictionary())
 
     @classmethod
     def shared(cls, model_path: str | Path = "") -> Embedder:
@@ -174,19 +177,8 @@ class Embedder:
 
         The returned array is read-only because it is shared with later callers.
         """
-        with self._cache_lock:
-            hit = self._cache.get(text)
-            if hit is not None:
-                self._cache.move_to_end(text)
-                return hit
-        vector = self.encode([text])[0]
-        vector.flags.writeable = False
-        with self._cache_lock:
-            self._cache[text] = vector
-            self._cache.move_to_end(text)
-            while len(self._cache) > self.cache_size:
-                self._cache.popitem(last=False)
-        return vector
+        hit = self._cached(text)
+        return hit if hit is not None else self._encode_queries([text])[text]
 
     def cached(self, text: str) -> bool:
         """Whether ``text``'s vector is in the question cache."""
@@ -198,10 +190,77 @@ class Embedder:
         return await asyncio.to_thread(self.encode, texts)
 
     async def aencode_query(self, text: str) -> Vector:
-        """:meth:`encode_query` without blocking the event loop (no thread hop on a cache hit)."""
+        """:meth:`encode_query` without blocking the event loop (no thread hop on a cache hit).
+
+        Questions that arrive while the model is busy are encoded together in the next batch:
+        one forward pass over eight questions costs far less than eight passes, so concurrent
+        asks share the model instead of queueing behind it. A lone question goes straight through.
+        """
+        hit = self._cached(text)
+        if hit is not None:
+            return hit
+        loop = asyncio.get_running_loop()
+        batcher = self._batchers.get(loop)
+        if batcher is None:
+            batcher = self._batchers[loop] = _QueryBatcher(self)
+        return await batcher.submit(text)
+
+    def _cached(self, text: str) -> Vector | None:
         with self._cache_lock:
             hit = self._cache.get(text)
             if hit is not None:
                 self._cache.move_to_end(text)
-                return hit
-        return await asyncio.to_thread(self.encode_query, text)
+            return hit
+
+    def _encode_queries(self, texts: list[str]) -> dict[str, Vector]:
+        """Encode distinct questions in one batch and cache each (read-only) vector."""
+        matrix = self.encode(texts)
+        vectors = {}
+        with self._cache_lock:
+            for text, vector in zip(texts, matrix, strict=True):
+                vector.flags.writeable = False
+                vectors[text] = self._cache[text] = vector
+                self._cache.move_to_end(text)
+            while len(self._cache) > self.cache_size:
+                self._cache.popitem(last=False)
+        return vectors
+
+
+class _QueryBatcher:
+    """Collects questions awaiting the model on one event loop and encodes them batch by batch.
+
+    No timer: the first question is encoded at once; whatever arrives meanwhile forms the next batch.
+    """
+
+    def __init__(self, embedder: Embedder, max_batch: int = 32) -> None:
+        self._embedder = embedder
+        self._max_batch = max_batch
+        self._pending: list[tuple[str, asyncio.Future[Vector]]] = []
+        self._draining = False
+        self._task: asyncio.Task[None] | None = None
+
+    async def submit(self, text: str) -> Vector:
+        future: asyncio.Future[Vector] = asyncio.get_running_loop().create_future()
+        self._pending.append((text, future))
+        if not self._draining:
+            self._draining = True
+            self._task = asyncio.get_running_loop().create_task(self._drain())
+        return await future
+
+    async def _drain(self) -> None:
+        try:
+            while self._pending:
+                batch, self._pending = self._pending[:self._max_batch], self._pending[self._max_batch:]
+                texts = list(dict.fromkeys(text for text, _ in batch))
+                try:
+                    vectors = await asyncio.to_thread(self._embedder._encode_queries, texts)
+                except Exception as exc:  # handed to every waiting caller
+                    for _, future in batch:
+                        if not future.done():
+                            future.set_exception(exc)
+                    continue
+                for text, future in batch:
+                    if not future.done():
+                        future.set_result(vectors[text])
+        finally:
+            self._draining = False

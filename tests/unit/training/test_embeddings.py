@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -70,6 +71,37 @@ async def test_async_variants_match(embedder: Embedder) -> None:
     np.testing.assert_allclose(await embedder.aencode(texts), embedder.encode(texts), atol=1e-5)
     query = await embedder.aencode_query("average horsepower of cars")
     assert await embedder.aencode_query("average horsepower of cars") is query
+
+
+async def test_concurrent_questions_are_encoded_together(embedder: Embedder, monkeypatch: pytest.MonkeyPatch) -> None:
+    texts = [f"which warehouse stores product {i}?" for i in range(8)]
+    expected = embedder.encode(texts)
+    calls: list[int] = []
+    encode = embedder.encode
+
+    def counting(batch: list[str]) -> np.ndarray:
+        calls.append(len(batch))
+        return encode(batch)
+
+    monkeypatch.setattr(embedder, "encode", counting)
+    vectors = await asyncio.gather(*(embedder.aencode_query(t) for t in [*texts, texts[0]]))
+    assert sum(calls) == 8 and len(calls) <= 2
+    np.testing.assert_allclose(np.stack(vectors[:8]), expected, atol=1e-5)
+    assert vectors[8] is vectors[0]
+    assert all(embedder.cached(t) for t in texts)
+
+
+async def test_a_failing_batch_fails_its_callers_and_the_next_one_works(
+        embedder: Embedder, monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken(batch: list[str]) -> np.ndarray:
+        raise RuntimeError("model crashed")
+
+    monkeypatch.setattr(embedder, "encode", broken)
+    with pytest.raises(RuntimeError, match="model crashed"):
+        await embedder.aencode_query("a question that will fail")
+    monkeypatch.undo()
+    vector = await embedder.aencode_query("a question that will fail")
+    assert vector.shape == (384,)
 
 
 def test_a_missing_model_directory_is_a_clear_failed_precondition(tmp_path: Path) -> None:
