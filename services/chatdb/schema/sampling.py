@@ -23,11 +23,12 @@ from chatdb.connectors.dsn import Dialect
 from chatdb.connectors.types import STRING
 from chatdb.log import get_logger
 from chatdb.schema.connection import REACH_ERRORS
-from chatdb.schema.model import TableStructure
+from chatdb.schema.model import ColumnStructure, TableStructure
 
 log = get_logger(__name__)
 
 TRUNCATED = "…"
+_TEXT_MARKERS = ("CHAR", "TEXT", "CLOB", "STRING")
 
 
 @dataclass(frozen=True)
@@ -136,12 +137,22 @@ async def _sample_rows(conn: AsyncConnection, table: TableStructure,
     return tuple(tuple(json_safe(v, limits) for v in row) for row in rows)
 
 
+def _is_text(column: ColumnStructure) -> bool:
+    """Character data (not UUIDs, intervals, arrays or enums that merely travel as strings)."""
+    data_type = column.data_type.upper()
+    return column.value_type == STRING and (not data_type or any(m in data_type for m in _TEXT_MARKERS))
+
+
 async def _distinct_values(conn: AsyncConnection, table: TableStructure,
                            limits: SampleLimits) -> dict[str, tuple[str, ...]]:
-    names = [c.name for c in table.columns if c.value_type == STRING]
-    if not names:
+    text_columns = [c for c in table.columns if _is_text(c)]
+    if not text_columns:
         return {}
-    selected: list[sa.ColumnClause[Any]] = [sa.column(n) for n in names]
+    names = [c.name for c in text_columns]
+    # Longer values are never kept, so never fetched whole: a scan of a column of documents stays small.
+    # Untyped (SQLite) columns are read as they are, so numbers stored there are not taken for text.
+    selected = [sa.func.substr(sa.column(c.name), 1, limits.distinct_value_chars + 1) if c.data_type
+                else sa.column(c.name) for c in text_columns]
     query = sa.select(*selected).select_from(_relation(table)).limit(limits.distinct_scan_rows)
     found: dict[str, list[str]] = {n: [] for n in names}
     for row in await conn.execute(query):

@@ -166,3 +166,16 @@ async def test_discovery_reads_through_a_read_only_connection(schema_server: Sch
 def _snapshot(path: Path) -> tuple[bytes, list[str]]:
     """The file's bytes and the files beside it that share its name (journals, WAL)."""
     return path.read_bytes(), sorted(p.name for p in path.parent.iterdir() if p.name.startswith(path.name))
+
+
+async def test_long_values_are_truncated_and_not_sampled(schema_server: SchemaServer, target: Target) -> None:
+    target.run(["CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT, author VARCHAR(40))",
+                f"INSERT INTO notes VALUES (1, '{'lorem ipsum ' * 500}', 'Ada'), (2, 'short note', 'Alan')"])
+    await _register(schema_server, target)
+    notes = await _table(schema_server, "notes")
+    bodies = {row.values[0].int_value: row.values[1].string_value for row in notes.sample_rows}
+    assert len(bodies[1]) == 80 and bodies[1].endswith("…")
+    assert bodies[2] == "short note"
+    stored = await schema_server.catalog.stored_tables(
+        await schema_server.catalog.resolve("default", "dataSources/live"), ["notes"])
+    assert stored[0].structure.sample_values == {"body": ("short note",), "author": ("Ada", "Alan")}
