@@ -136,9 +136,16 @@ class VectorStore:
         self._generation_lock = threading.Lock()
         self._lite_path = os.path.abspath(uri) if is_lite_uri(uri) else ""
         self._closed = False
+        if self._lite_path:
+            os.makedirs(os.path.dirname(self._lite_path), exist_ok=True)
         try:
             self._client = MilvusClient(uri=uri, token=token)
         except MilvusException as exc:
+            if self._lite_path:
+                raise Unavailable(
+                    f"Milvus Lite file {os.path.basename(self._lite_path)!r} cannot be opened ({exc.message}); "
+                    "one process owns a Milvus Lite file at a time: give each process its own data dir, "
+                    "or run a Milvus (or milvus-lite) server and set CHATDB_MILVUS_URI") from exc
             raise Unavailable(f"vector store unreachable: {exc.message}") from exc
         if self._lite_path:
             with self._lite_lock:

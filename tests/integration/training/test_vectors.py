@@ -163,6 +163,19 @@ def test_vectors_persist_across_close_and_a_new_process(tmp_path: Path) -> None:
     assert result == {"tables": 3, "examples": 1, "names": ["a", "b", "closest"], "hit": "closest"}
 
 
+def test_a_file_held_by_another_process_is_a_clear_unavailable(tmp_path: Path) -> None:
+    path = str(tmp_path / "nested" / "held.db")
+    holder = VectorStore(path, dim=DIM)  # creates the missing directory
+    try:
+        script = ("import sys\nfrom chatdb.errors import Unavailable\nfrom chatdb.training.vectors import VectorStore\n"
+                  "try:\n    VectorStore(sys.argv[1], dim=16)\nexcept Unavailable as exc:\n    print(exc.message)\n")
+        out = subprocess.run([sys.executable, "-c", script, path], capture_output=True, text=True, check=True,
+                             timeout=300)
+        assert "one process owns a Milvus Lite file at a time" in out.stdout
+    finally:
+        holder.close()
+
+
 def test_reopening_with_another_dimension_is_refused(tmp_path: Path) -> None:
     path = str(tmp_path / "dims.db")
     VectorStore(path, dim=DIM).close()
