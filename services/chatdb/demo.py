@@ -72,7 +72,8 @@ async def _show_schema(schema: Any, source: Any) -> None:
     for table in tables.tables:
         kind = "view " if table.kind == 2 else "table"
         pk = ", ".join(table.primary_key) or "none"
-        _out(f"  {kind} {table.table:<14} {len(table.columns):>2} columns  ~{table.row_estimate} rows  "
+        rows = f"~{table.row_estimate}" if table.row_estimate >= 0 else "?"
+        _out(f"  {kind} {table.table:<14} {len(table.columns):>2} columns  {rows:>5} rows  "
              f"primary key: {pk}")
     graph = await schema.GetSchemaGraph(schema_service_pb2.GetSchemaGraphRequest(parent=source.name))
     _out("\n== Joins (declared foreign keys and inferred joins)")

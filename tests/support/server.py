@@ -43,8 +43,10 @@ async def in_process_suite(data_dir: Path, services: Sequence[str] = (),
     try:
         yield running, channel
     finally:
-        await channel.close()
+        # Stop the server before closing the channel: the other order can leave calls in flight
+        # that hang the event loop's shutdown.
         await running.stop(grace=1.0)
+        await channel.close()
 
 
 class ServerProcess:
