@@ -3,7 +3,8 @@
 The guard parses SQL with sqlglot in the source's dialect, refuses anything that is not
 exactly one SELECT (set operations and CTEs included) reading known tables and columns
 with allow-listed functions, caps the row count with a LIMIT, and renders the tree back in
-the dialect. Rendering from the tree (comments dropped) means the text that runs is the
+the dialect (twice when it set the LIMIT: the text shown says ``max_rows``, the text that
+runs one more, see ``GuardVerdict``). Rendering from the tree (comments dropped) means the text that runs is the
 text that was checked: comment tricks, MySQL executable comments and quoting confusions
 cannot smuggle anything past it. The executor adds the database-side defences.
 """
@@ -55,13 +56,16 @@ class Violation:
 class GuardVerdict:
     """The guard's answer.
 
-    ``sql`` is what may run: rendered in the source's dialect with the row cap applied. The
-    cap is ``max_rows + 1`` so that the executor, asked for ``max_rows``, can tell a result
-    that was cut from one that fitted exactly.
+    ``sql`` is the checked query as callers see it: rendered in the source's dialect with a
+    ``LIMIT`` of at most ``max_rows``. ``executable_sql`` is the same query as it runs: where
+    the guard added or lowered the limit it asks for ``max_rows + 1`` rows, so that the
+    executor, asked for ``max_rows``, can tell a result that was cut from one that fitted
+    exactly; a caller's own limit within the cap runs as written. Both are empty when refused.
     """
 
     valid: bool
     sql: str
+    executable_sql: str = ""
     violations: list[Violation] = field(default_factory=list)
     tables: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
@@ -92,9 +96,14 @@ class SqlGuard:
                                 tables=names.tables)
         if dialect is not Dialect.SQLITE:
             _name_derived_tables(query)
-        warnings = _cap_rows(query, max_rows)
-        rendered = query.sql(dialect=dialect.value, comments=False)
-        return GuardVerdict(valid=True, sql=rendered, tables=names.tables, warnings=warnings)
+        cap = _cap_rows(query, max_rows)
+        shown = query.sql(dialect=dialect.value, comments=False)
+        executable = shown
+        if cap.set_by_guard:
+            cap.limit.set(cap.count_key, exp.Literal.number(max_rows + 1))
+            executable = query.sql(dialect=dialect.value, comments=False)
+        return GuardVerdict(valid=True, sql=shown, executable_sql=executable, tables=names.tables,
+                            warnings=cap.warnings)
 
 
 def _parse(sql: str, dialect: Dialect) -> tuple[list[exp.Expression], Violation | None]:
@@ -148,21 +157,31 @@ def _node_violations(node: exp.Expression, dialect: Dialect) -> list[Violation]:
     return found
 
 
-def _cap_rows(query: exp.Query, max_rows: int) -> list[str]:
-    """Add or lower the outermost LIMIT so at most ``max_rows + 1`` rows come back."""
-    cap = max_rows + 1
+@dataclass
+class _RowCap:
+    """The outermost LIMIT after capping, and whether the guard wrote its count."""
+
+    limit: exp.Limit | exp.Fetch
+    count_key: str
+    set_by_guard: bool
+    warnings: list[str]
+
+
+def _cap_rows(query: exp.Query, max_rows: int) -> _RowCap:
+    """Add or lower the outermost LIMIT so at most ``max_rows`` rows come back."""
     limit = query.args.get("limit")
     if limit is None:
-        query.set("limit", exp.Limit(expression=exp.Literal.number(cap)))
-        return [f"LIMIT added: at most {max_rows} rows are returned"]
+        limit = exp.Limit(expression=exp.Literal.number(max_rows))
+        query.set("limit", limit)
+        return _RowCap(limit, "expression", True, [f"LIMIT added: at most {max_rows} rows are returned"])
     count_key = "count" if isinstance(limit, exp.Fetch) else "expression"
     count = limit.args.get(count_key)
     requested = int(count.this) if isinstance(count, exp.Literal) and count.is_int else None
-    if requested is not None and requested <= cap:
-        return []
-    limit.set(count_key, exp.Literal.number(cap))
+    if requested is not None and requested <= max_rows:
+        return _RowCap(limit, count_key, False, [])
+    limit.set(count_key, exp.Literal.number(max_rows))
     shown = count.sql() if isinstance(count, exp.Expression) else "ALL"
-    return [f"LIMIT {shown} lowered: at most {max_rows} rows are returned"]
+    return _RowCap(limit, count_key, True, [f"LIMIT {shown} lowered: at most {max_rows} rows are returned"])
 
 
 def _name_derived_tables(query: exp.Query) -> None:

@@ -311,7 +311,8 @@ class AskPipeline:
         for candidate in candidates:
             started = time.perf_counter()
             try:
-                run = await self._execution.run(context.source, candidate.sql, limits, fresh_cache=True, live=live)
+                run = await self._execution.run(context.source, candidate.verdict, limits, fresh_cache=True,
+                                                 live=live)
             except QueryFailed as failed:
                 failures.append((candidate.sql, failed.database_message))
                 continue

@@ -89,11 +89,15 @@ class GuardedExecution:
         """The guard's verdict on ``sql`` for the source."""
         return self._guard.check(sql, context.source.dialect, context.known_columns, max_rows)
 
-    async def run(self, source: SourceRef, sql: str, limits: Limits, *, fresh_cache: bool,
+    async def run(self, source: SourceRef, verdict: GuardVerdict, limits: Limits, *, fresh_cache: bool,
                   live: bool = True) -> Run:
-        """Answer guarded ``sql``: a fresh cache hit (when ``fresh_cache``), the database, or — with the
-        database unreachable (or ``live`` false) — a stale cache entry. Errors: the executor's
-        (QUERY_FAILED, QUERY_TIMEOUT) and UNAVAILABLE (DEGRADED) when nothing can answer."""
+        """Answer a valid verdict's SQL: a fresh cache hit (when ``fresh_cache``), the database, or — with
+        the database unreachable (or ``live`` false) — a stale cache entry. Errors: the executor's
+        (QUERY_FAILED, QUERY_TIMEOUT) and UNAVAILABLE (DEGRADED) when nothing can answer.
+
+        The executable SQL runs and keys the cache: the shown SQL alone cannot tell a guard's cap
+        (which may find more rows than it returns) from a caller's own LIMIT of the same size."""
+        sql = verdict.executable_sql
         if fresh_cache:
             async with metadata_store_errors():
                 hit = await self._cache.get(source, sql)
@@ -118,10 +122,11 @@ class GuardedExecution:
                 async with metadata_store_errors():
                     await self._cache.put(source, sql, rows.columns, rows.rows, rows.truncated)
                 return Run(rows, float(getattr(result, "elapsed_s", time.perf_counter() - started)))
-        return await self.stale(source, sql)
+        return await self._stale(source, sql)
 
-    async def stale(self, source: SourceRef, sql: str) -> Run:
-        """The cached result of ``sql`` while its database is unreachable; UNAVAILABLE (DEGRADED) if none."""
+    async def _stale(self, source: SourceRef, sql: str) -> Run:
+        """The cached result of executable ``sql`` while its database is unreachable; UNAVAILABLE (DEGRADED)
+        if none."""
         async with metadata_store_errors():
             hit = await self._cache.get(source, sql, allow_stale=True)
         if hit is None:

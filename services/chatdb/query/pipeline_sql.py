@@ -63,7 +63,7 @@ class CallerSql:
         try:
             if not verdict.valid:
                 raise refusal(verdict)
-            run = await self._execution.run(source, verdict.sql, limits, fresh_cache=False)
+            run = await self._execution.run(source, verdict, limits, fresh_cache=False)
         except ChatDBError as error:
             timings["total"] = time.perf_counter() - started
             async with metadata_store_errors():

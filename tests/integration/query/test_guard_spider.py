@@ -88,7 +88,7 @@ async def test_gold_queries_pass_the_guard_and_keep_their_rows_on_sqlite(
             if not verdict.valid:
                 refused.append((question.index, question.gold_sql, verdict.violations))
                 continue
-            result = await executor.execute(source, verdict.sql, max_rows=MAX_ROWS, timeout_s=30)
+            result = await executor.execute(source, verdict.executable_sql, max_rows=MAX_ROWS, timeout_s=30)
             expected = gold_rows(db_id, question.gold_sql)
             checked += 1
             if _sorted(result.rows) != _sorted(expected[:MAX_ROWS]) and not result.truncated:
@@ -122,7 +122,7 @@ async def test_transpiled_gold_queries_pass_the_guard_and_run_on_a_server_copy(
                     refused.append((question.index, sql, verdict.violations))
                     continue
                 try:
-                    await executor.execute(source, verdict.sql, max_rows=MAX_ROWS, timeout_s=30)
+                    await executor.execute(source, verdict.executable_sql, max_rows=MAX_ROWS, timeout_s=30)
                     executed += 1
                 except QueryFailed as exc:
                     failed.append((question.index, verdict.sql, exc.database_message))

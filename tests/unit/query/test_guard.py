@@ -122,47 +122,64 @@ def test_refuses(dialect: Dialect, sql: str, reason: str) -> None:
     assert all(v.message for v in verdict.violations)
 
 
-@pytest.mark.parametrize(("sql", "expected", "warned"), [
-    pytest.param("SELECT name FROM singer", "SELECT name FROM singer LIMIT 101", True, id="added"),
-    pytest.param("SELECT name FROM singer LIMIT 5", "SELECT name FROM singer LIMIT 5", False, id="kept"),
-    pytest.param("SELECT name FROM singer LIMIT 100", "SELECT name FROM singer LIMIT 100", False, id="at-cap"),
-    pytest.param("SELECT name FROM singer LIMIT 5000", "SELECT name FROM singer LIMIT 101", True, id="lowered"),
-    pytest.param("SELECT name FROM singer LIMIT ALL", "SELECT name FROM singer LIMIT 101", True, id="limit-all"),
-    pytest.param("SELECT name FROM singer LIMIT 10 OFFSET 20", "SELECT name FROM singer LIMIT 10 OFFSET 20", False,
-                 id="offset-kept"),
+@pytest.mark.parametrize(("sql", "shown", "executed", "warned"), [
+    pytest.param("SELECT name FROM singer", "SELECT name FROM singer LIMIT 100", "SELECT name FROM singer LIMIT 101",
+                 True, id="added"),
+    pytest.param("SELECT name FROM singer LIMIT 5", "SELECT name FROM singer LIMIT 5",
+                 "SELECT name FROM singer LIMIT 5", False, id="kept"),
+    pytest.param("SELECT name FROM singer LIMIT 100", "SELECT name FROM singer LIMIT 100",
+                 "SELECT name FROM singer LIMIT 100", False, id="at-cap"),
+    pytest.param("SELECT name FROM singer LIMIT 101", "SELECT name FROM singer LIMIT 100",
+                 "SELECT name FROM singer LIMIT 101", True, id="one-over-cap"),
+    pytest.param("SELECT name FROM singer LIMIT 5000", "SELECT name FROM singer LIMIT 100",
+                 "SELECT name FROM singer LIMIT 101", True, id="lowered"),
+    pytest.param("SELECT name FROM singer LIMIT ALL", "SELECT name FROM singer LIMIT 100",
+                 "SELECT name FROM singer LIMIT 101", True, id="limit-all"),
+    pytest.param("SELECT name FROM singer LIMIT 10 OFFSET 20", "SELECT name FROM singer LIMIT 10 OFFSET 20",
+                 "SELECT name FROM singer LIMIT 10 OFFSET 20", False, id="offset-kept"),
     pytest.param("SELECT name FROM singer FETCH FIRST 500 ROWS ONLY",
+                 "SELECT name FROM singer FETCH FIRST 100 ROWS ONLY",
                  "SELECT name FROM singer FETCH FIRST 101 ROWS ONLY", True, id="fetch-first"),
     pytest.param("SELECT name FROM singer UNION SELECT venue FROM concert",
+                 "SELECT name FROM singer UNION SELECT venue FROM concert LIMIT 100",
                  "SELECT name FROM singer UNION SELECT venue FROM concert LIMIT 101", True, id="union-whole"),
 ])
-def test_row_cap(sql: str, expected: str, warned: bool) -> None:
+def test_row_cap_is_shown_as_max_rows_and_runs_one_more_to_detect_truncation(
+        sql: str, shown: str, executed: str, warned: bool) -> None:
     verdict = check(sql, max_rows=100)
     assert verdict.valid
-    assert verdict.sql == expected
+    assert (verdict.sql, verdict.executable_sql) == (shown, executed)
     assert bool(verdict.warnings) == warned
     assert all("100 rows" in w for w in verdict.warnings)
 
 
+def test_refused_sql_has_no_executable_text() -> None:
+    verdict = check("DELETE FROM singer")
+    assert not verdict.valid and verdict.sql == verdict.executable_sql == ""
+
+
 def test_mysql_limit_with_offset_is_rendered_in_mysql() -> None:
     verdict = check("SELECT name FROM singer LIMIT 10, 5000", MY)
-    assert verdict.sql == "SELECT name FROM singer LIMIT 101 OFFSET 10"
+    assert verdict.sql == "SELECT name FROM singer LIMIT 100 OFFSET 10"
+    assert verdict.executable_sql == "SELECT name FROM singer LIMIT 101 OFFSET 10"
 
 
 def test_output_is_in_the_source_dialect() -> None:
-    assert check("SELECT `name` FROM singer", MY).sql == "SELECT `name` FROM singer LIMIT 101"
-    assert check('SELECT "name" FROM singer', PG).sql == 'SELECT "name" FROM singer LIMIT 101'
+    assert check("SELECT `name` FROM singer", MY).sql == "SELECT `name` FROM singer LIMIT 100"
+    assert check('SELECT "name" FROM singer', PG).sql == 'SELECT "name" FROM singer LIMIT 100'
 
 
 def test_comments_are_not_sent_to_the_database() -> None:
     verdict = check("SELECT name /* hidden */ FROM singer -- trailing")
-    assert verdict.valid and "hidden" not in verdict.sql and "trailing" not in verdict.sql
+    assert verdict.valid
+    assert not any(word in text for word in ("hidden", "trailing") for text in (verdict.sql, verdict.executable_sql))
 
 
 def test_sqlite_double_quoted_unknown_name_is_a_string() -> None:
     """SQLite treats a double-quoted name that is no column as a string; the rewrite keeps that meaning."""
     verdict = check('SELECT name FROM singer WHERE country = "France"', LITE)
     assert verdict.valid
-    assert verdict.sql == "SELECT name FROM singer WHERE country = 'France' LIMIT 101"
+    assert verdict.sql == "SELECT name FROM singer WHERE country = 'France' LIMIT 100"
 
 
 def test_tables_lists_known_tables_read_once_each() -> None:

@@ -113,8 +113,8 @@ async def open_query_stack(directory: Path, *, prediction_address: str = "", tra
         channels.append(grpc.aio.insecure_channel(training_address))
         trainer = TrainingClient(breakers.training, channel=channels[-1], deadline_s=2.0)
     else:
-        async def create_example(ref: SourceRef, question: str, sql: str) -> str:
-            return (await training.service.examples.create(ref, question, sql, FEEDBACK)).name
+        async def create_example(source: SourceRef, question: str, sql: str) -> str:
+            return (await training.service.examples.create(source, question, sql, FEEDBACK)).name
 
         trainer = TrainingClient(breakers.training, local=create_example)
     monitor.register(METADATA, training.store.ping)

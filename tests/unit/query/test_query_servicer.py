@@ -55,7 +55,7 @@ def test_ask_replies_with_every_field(unit: Unit) -> None:
     assert reply.sql.startswith("SELECT") and reply.explanation and 0 < reply.confidence <= 1
     assert reply.retrieved_tables and reply.tables_used
     assert [c.type for c in reply.columns] == [value_pb2.VALUE_TYPE_STRING, value_pb2.VALUE_TYPE_INTEGER]
-    assert reply.row_count == len(reply.rows) == 5 and reply.truncated
+    assert reply.row_count == len(reply.rows) == 5 and reply.truncated and reply.sql.endswith(" LIMIT 5")
     assert reply.rows[0].values[1].WhichOneof("kind") == "int_value"
     assert reply.timings.total.ToNanoseconds() >= reply.timings.execution.ToNanoseconds() > 0
     assert reply.degradation_level == degradation_pb2.DEGRADATION_LEVEL_FULL
@@ -63,6 +63,32 @@ def test_ask_replies_with_every_field(unit: Unit) -> None:
     assert reply.executed and not reply.stale
     got = unit.ok("GetQuery", pb.GetQueryRequest(name=reply.query)).query
     assert (got.sql, got.row_count, got.state) == (reply.sql, 5, query_pb2.QUERY_STATE_SUCCEEDED)
+
+
+def test_ask_shows_the_row_cap_asked_for_while_truncation_is_still_detected(unit: Unit) -> None:
+    def ask(max_rows: int) -> Any:
+        return unit.ok("Ask", pb.AskRequest(parent=SHOP, question="How many orders were placed in each city?",
+                                            options=query_pb2.AskOptions(max_rows=max_rows)))
+
+    every = ask(1000)
+    cities = every.row_count
+    assert cities > 2 and not every.truncated and every.sql.endswith(" LIMIT 1000")
+    exact, cut = ask(cities), ask(cities - 1)
+    assert exact.sql.endswith(f" LIMIT {cities}") and exact.row_count == cities and not exact.truncated
+    assert cut.sql.endswith(f" LIMIT {cities - 1}") and cut.row_count == cities - 1 and cut.truncated
+    assert unit.ok("GetQuery", pb.GetQueryRequest(name=cut.query)).query.sql == cut.sql
+    # The caller's own LIMIT of the same size runs as written: nothing was cut, and its result does not
+    # take the place of the capped one in the result cache.
+    own = unit.ok("ExecuteSql", pb.ExecuteSqlRequest(parent=SHOP, sql=cut.sql, max_rows=cities - 1))
+    assert own.sql == cut.sql and own.row_count == cities - 1 and not own.truncated
+    again = ask(cities - 1)
+    assert again.served_by == query_pb2.SERVED_BY_CACHE and again.sql == cut.sql and again.truncated
+
+
+def test_validate_sql_shows_the_default_row_cap(unit: Unit) -> None:
+    reply = unit.ok("ValidateSql", pb.ValidateSqlRequest(parent=SHOP, sql="SELECT COUNT(*) FROM customers"))
+    default_rows = unit.stack.execution.limits(0, None).max_rows
+    assert reply.valid and reply.sql == f"SELECT COUNT(*) FROM customers LIMIT {default_rows}"
 
 
 def test_stream_ask_sends_stages_then_batches_then_the_summary(unit: Unit) -> None:
