@@ -101,7 +101,8 @@ async def test_cancel_running_job_rolls_back_its_vectors(tmp_path: Path) -> None
         # two tables trained before: a cancelled retrain must keep them
         first = await stack.service.create_job("acme", "dataSources/shop", ["customers", "orders"],
                                                JobType.SCHEMA)
-        assert (await stack.service.worker.run_once()).state is JobState.SUCCEEDED
+        trained_first = await stack.service.worker.run_once()
+        assert trained_first is not None and trained_first.state is JobState.SUCCEEDED
         assert first.job_id
         job = await stack.service.create_job("acme", "dataSources/shop", [], JobType.SCHEMA)
         stream = stack.service.watch("acme", job.name)
@@ -113,7 +114,7 @@ async def test_cancel_running_job_rolls_back_its_vectors(tmp_path: Path) -> None
         assert cancelling.state is JobState.CANCELLING
         gate.release.set()
         ended = await running
-        assert ended.state is JobState.CANCELLED and ended.staged_tables == ()
+        assert ended is not None and ended.state is JobState.CANCELLED and ended.staged_tables == ()
         states = [s.state async for s in stream]
         assert JobState.CANCELLING in states and states[-1] is JobState.CANCELLED
         assert await trained_count(stack, source) == 2

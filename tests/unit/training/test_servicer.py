@@ -64,6 +64,12 @@ def shared_unit(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Unit]:
     yield from _unit(tmp_path_factory.mktemp("refusals"))
 
 
+def _reason(trailing: Any) -> str:
+    info = error_info(trailing)
+    assert info is not None, "the status carries no ErrorInfo"
+    return str(info.reason)
+
+
 def _create(unit: Unit, **fields: Any) -> training_pb2.TrainingJob:
     response, code, details, _ = unit.call("CreateTrainingJob",
                                            pb.CreateTrainingJobRequest(parent="dataSources/shop", **fields))
@@ -97,11 +103,11 @@ def test_job_lifecycle_create_get_list_cancel(unit: Unit) -> None:
     assert [j.name for j in filtered.training_jobs] == [created.name]
 
     _, code, _, trailing = unit.call("CancelTrainingJob", pb.CancelTrainingJobRequest(name=created.name))
-    assert code is grpc.StatusCode.FAILED_PRECONDITION and error_info(trailing).reason == "JOB_STATE"
+    assert code is grpc.StatusCode.FAILED_PRECONDITION and _reason(trailing) == "JOB_STATE"
 
     # another tenant sees none of it
     _, code, _, trailing = unit.call("GetTrainingJob", pb.GetTrainingJobRequest(name=created.name), OTHER)
-    assert code is grpc.StatusCode.NOT_FOUND and error_info(trailing).reason == "NOT_FOUND"
+    assert code is grpc.StatusCode.NOT_FOUND and _reason(trailing) == "NOT_FOUND"
     other, _, _, _ = unit.call("ListTrainingJobs", pb.ListTrainingJobsRequest(), OTHER)
     assert list(other.training_jobs) == []
 
@@ -168,7 +174,7 @@ def test_bad_input_gets_a_clear_status(shared_unit: Unit, method: str, request_m
     response, got_code, details, trailing = shared_unit.call(method, request_message)
     assert got_code is code, details
     assert response is None
-    assert error_info(trailing).reason == reason
+    assert _reason(trailing) == reason
     if field is not None:
         assert bad_request_fields(trailing)[0] == field
 
@@ -176,7 +182,7 @@ def test_bad_input_gets_a_clear_status(shared_unit: Unit, method: str, request_m
 def test_watch_of_an_unknown_job_is_not_found(shared_unit: Unit) -> None:
     responses, code, _, trailing = shared_unit.server.stream(
         "WatchTrainingJob", pb.WatchTrainingJobRequest(name="trainingJobs/j0000"), ACME)
-    assert responses == [] and code is grpc.StatusCode.NOT_FOUND and error_info(trailing).reason == "NOT_FOUND"
+    assert responses == [] and code is grpc.StatusCode.NOT_FOUND and _reason(trailing) == "NOT_FOUND"
 
 
 def test_page_token_of_one_filter_is_refused_for_another(unit: Unit) -> None:
@@ -185,7 +191,7 @@ def test_page_token_of_one_filter_is_refused_for_another(unit: Unit) -> None:
     first, _, _, _ = unit.call("ListTrainingJobs", pb.ListTrainingJobsRequest(page_size=1))
     _, code, _, trailing = unit.call("ListTrainingJobs", pb.ListTrainingJobsRequest(
         page_size=1, page_token=first.next_page_token, filter="state = QUEUED"))
-    assert code is grpc.StatusCode.INVALID_ARGUMENT and error_info(trailing).reason == "INVALID_PAGE_TOKEN"
+    assert code is grpc.StatusCode.INVALID_ARGUMENT and _reason(trailing) == "INVALID_PAGE_TOKEN"
 
 
 def test_fine_tune_with_a_registered_handler_is_queued_with_its_config(unit: Unit) -> None:
