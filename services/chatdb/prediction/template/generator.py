@@ -43,7 +43,8 @@ from chatdb.prediction.template.linking import (
     merge,
 )
 from chatdb.prediction.template.plan import Plan
-from chatdb.prediction.template.reader import Choices, Reader, Unreadable
+from chatdb.prediction.template.question import Choices, Unreadable
+from chatdb.prediction.template.reader import Reader
 from chatdb.prediction.template.schema_index import SchemaIndex, build_index
 from chatdb.prediction.template.words import STOPWORDS, Token, tokenize
 

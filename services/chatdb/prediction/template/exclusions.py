@@ -1,0 +1,46 @@
+"""Negated relations: "customers with no orders", "countries that do not speak English" become
+``key NOT IN (SELECT link FROM ... WHERE ...)`` rather than a join."""
+
+from __future__ import annotations
+
+from chatdb.prediction.template.plan import Condition, Exclusion
+from chatdb.prediction.template.question import Question
+from chatdb.prediction.template.schema_index import TableEntry
+from chatdb.prediction.template.state import ReadingState
+
+
+def exclusions(q: Question, subject: TableEntry, state: ReadingState, tables: list[TableEntry]
+               ) -> tuple[list[Exclusion], list[Condition]]:
+    """NOT IN subqueries for negated tables and negated conditions on other tables.
+
+    Returns them with the conditions left for the outer query; the tables the subqueries read
+    are taken out of ``tables``."""
+    conditions = list(state.conditions)
+    targets = list(state.negated_tables)
+    for condition in state.negated_conditions:
+        if condition.column is not None and all(condition.column.table is not t for t in targets):
+            targets.append(condition.column.table)
+    found: list[Exclusion] = []
+    for negated in targets:
+        if negated is subject:
+            continue
+        path = q.graph.path([subject], negated)
+        if not path:
+            state.penalty += 0.2
+            continue
+        first = path[0]
+        inner_tables = [first.right, *[e.right for e in path[1:]]]
+
+        def inside(condition: Condition, inner: list[TableEntry] = inner_tables) -> bool:
+            column = condition.column
+            return column is not None and column.table is not subject and any(column.table is t for t in inner)
+
+        inner_conditions = [c for c in conditions if inside(c)]
+        inner_conditions += [c for c in state.negated_conditions if inside(c)]
+        conditions = [c for c in conditions if all(c is not i for i in inner_conditions)]
+        for table in inner_tables:
+            if table in tables and table is not subject:
+                tables.remove(table)
+        found.append(Exclusion(first.left_columns[0], first.right_columns[0], inner_tables, inner_conditions))
+        state.notes.append(f"without any matching {negated.name}")
+    return found, conditions

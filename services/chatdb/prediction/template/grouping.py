@@ -1,0 +1,64 @@
+"""Grouping: "per city", "for each customer", "by status", and the GROUP BY a HAVING, a count
+superlative or a trailing "for each" needs when no grouping column was named."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from chatdb.prediction.template.intents import GROUP_WORDS, ORDER_WORDS
+from chatdb.prediction.template.plan import Output
+from chatdb.prediction.template.question import Question
+from chatdb.prediction.template.schema_index import ColumnEntry, TableEntry
+from chatdb.prediction.template.state import ReadingState
+
+
+def groups_by(q: Question, position: int, words: set[str]) -> bool:
+    """Whether the words before the mention at ``position`` make it a grouping ("per", "each", an
+    aggregate's "by" that is no sort order)."""
+    return bool(words & GROUP_WORDS) or ("by" in words and not words & ORDER_WORDS and q.aggregating(position))
+
+
+def group_by_tables(subject: TableEntry, state: ReadingState, outputs: list[Output], group_by: list[ColumnEntry],
+                    need: Callable[[TableEntry], None]) -> list[Output]:
+    """Grouping by a table ("for each customer") groups by its key and labels and shows the labels.
+
+    Extends ``group_by``, calls ``need`` for each grouped table and returns the outputs with the
+    labels first. Grouping by the subject itself only matters when something is aggregated."""
+    for table in state.group_tables:
+        if table is subject and not (state.count_requested and state.count_subject is not table) and not any(
+                o.aggregate for o in outputs):
+            continue
+        key = table.key
+        labels = table.label_columns
+        group_by.extend([key] if key else [])
+        group_by.extend(c for c in labels if c is not key)
+        outputs = [Output(c) for c in labels if all(o.column is not c or o.aggregate for o in outputs)] + outputs
+        need(table)
+    for column in state.group_by:
+        if all(o.column is not column or o.aggregate for o in outputs):
+            outputs.insert(0, Output(column))
+    return outputs
+
+
+def needs_implicit_grouping(q: Question, state: ReadingState) -> bool:
+    """A HAVING, a count superlative or a trailing "for each" needs a GROUP BY even when none was named."""
+    return bool(state.having) or state.count_superlative is not None or _trailing_each(q, state)
+
+
+def _trailing_each(q: Question, state: ReadingState) -> bool:
+    """"... and the number of templates for each": a count or aggregate per selected value."""
+    if not (state.count_requested or any(o.aggregate for o in state.outputs)):
+        return False
+    for i, lower in enumerate(q.lowers):
+        if lower in GROUP_WORDS and not any(m.start > i and m.kind in ("table", "column") for m in q.mentions):
+            return True
+    return False
+
+
+def implicit_grouping(subject: TableEntry, outputs: list[Output]) -> list[ColumnEntry]:
+    """Group by the one plain selected column, or by the subject's key and label."""
+    plain = [o.column for o in outputs if o.column is not None and o.aggregate is None]
+    if len(plain) == 1 and plain[0] not in plain[0].table.label_columns:
+        return [plain[0]]
+    key = subject.key
+    return ([key] if key else []) + [c for c in subject.label_columns if c is not key]
