@@ -35,5 +35,6 @@ def index_tables(embedder: Embedder, vectors: VectorStore, namespace: str, table
     stored = 0
     for start in range(0, len(tables), batch_size):
         batch = table_vectors(embedder, tables[start:start + batch_size], joins, options)
-        stored += vectors.upsert_tables(namespace, batch)
+        stored += vectors.upsert_tables(namespace, batch, flush=False)
+    vectors.flush()
     return stored

@@ -284,8 +284,12 @@ class VectorStore:
 
     # -- tables ----------------------------------------------------------------------------------
 
-    def upsert_tables(self, namespace: str, items: Sequence[TableVector]) -> int:
-        """Insert or replace the vectors of ``items`` (by table name), then flush; returns the count."""
+    def upsert_tables(self, namespace: str, items: Sequence[TableVector], *, flush: bool = True) -> int:
+        """Insert or replace the vectors of ``items`` (by table name), then flush; returns the count.
+
+        A bulk load of many batches may pass ``flush=False`` and call :meth:`flush` once at the end:
+        each flush costs a fraction of a second on Milvus Lite, and searches are slow until it runs.
+        """
         if not items:
             return 0
         _check_namespace(namespace)
@@ -300,7 +304,8 @@ class VectorStore:
             })
         for start in range(0, len(rows), 1000):
             self._client.upsert(self.tables_collection, rows[start:start + 1000])
-        self._client.flush(self.tables_collection)
+        if flush:
+            self._client.flush(self.tables_collection)
         self._bump(namespace)
         return len(rows)
 
