@@ -5,7 +5,7 @@ Milvus is the store of record. Hot namespaces are answered from an in-process co
 vectors (an exact cosine over one namespace costs microseconds where a Milvus Lite filtered
 search costs milliseconds). The copy is keyed by the trained tables the caller passes (their
 names and trained fingerprints, from the metadata store) and by this process's own writes,
-and expires after ``index_ttl_s`` so retraining in another process is picked up.
+and is reloaded in the background after ``index_ttl_s`` so writes by other processes show up.
 """
 
 from __future__ import annotations
@@ -146,6 +146,11 @@ class Retriever:
             trained = _trained(tables)
             hits, score_of = await self._milvus_hits(namespace, question, query, trained, k)
             graph = join_graph(joins, set(trained))
+        if not hits:
+            self._tables.pop(namespace, None)  # look again next time: training may be writing them now
+            raise FailedPrecondition(
+                f"data source {source.source_id!r} has trained tables but the vector store holds none of them; "
+                "run a training job again", "NOT_TRAINED", {"source": source.name})
         bridges = bridge_tables([name for name, _ in hits], graph, self.settings.max_bridge_hops)
         found = [ScoredTable(trained[name], score, SEARCH) for name, score in hits]
         found += [ScoredTable(trained[name], score_of(name), JOIN_NEIGHBOR) for name in bridges]

@@ -168,3 +168,8 @@ async def test_bad_input_and_untrained_sources(retriever: Retriever) -> None:
     with pytest.raises(FailedPrecondition) as refused:
         await retriever.retrieve(source("acme"), "orders", untrained, SHOP_JOINS)
     assert refused.value.reason == "NOT_TRAINED"
+    for settings in (RetrievalSettings(), RetrievalSettings(local_index=False)):
+        lost = Retriever(retriever.embedder, retriever.vectors, settings)
+        with pytest.raises(FailedPrecondition) as missing:
+            await lost.retrieve(source("acme", "never-vectorised"), "orders", SHOP_TABLES, SHOP_JOINS)
+        assert missing.value.reason == "NOT_TRAINED" and "holds none" in missing.value.message
