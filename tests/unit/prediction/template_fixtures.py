@@ -62,7 +62,7 @@ CREATE TABLE order_items (order_item_id INTEGER PRIMARY KEY, order_id INTEGER RE
                           unit_price DECIMAL(10,2));
 """
 
-SHOP_ROWS = {
+SHOP_ROWS: dict[str, list[tuple[object, ...]]] = {
     "customers": [(1, "Ada", "Lovelace", "ada@example.com", "London", "UK", "2022-03-01"),
                   (2, "Jean", "Dupont", "jean@example.com", "Paris", "France", "2023-01-15"),
                   (3, "Greta", "Berg", "greta@example.com", "Berlin", "Germany", "2023-06-30"),

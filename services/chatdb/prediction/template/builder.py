@@ -14,6 +14,8 @@ from chatdb.prediction.template.plan import Condition, Exclusion, Literal_, Outp
 from chatdb.prediction.template.schema_index import ColumnEntry, TableEntry
 
 _SIMPLE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+#: strftime formats of the periods; sqlglot writes them as each dialect's date formatting.
+_PERIODS = {"year": "%Y", "month": "%Y-%m"}
 _AGGREGATES: dict[str, type[exp.AggFunc]] = {"count": exp.Count, "sum": exp.Sum, "avg": exp.Avg,
                                               "min": exp.Min, "max": exp.Max}
 
@@ -67,6 +69,8 @@ class _Scope:
                           table=exp.to_identifier(alias) if alias else None)
 
     def output(self, output: Output) -> exp.Expression:
+        if output.period is not None and output.column is not None:
+            return exp.TimeToStr(this=self.column(output.column), format=exp.Literal.string(_PERIODS[output.period]))
         if output.aggregate is None:
             if output.column is None:
                 return exp.Star()
@@ -151,8 +155,8 @@ def build_sql(plan: Plan, graph: JoinGraph, dialect: str) -> str:
     combined = _combine(parts, use_or=False)
     if combined is not None:
         select = select.where(combined)
-    if plan.group_by:
-        select = select.group_by(*[scope.column(c) for c in plan.group_by])
+    if plan.group_by or plan.periods:
+        select = select.group_by(*[scope.output(o) for o in plan.periods], *[scope.column(c) for c in plan.group_by])
     having = _combine([scope.condition(c) for c in plan.having], use_or=False)
     if having is not None:
         select = select.having(having)

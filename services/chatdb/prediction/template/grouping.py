@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from chatdb.prediction.template.intents import GROUP_WORDS, ORDER_WORDS
-from chatdb.prediction.template.plan import Output
+from chatdb.prediction.template.plan import Ordering, Output, Period
 from chatdb.prediction.template.question import Question
 from chatdb.prediction.template.schema_index import ColumnEntry, TableEntry
 from chatdb.prediction.template.state import ReadingState
@@ -16,6 +16,50 @@ def groups_by(q: Question, position: int, words: set[str]) -> bool:
     """Whether the words before the mention at ``position`` make it a grouping ("per", "each", an
     aggregate's "by" that is no sort order)."""
     return bool(words & GROUP_WORDS) or ("by" in words and not words & ORDER_WORDS and q.aggregating(position))
+
+
+#: Words that group by a period of a date column: "per month", "by year", "monthly".
+_PERIOD_WORDS: dict[str, Period] = {"month": "month", "monthly": "month", "year": "year", "yearly": "year",
+                                    "annual": "year", "annually": "year"}
+
+
+def read_periods(q: Question, state: ReadingState) -> None:
+    """"revenue per month", "orders by year", "monthly sales": group by a period of a date column.
+
+    Only where the word names no column (a schema with a ``year`` column groups by that)."""
+    named = {k for m in q.mentions for k in range(m.start, m.end)}
+    for i, token in enumerate(q.tokens):
+        period = _PERIOD_WORDS.get(token.lemma)
+        if period is None or i in named or period in state.periods:
+            continue
+        if token.lemma in ("month", "year") and not (i > 0 and q.lowers[i - 1] in GROUP_WORDS | {"by"}):
+            continue
+        state.periods.append(period)
+
+
+def period_outputs(subject: TableEntry, state: ReadingState, outputs: list[Output]
+                   ) -> tuple[list[Output], list[Output]]:
+    """The periods asked for and the outputs left beside them.
+
+    The date column is the one the question names ("customers *joined* per month", which then is
+    no output of its own), else the first date column of the subject or of a table read from."""
+    if not state.periods:
+        return [], outputs
+    named = [o for o in outputs if o.column is not None and o.column.kind == "date" and o.aggregate is None]
+    tables = [subject, *(o.column.table for o in outputs if o.column is not None)]
+    column = named[0].column if named else next((c for t in tables for c in t.columns if c.kind == "date"), None)
+    if column is None:
+        state.penalty += 0.2
+        state.notes.append("no date column to group by " + " and ".join(state.periods))
+        return [], outputs
+    state.notes.append(f"grouped by {' and '.join(state.periods)} of {column.name}")
+    periods = [Output(column, period=p) for p in sorted(state.periods, key=("year", "month").index)]
+    return periods, [o for o in outputs if not (o.column is column and o.aggregate is None)]
+
+
+def chronological(periods: list[Output]) -> list[Ordering]:
+    """Rows grouped by periods come in time order."""
+    return [Ordering(p, False) for p in periods]
 
 
 def group_by_tables(subject: TableEntry, state: ReadingState, outputs: list[Output], group_by: list[ColumnEntry],
@@ -41,8 +85,10 @@ def group_by_tables(subject: TableEntry, state: ReadingState, outputs: list[Outp
 
 
 def needs_implicit_grouping(q: Question, state: ReadingState) -> bool:
-    """A HAVING, a count superlative or a trailing "for each" needs a GROUP BY even when none was named."""
-    return bool(state.having) or state.count_superlative is not None or _trailing_each(q, state)
+    """A HAVING, a count superlative, an aggregate sort key or a trailing "for each" needs a GROUP BY
+    even when none was named."""
+    return (bool(state.having) or state.count_superlative is not None
+            or any(o.expression.aggregate for o in state.order) or _trailing_each(q, state))
 
 
 def _trailing_each(q: Question, state: ReadingState) -> bool:

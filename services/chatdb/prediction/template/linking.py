@@ -16,6 +16,7 @@ from typing import Literal
 
 import numpy as np
 
+from chatdb.prediction.template.intents import NEGATION_WORDS
 from chatdb.prediction.template.schema_index import ColumnEntry, SchemaIndex, TableEntry, is_generic
 from chatdb.prediction.template.words import GENERIC_WORDS, STOPWORDS, SYNONYMS, Token, stem
 
@@ -151,7 +152,8 @@ def link_names(tokens: Sequence[Token], index: SchemaIndex, tables: _PhraseTable
             if not _span_ok(tokens, i, j):
                 continue
             lemmas = _content(tuple(t.lemma for t in tokens[i:j]))
-            if j - i == 1 and lemmas[0] in _CUE_WORDS and lemmas not in tables.phrases:
+            if j - i == 1 and lemmas[0] in _CUE_WORDS and lemmas not in tables.phrases and not _names_an_order(
+                    tokens, i):
                 continue
             if j - i == 1 and _is_ordering_phrase(tokens, i):
                 continue
@@ -171,17 +173,34 @@ def link_names(tokens: Sequence[Token], index: SchemaIndex, tables: _PhraseTable
     return _drop_cue_names(tokens, _choose(found))
 
 
+_ORDER_DETERMINERS = frozenset({"a", "an", "any", "each", "every", "no", "one", "per", "their", "his", "her",
+                                 "its", "this", "that", "my", "our", "your", "first", "last", "latest", "same"})
 _ORDER_NEIGHBOURS = frozenset({"descending", "ascending", "alphabetical", "reverse", "increasing", "decreasing",
                                "in", "by", "numerical", "chronological", "sorted", "the"})
 
 
 def _is_ordering_phrase(tokens: Sequence[Token], i: int) -> bool:
     """"in descending order", "order by", "ordered by": the word order, not a table of orders."""
-    if tokens[i].lower not in ("order", "ordered", "ordering"):
+    if tokens[i].lower not in ("order", "ordered", "ordering") or _names_an_order(tokens, i):
         return False
     before = tokens[i - 1].lower if i > 0 else ""
     after = tokens[i + 1].lower if i + 1 < len(tokens) else ""
     return before in _ORDER_NEIGHBOURS or after in ("by", "of") or not after
+
+
+def _names_an_order(tokens: Sequence[Token], i: int) -> bool:
+    """"placed *an* order", "*never* ordered": after a determiner or a negation, "order" is the noun
+    or the verb of buying, which may name a table of orders, not the sort order."""
+    if tokens[i].lower not in ("order", "ordered"):
+        return False
+    before = tokens[i - 1].lower if i > 0 else ""
+    after = tokens[i + 1].lower if i + 1 < len(tokens) else ""
+    if after == "by":
+        return False
+    if tokens[i].lower == "order":
+        return before in _ORDER_DETERMINERS
+    return before in NEGATION_WORDS or before.endswith("n't") or (
+        before == "been" and i > 1 and tokens[i - 2].lower in NEGATION_WORDS)
 
 
 _AGGREGATE_CUES = frozenset({"average", "mean", "total", "sum", "maximum", "minimum", "max", "min", "highest",

@@ -11,6 +11,10 @@ from chatdb.prediction.template.question import Question
 from chatdb.prediction.template.schema_index import ColumnEntry, TableEntry
 from chatdb.prediction.template.state import ReadingState
 
+#: Words after which a number says how many rows are wanted ("which 3 customers", "the 5 products").
+_ROW_COUNT_LEADS = frozenset({"which", "what", "the", "list", "show", "find", "give", "name", "me", "return",
+                              "display", "get", "are", "were"})
+
 
 def read_number(q: Question, position: int, mention: Mention, state: ReadingState) -> None:
     """The role of the number mention at ``position``."""
@@ -51,6 +55,10 @@ def read_number(q: Question, position: int, mention: Mention, state: ReadingStat
         state.context_tables.append(following.best.table)
         state.notes.append(f"having {operator or '='} {int_if_whole(mention.number)} {following.best.table.name}")
         return
+    if operator is None and _counts_rows_asked(q, position, mention):
+        state.limit = int(mention.number)
+        state.notes.append(f"the first {state.limit}")
+        return
     implied = comparison.implied if comparison else ()
     column = _number_column(q, position, mention, implied)
     if column is None:
@@ -66,6 +74,22 @@ def read_number(q: Question, position: int, mention: Mention, state: ReadingStat
     value = int_if_whole(mention.number)
     state.conditions.extend(date_aware(column, operator, value))
     state.notes.append(f"{column.name} {operator} {value}")
+
+
+def _counts_rows_asked(q: Question, position: int, mention: Mention) -> bool:
+    """"Which 3 customers ...", "list 10 products": a whole number right before the name of what is
+    asked for says how many rows to show (a year-like number does not)."""
+    number = mention.number
+    if number is None or not float(number).is_integer() or number < 1 or 1000 <= number <= 2100:
+        return False
+    following = q.mentions[position + 1] if position + 1 < len(q.mentions) else None
+    if following is None or following.start != mention.end:
+        return False
+    if following.kind == "column" and q.column_of(position + 1).is_numeric:
+        return False
+    if following.kind not in ("table", "column"):
+        return False
+    return mention.start == 0 or q.lowers[mention.start - 1] in _ROW_COUNT_LEADS
 
 
 def counts_related_rows(q: Question, table: TableEntry, state: ReadingState) -> bool:

@@ -10,18 +10,23 @@ from chatdb.prediction.template.schema_index import ColumnEntry, TableEntry
 Aggregate = Literal["count", "sum", "avg", "min", "max"]
 Operator = Literal["=", "!=", ">", "<", ">=", "<=", "between", "like", "not like"]
 Literal_ = str | float | int
+Period = Literal["year", "month"]
 
 
 @dataclass
 class Output:
-    """One selected expression: a column, an aggregate of one, or COUNT(*) (column None)."""
+    """One selected expression: a column, an aggregate of one, COUNT(*) (column None), or the
+    year or month of a date column (``period``)."""
 
     column: ColumnEntry | None
     aggregate: Aggregate | None = None
     distinct: bool = False
+    period: Period | None = None
 
     def describe(self) -> str:
         target = f"{self.column.table.name}.{self.column.name}" if self.column else "*"
+        if self.period:
+            return f"{self.period} of {target}"
         if self.aggregate:
             inner = f"distinct {target}" if self.distinct else target
             return f"{self.aggregate}({inner})"
@@ -67,6 +72,8 @@ class Plan:
     any_condition: bool = False
     """Conditions joined with OR instead of AND."""
     group_by: list[ColumnEntry] = field(default_factory=list)
+    periods: list[Output] = field(default_factory=list)
+    """Years or months of a date column to group by too ("revenue per month")."""
     having: list[Condition] = field(default_factory=list)
     order: list[Ordering] = field(default_factory=list)
     limit: int | None = None

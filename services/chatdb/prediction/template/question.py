@@ -34,6 +34,10 @@ _REQUEST_GLUE = frozenset({"of", "and", "the", "a", "an", "all", "each", "every"
                            "respective", "distinct", "different", "unique", "list", "show", "what", "are", "is"})
 
 
+#: Words that call a numeric column a total, which is summed when grouped ("revenue per month").
+_TOTAL_WORDS = frozenset({"total", "sum", "revenue", "sales", "sale", "income"})
+
+
 class Unreadable(ValueError):
     """Nothing in the question could be tied to the schema."""
 
@@ -188,6 +192,11 @@ class Question:
                 gap = self.lowers[mention.end:other.start]
                 return len(gap) <= 3 and all(w in VALUE_GLUE for w in gap)
         return False
+
+    def names_a_total(self, mention: Mention, column: ColumnEntry) -> bool:
+        """"total amount", "total revenue": the words of a numeric column mention call it a total."""
+        return column.is_numeric and not column.is_key_like and any(
+            w in _TOTAL_WORDS for w in self.lowers[mention.start:mention.end])
 
     def find_column(self, words: tuple[str, ...]) -> ColumnEntry | None:
         """A numeric column named by one of the words, in the tables the question is about."""

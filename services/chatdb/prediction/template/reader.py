@@ -10,12 +10,21 @@ alternative candidates are produced.
 
 from __future__ import annotations
 
+from chatdb.prediction.template.aggregates import (
+    aggregates_before_table,
+    asks_one_total,
+    summed_totals,
+    table_aggregate,
+)
 from chatdb.prediction.template.exclusions import exclusions
 from chatdb.prediction.template.grouping import (
+    chronological,
     group_by_tables,
     groups_by,
     implicit_grouping,
     needs_implicit_grouping,
+    period_outputs,
+    read_periods,
 )
 from chatdb.prediction.template.intents import (
     AGGREGATE_WORDS,
@@ -70,6 +79,7 @@ class Reader:
             if mention.kind == "number":
                 read_number(q, position, mention, state)
         read_implied_superlative(q, state)
+        read_periods(q, state)
         return self._assemble(state)
 
     # ---- roles of names --------------------------------------------------------------------------
@@ -78,7 +88,7 @@ class Reader:
         q = self.q
         column = q.column_of(position)
         words = set(gap)
-        aggregates = [AGGREGATE_WORDS[w] for w in gap if w in AGGREGATE_WORDS]
+        aggregates = [AGGREGATE_WORDS[w] for w in gap if w in AGGREGATE_WORDS] or aggregates_before_table(q, position)
         extremes = [EXTREME_WORDS[w] for w in gap if w in EXTREME_WORDS and w not in AGGREGATE_WORDS]
         prior = any(m.kind in ("table", "column") for m in q.mentions[:position])
         if groups_by(q, position, words):
@@ -86,7 +96,7 @@ class Reader:
             state.notes.append(f"grouped by {column.name}")
             return
         if orders_by_column(q, mention, words):
-            order_by_column(q, column, state)
+            order_by_column(q, mention, column, state)
             return
         frequency = most_frequent(words)
         if frequency is not None:
@@ -124,7 +134,11 @@ class Reader:
             return
         if mention.start < q.boundary or (gap and gap[-1] in ("and",) and state.outputs
                                           and mention.start < q.boundary + 6 and not set(gap) & CONDITION_WORDS):
-            state.outputs.append(Output(column))
+            output = Output(column)
+            state.outputs.append(output)
+            if q.names_a_total(mention, column):
+                state.totals.append(output)
+                state.one_total = state.one_total or asks_one_total(q, mention)
             return
         state.context_tables.append(column.table)
 
@@ -138,7 +152,13 @@ class Reader:
         if q.negated(mention) and mention.start > q.boundary:
             state.negated_tables.append(table)
             return
-        if groups_by(q, q.mentions.index(mention), set(gap)):
+        position = q.mentions.index(mention)
+        aggregated = table_aggregate(q, position, gap)
+        if aggregated is not None:
+            state.outputs.append(aggregated)
+            state.notes.append(f"the {aggregated.describe()} of {table.name}")
+            return
+        if groups_by(q, position, set(gap)):
             state.group_tables.append(table)
             return
         superlative = table_superlative(gap)
@@ -163,11 +183,13 @@ class Reader:
             if all(table is not t for t in tables):
                 tables.append(table)
 
-        outputs = group_by_tables(subject, state, list(state.outputs), group_by, need)
+        outputs = group_by_tables(subject, state, summed_totals(state), group_by, need)
         counted = state.count_requested or (state.count_subject is not None and not outputs)
         if counted:
             outputs.append(Output(None, "count"))
-        if needs_implicit_grouping(q, state) and not group_by:
+        periods, outputs = period_outputs(subject, state, outputs)
+        outputs = periods + outputs
+        if needs_implicit_grouping(q, state) and not group_by and not periods:
             group_by = implicit_grouping(subject, outputs)
         plain_outputs = [o for o in outputs if o.aggregate is None]
         if not plain_outputs and not any(o.aggregate for o in outputs):
@@ -198,6 +220,8 @@ class Reader:
             stated = stated_order(q, outputs)
             if stated is not None:
                 order.append(stated)
+        if not order and state.count_superlative is None:
+            order = chronological(periods)
         limit = state.limit
         if state.count_superlative is not None:
             order.insert(0, Ordering(Output(None, "count"), state.count_superlative))
@@ -205,9 +229,10 @@ class Reader:
         excluded, conditions = exclusions(q, subject, state, tables)
         tables = self._connectable(subject, tables, state)
         distinct = bool(set(q.lowers[:q.boundary + 1]) & DISTINCT_WORDS) and not any(
-            o.aggregate for o in outputs) and not q.choices.drop_distinct and not group_by
+            o.aggregate for o in outputs) and not q.choices.drop_distinct and not group_by and not periods
         return Plan(subject=subject, outputs=outputs, tables=tables, conditions=conditions,
-                    any_condition=state.any_condition, group_by=group_by, having=state.having, order=order,
+                    any_condition=state.any_condition, group_by=group_by, periods=periods, having=state.having,
+                    order=order,
                     limit=limit, distinct=distinct, exclusions=excluded, notes=state.notes,
                     penalty=state.penalty)
 

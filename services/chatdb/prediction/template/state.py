@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from chatdb.prediction.template.plan import Condition, Ordering, Output
+from chatdb.prediction.template.plan import Condition, Ordering, Output, Period
 from chatdb.prediction.template.schema_index import ColumnEntry, TableEntry
 
 
@@ -17,6 +17,8 @@ class ReadingState:
     any_condition: bool = False
     group_by: list[ColumnEntry] = field(default_factory=list)
     group_tables: list[TableEntry] = field(default_factory=list)
+    periods: list[Period] = field(default_factory=list)
+    """Years or months to group by ("per month"); the date column is chosen when the plan is assembled."""
     having: list[Condition] = field(default_factory=list)
     order: list[Ordering] = field(default_factory=list)
     limit: int | None = None
@@ -29,6 +31,10 @@ class ReadingState:
     select_tables: list[TableEntry] = field(default_factory=list)
     count_superlative: bool | None = None
     """Order by COUNT(*) (True descending, False ascending), e.g. "the most orchestras"."""
+    totals: list[Output] = field(default_factory=list)
+    """Outputs of a column the question calls a total ("total amount"): summed when grouped."""
+    one_total: bool = False
+    """The question asks for one total ("what is the total amount ...")."""
     used_numbers: set[int] = field(default_factory=set)
     """Token positions of numbers already read (the second bound of a BETWEEN)."""
     penalty: float = 0.0

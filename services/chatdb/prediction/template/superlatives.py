@@ -20,19 +20,33 @@ from chatdb.prediction.template.state import ReadingState
 
 #: Words that tie a superlative to what it picks ("the singer *with* the highest age").
 _SUPERLATIVE_LINKS = CONDITION_WORDS | {"by", "is", "are", "was", "were", "the"}
+#: Words that rank rows by what follows "by" ("the top 5 products by price").
+_RANKING_WORDS = frozenset({"top", "bottom"})
 #: Extremes that, before a table, ask for the row with the most or fewest related rows.
 _COUNT_EXTREMES = ("most", "fewest", "least", "maximum", "minimum", "highest", "lowest", "largest", "smallest")
 
 
 def orders_by_column(q: Question, mention: Mention, words: set[str]) -> bool:
-    """"sorted *by* age", "in order of age": the column mention names the sort key."""
-    earlier_order = bool(set(q.lowers[:mention.start]) & ORDER_WORDS)
-    return bool(words & ORDER_WORDS or earlier_order) and ("by" in words or "of" in words or "order" in words)
+    """"sorted *by* age", "in order of age", "the top 5 products *by* price": the column mention
+    names the sort key."""
+    earlier = set(q.lowers[:mention.start])
+    if "by" in words and earlier & _RANKING_WORDS:
+        return True
+    return bool(words & ORDER_WORDS or earlier & ORDER_WORDS) and ("by" in words or "of" in words or "order" in words)
 
 
-def order_by_column(q: Question, column: ColumnEntry, state: ReadingState) -> None:
-    """ORDER BY ``column`` in the direction the question states (ascending when it says none)."""
-    state.order.append(Ordering(Output(column), bool(order_direction(q.lowers))))
+def order_by_column(q: Question, mention: Mention, column: ColumnEntry, state: ReadingState) -> None:
+    """ORDER BY ``column`` in the direction the question states: ascending when it says none, but
+    descending for "the top N ... by" (and ascending for "the bottom N ... by"). A total of another
+    table's column ("customers by total amount of orders") orders by its sum."""
+    direction = order_direction(q.lowers)
+    if direction is None:
+        earlier = set(q.lowers[:mention.start]) & _RANKING_WORDS
+        direction = "top" in earlier
+    # "customers by total amount of orders": the total of each subject row's related rows.
+    subject = state.subject_guess(q.mentioned_tables)
+    summed = q.names_a_total(mention, column) and subject is not None and column.table is not subject
+    state.order.append(Ordering(Output(column, "sum" if summed else None), direction))
 
 
 def most_frequent(words: set[str]) -> bool | None:

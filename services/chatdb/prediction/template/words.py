@@ -55,7 +55,7 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "manufacturer": ("maker", "make"), "car": ("automobile", "vehicle"), "speak": ("language",),
     "language": ("speak",), "live": ("address", "city"), "episode": ("episode",), "dog": ("dog",),
     "owner": ("owner",), "show": ("series",), "cartoon": ("cartoon",), "hire": ("hiring",),
-    "airline": ("carrier",), "flight": ("flight",),
+    "airline": ("carrier",), "flight": ("flight",), "revenue": ("sales", "amount", "income"),
 }
 
 STOPWORDS = frozenset({
