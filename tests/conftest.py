@@ -6,7 +6,14 @@ from collections.abc import Iterator
 
 import pytest
 
+from chatdb import log
 from tests.support.databases import mysql_database, postgres_database
+
+
+@pytest.fixture(autouse=True)
+def _logging() -> None:
+    """Every test starts with the process's default logging (JSON, info), whatever an earlier test set."""
+    log.configure("info", "json")
 
 
 @pytest.fixture

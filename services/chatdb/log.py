@@ -6,6 +6,7 @@ them, and the ``redact_secrets`` processor masks any password in a URL that slip
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import re
 import sys
@@ -29,6 +30,23 @@ def _redact_secrets(_: Any, __: str, event: MutableMapping[str, Any]) -> Mutable
     return event
 
 
+class _StderrLogger:
+    """Writes each rendered line to the current ``sys.stderr``.
+
+    Looked up at every write (not captured once at configuration), so redirected or
+    replaced streams keep working; a failing write never breaks the caller."""
+
+    def msg(self, message: str) -> None:
+        with contextlib.suppress(OSError, ValueError):
+            print(message, file=sys.stderr, flush=True)
+
+    log = debug = info = warning = warn = error = critical = exception = fatal = msg
+
+
+def _stderr_logger(*_: Any) -> _StderrLogger:
+    return _StderrLogger()
+
+
 def configure(level: str = "info", fmt: str = "json") -> None:
     """Configure structlog and the standard library's logging for the process."""
     numeric = logging.getLevelName(level.upper())
@@ -46,7 +64,7 @@ def configure(level: str = "info", fmt: str = "json") -> None:
             renderer,
         ],
         wrapper_class=structlog.make_filtering_bound_logger(numeric),
-        logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),
+        logger_factory=_stderr_logger,
         cache_logger_on_first_use=False,
     )
     logging.basicConfig(level=max(numeric, logging.WARNING), stream=sys.stderr)
