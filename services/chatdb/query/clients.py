@@ -10,7 +10,7 @@ Remote services are probed with gRPC health checking.
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Protocol
+from typing import Generic, Protocol, TypeVar
 
 import grpc
 from google.rpc import error_details_pb2, status_pb2
@@ -62,10 +62,16 @@ class ExampleMaker(Protocol):
         ...
 
 
-class PredictionClient:
-    """Generates SQL through PredictionService (in-process or remote), behind its breaker."""
+L = TypeVar("L")
 
-    def __init__(self, breaker: AsyncBreaker, *, local: LocalPrediction | None = None,
+
+class _ServiceClient(Generic[L]):
+    """Reaches one ChatDB service in-process (``local``) or over gRPC (``channel``), behind its breaker."""
+
+    service_name: str = ""
+    """The service's full name, for health checks."""
+
+    def __init__(self, breaker: AsyncBreaker, *, local: L | None = None,
                  channel: grpc.aio.Channel | None = None, deadline_s: float = 10.0) -> None:
         if (local is None) == (channel is None):
             raise ValueError("give exactly one of local or channel")
@@ -73,8 +79,23 @@ class PredictionClient:
         self.remote = channel is not None
         self._local = local
         self._channel = channel
-        self._stub = prediction_service_pb2_grpc.PredictionServiceStub(channel) if channel else None
         self._deadline_s = deadline_s
+
+    async def probe(self) -> None:
+        """Raise unless the service answers its health check as SERVING (in-process: always healthy)."""
+        if self._channel is not None:
+            await health_probe(self._channel, self.service_name)
+
+
+class PredictionClient(_ServiceClient[LocalPrediction]):
+    """Generates SQL through PredictionService (in-process or remote), behind its breaker."""
+
+    service_name = PREDICTION_SERVICE
+
+    def __init__(self, breaker: AsyncBreaker, *, local: LocalPrediction | None = None,
+                 channel: grpc.aio.Channel | None = None, deadline_s: float = 10.0) -> None:
+        super().__init__(breaker, local=local, channel=channel, deadline_s=deadline_s)
+        self._stub = prediction_service_pb2_grpc.PredictionServiceStub(channel) if channel else None
 
     async def generate(self, request: GenerationRequest, *, tenant: str, request_id: str = "") -> GenerationResult:
         """Candidates for ``request``; BreakerOpen while the service is considered down."""
@@ -94,25 +115,16 @@ class PredictionClient:
 
         return await self.breaker.call(remote)
 
-    async def probe(self) -> None:
-        """Raise unless the service answers its health check as SERVING (in-process: always healthy)."""
-        if self._channel is not None:
-            await health_probe(self._channel, PREDICTION_SERVICE)
 
-
-class TrainingClient:
+class TrainingClient(_ServiceClient[ExampleMaker]):
     """Creates golden examples through TrainingService (in-process or remote), behind its breaker."""
+
+    service_name = TRAINING_SERVICE
 
     def __init__(self, breaker: AsyncBreaker, *, local: ExampleMaker | None = None,
                  channel: grpc.aio.Channel | None = None, deadline_s: float = 10.0) -> None:
-        if (local is None) == (channel is None):
-            raise ValueError("give exactly one of local or channel")
-        self.breaker = breaker
-        self.remote = channel is not None
-        self._local = local
-        self._channel = channel
+        super().__init__(breaker, local=local, channel=channel, deadline_s=deadline_s)
         self._stub = training_service_pb2_grpc.TrainingServiceStub(channel) if channel else None
-        self._deadline_s = deadline_s
 
     async def create_feedback_example(self, source: SourceRef, question: str, sql: str,
                                       request_id: str = "") -> str:
@@ -135,10 +147,6 @@ class TrainingClient:
 
         return await self.breaker.call(remote)
 
-    async def probe(self) -> None:
-        """Raise unless the service answers its health check as SERVING (in-process: always healthy)."""
-        if self._channel is not None:
-            await health_probe(self._channel, TRAINING_SERVICE)
 
 
 async def health_probe(channel: grpc.aio.Channel, service: str) -> None:
