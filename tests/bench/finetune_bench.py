@@ -1,6 +1,6 @@
 """LoRA fine-tune throughput on the tiny model: steps/s and final loss, CPU and (when present) CUDA.
 
-    python -m tests.bench.finetune_bench [--pairs 256] [--epochs 3] [--hidden 64] [--layers 2]
+    python -m tests.bench.finetune_bench [--pairs 256] [--epochs 3] [--hidden 64] [--layers 2] [--lr 2e-4]
 
 Prints one line per device. Needs torch, transformers, peft; no database, no downloads.
 """
@@ -26,6 +26,7 @@ def main() -> None:
     parser.add_argument("--layers", type=int, default=2)
     parser.add_argument("--batch", type=int, default=8)
     parser.add_argument("--devices", default="cpu,cuda")
+    parser.add_argument("--lr", type=float, default=2e-4, help="learning rate (2e-4 is the server default)")
     args = parser.parse_args()
     import torch
 
@@ -34,11 +35,11 @@ def main() -> None:
     synthetic = [TrainingPair(q, f"SELECT COUNT(*) FROM {SCHEMA.tables[i % 2].name}")
                  for i, q in enumerate(synthetic_questions(SCHEMA, 1000))]
     pairs = ((GOLDEN + synthetic) * (args.pairs // 2 + 1))[:args.pairs]
-    options = LoraOptions(epochs=args.epochs, learning_rate=5e-3, batch_size=args.batch, dropout=0.0)
+    options = LoraOptions(epochs=args.epochs, learning_rate=args.lr, batch_size=args.batch, dropout=0.0)
     with tempfile.TemporaryDirectory() as tmp:
         model = build_tiny_model(Path(tmp) / "model", hidden_size=args.hidden, layers=args.layers)
         print(f"tiny model hidden={args.hidden} layers={args.layers}; {len(pairs)} pairs x {args.epochs} epochs, "
-              f"batch {args.batch}; torch {torch.__version__}")
+              f"batch {args.batch}, lr {args.lr:g}; torch {torch.__version__}")
         for device in args.devices.split(","):
             if device == "cuda" and not torch.cuda.is_available():
                 print("cuda: not available")
