@@ -13,6 +13,7 @@ from chatdb.prediction.domain import (
     GenerationRequest,
     GenerationResult,
     JoinInfo,
+    RepairHint,
     Sampling,
     SchemaContext,
     TableInfo,
@@ -62,7 +63,8 @@ def request_from_proto(request: prediction_service_pb2.GenerateSqlRequest) -> Ge
         candidate_count=request.candidate_count, model=request.model,
         sampling=Sampling(temperature=sampling.temperature, top_p=sampling.top_p, max_tokens=sampling.max_tokens,
                           seed=sampling.seed),
-        constrained=request.constrained_decoding)
+        constrained=request.constrained_decoding,
+        repair=RepairHint(request.repair.failed_sql, request.repair.error) if request.HasField("repair") else None)
 
 
 def response_to_proto(result: GenerationResult) -> prediction_service_pb2.GenerateSqlResponse:

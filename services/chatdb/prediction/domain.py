@@ -67,6 +67,14 @@ class ExampleInfo:
 
 
 @dataclass(frozen=True)
+class RepairHint:
+    """A previous answer the database rejected, for one repair round."""
+
+    failed_sql: str
+    error: str
+
+
+@dataclass(frozen=True)
 class Sampling:
     """Decoding settings; zeros mean the backend's defaults."""
 
@@ -88,6 +96,8 @@ class GenerationRequest:
     model: str = ""
     sampling: Sampling = Sampling()
     constrained: bool = False
+    repair: RepairHint | None = None
+    """Set for a repair round: what failed and why."""
 
 
 @dataclass(frozen=True)

@@ -57,6 +57,10 @@ def render_schema(schema: SchemaContext) -> str:
     return "\n".join(parts)
 
 
+MAX_REPAIR_CHARS = 2000
+"""Longest failed SQL or database error shown back to the model in a repair round."""
+
+
 def user_message(question: str, schema: SchemaContext, dialect: Dialect) -> str:
     """The question with its schema, as one user turn."""
     return f"Database schema:\n{render_schema(schema)}\n\nDialect: {DIALECT_NAMES[dialect]}\nQuestion: {question}"
@@ -69,6 +73,10 @@ def build_messages(request: GenerationRequest) -> list[Message]:
         messages.append({"role": "user", "content": f"Question: {example.question}"})
         messages.append({"role": "assistant", "content": example.sql.strip()})
     messages.append({"role": "user", "content": user_message(request.question, request.schema, request.dialect)})
+    if request.repair is not None:
+        messages.append({"role": "assistant", "content": request.repair.failed_sql[:MAX_REPAIR_CHARS]})
+        messages.append({"role": "user", "content": "The database rejected that query: "
+                         f"{request.repair.error[:MAX_REPAIR_CHARS]}\nWrite a corrected query."})
     return messages
 
 

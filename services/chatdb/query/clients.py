@@ -212,7 +212,9 @@ def generate_sql_request(request: GenerationRequest) -> prediction_service_pb2.G
         candidate_count=request.candidate_count, model=request.model,
         sampling=prediction_pb2.SamplingParams(temperature=sampling.temperature, top_p=sampling.top_p,
                                                max_tokens=sampling.max_tokens, seed=sampling.seed),
-        constrained_decoding=request.constrained)
+        constrained_decoding=request.constrained,
+        repair=prediction_pb2.RepairHint(failed_sql=request.repair.failed_sql, error=request.repair.error)
+        if request.repair else None)
 
 
 def generation_result(response: prediction_service_pb2.GenerateSqlResponse) -> GenerationResult:

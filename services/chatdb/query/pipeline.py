@@ -18,7 +18,7 @@ from datetime import datetime
 from chatdb.common.v1 import value_pb2
 from chatdb.errors import ChatDBError, DeadlineExceeded, FailedPrecondition, InvalidArgument, Unavailable
 from chatdb.log import get_logger
-from chatdb.prediction.domain import ExampleInfo, GenerationRequest, GenerationResult
+from chatdb.prediction.domain import ExampleInfo, GenerationRequest, GenerationResult, RepairHint
 from chatdb.query.candidates import Ballot, choose, result_signature
 from chatdb.query.clients import Generator, PredictionClient
 from chatdb.query.errors import QueryFailed
@@ -40,8 +40,6 @@ MODEL = "MODEL"
 TEMPLATE = "TEMPLATE"
 CACHE = "CACHE"
 TEMPLATE_MODEL_NAME = "template"
-_REPAIR_SQL_CHARS = 600
-_REPAIR_ERROR_CHARS = 300
 
 
 @dataclass(frozen=True)
@@ -267,9 +265,7 @@ class AskPipeline:
             repair = replace(request, candidate_count=min(len(tried) + request.candidate_count, MAX_CANDIDATES))
         else:
             sql, error = failures[0]
-            note = (f"\n\nA previous answer failed. SQL: {sql[:_REPAIR_SQL_CHARS]}\n"
-                    f"Database error: {error[:_REPAIR_ERROR_CHARS]}\nWrite a corrected query.")
-            repair = replace(request, question=request.question[:MAX_QUESTION_CHARS - len(note)] + note)
+            repair = replace(request, repair=RepairHint(failed_sql=sql, error=error))
         return await self._generate(context, repair, limits, trace, tenant=context.source.tenant,
                                     request_id=request_id, named_model=False, fallback_only=generated.fallback,
                                     exclude=tried)

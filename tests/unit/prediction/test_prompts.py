@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import random
+from dataclasses import replace
 
 import pytest
 import sqlglot
 from sqlglot import exp
 
 from chatdb.connectors.dsn import Dialect
-from chatdb.prediction.domain import ColumnInfo, ExampleInfo, SchemaContext, TableInfo
+from chatdb.prediction.domain import ColumnInfo, ExampleInfo, RepairHint, SchemaContext, TableInfo
 from chatdb.prediction.grammar import build_select_grammar, quote_identifier, quote_table
 from chatdb.prediction.prompts import build_messages, extract_sql, render_schema, training_messages
 from tests.unit.prediction.prediction_fixtures import KNOWN_TABLES, SCHEMA, request
@@ -101,3 +102,13 @@ def test_grammar_of_a_schema_without_joins_has_only_plain_tables() -> None:
     grammar = build_select_grammar(schema, Dialect.SQLITE)
     assert grammar.rules["source"] == [grammar.rules["source"][0]]
     assert grammar.sample(random.Random(1)).startswith("SELECT ")
+
+
+
+def test_a_repair_round_shows_the_failed_sql_and_the_error() -> None:
+    plain = request()
+    repaired = replace(plain, repair=RepairHint("SELECT nme FROM singer", "no such column: nme"))
+    messages = build_messages(repaired)
+    assert messages[-2] == {"role": "assistant", "content": "SELECT nme FROM singer"}
+    assert messages[-1]["role"] == "user" and "no such column: nme" in messages[-1]["content"]
+    assert build_messages(plain)[-1]["content"].endswith(plain.question)

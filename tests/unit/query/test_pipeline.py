@@ -46,16 +46,16 @@ def python_rows(answer_rows: list) -> list[tuple[object, ...]]:  # type: ignore[
 
 
 class ScriptedModel:
-    """Stands in for a GPU model backend: answers from a script, and repairs when the prompt carries the error."""
+    """Stands in for a GPU model backend: answers from a script, and repairs when the request carries the error."""
 
     def __init__(self, candidates: list[SqlCandidate], repaired: str = "") -> None:
         self.candidates = candidates
         self.repaired = repaired
-        self.questions: list[str] = []
+        self.requests: list[GenerationRequest] = []
 
     async def generate(self, request: GenerationRequest, tenant: str) -> GenerationResult:
-        self.questions.append(request.question)
-        if self.repaired and "Database error:" in request.question:
+        self.requests.append(request)
+        if self.repaired and request.repair is not None:
             return GenerationResult([SqlCandidate(self.repaired, 0.7)], model="scripted", backend="vllm")
         return GenerationResult(list(self.candidates), model="scripted", backend="vllm")
 
@@ -154,7 +154,10 @@ async def test_rejected_sql_is_repaired_once_with_the_error_in_the_prompt(stack:
     answer = await pipeline.ask("default", SHOP, "How many customers are there?", AskOptions())
     assert answer.sql.startswith("SELECT COUNT(*) FROM customers")
     assert answer.served_by == "MODEL" and answer.model == "scripted"
-    assert len(broken.questions) == 2 and "integer overflow" in broken.questions[1]
+    assert len(broken.requests) == 2 and broken.requests[0].repair is None
+    repair = broken.requests[1].repair
+    assert repair is not None and "integer overflow" in repair.error and repair.failed_sql.startswith("SELECT ABS(")
+    assert broken.requests[1].question == "How many customers are there?"
     assert any("repaired" in w for w in answer.warnings)
 
 
@@ -164,7 +167,7 @@ async def test_a_second_rejection_is_the_answer(stack: QueryStack) -> None:
     with pytest.raises(FailedPrecondition) as rejected:
         await pipeline.ask("default", SHOP, "How many customers are there?", AskOptions())
     assert rejected.value.reason == "QUERY_FAILED" and "overflow" in rejected.value.message
-    assert len(broken.questions) == 2
+    assert len(broken.requests) == 2
 
 
 async def test_agreement_beats_a_more_confident_outlier(stack: QueryStack) -> None:

@@ -86,6 +86,14 @@ class ExampleContext(_message.Message):
     sql: str
     def __init__(self, question: _Optional[str] = ..., sql: _Optional[str] = ...) -> None: ...
 
+class RepairHint(_message.Message):
+    __slots__ = ("failed_sql", "error")
+    FAILED_SQL_FIELD_NUMBER: _ClassVar[int]
+    ERROR_FIELD_NUMBER: _ClassVar[int]
+    failed_sql: str
+    error: str
+    def __init__(self, failed_sql: _Optional[str] = ..., error: _Optional[str] = ...) -> None: ...
+
 class SamplingParams(_message.Message):
     __slots__ = ("temperature", "top_p", "max_tokens", "seed")
     TEMPERATURE_FIELD_NUMBER: _ClassVar[int]

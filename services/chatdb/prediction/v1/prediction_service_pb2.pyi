@@ -12,7 +12,7 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 DESCRIPTOR: _descriptor.FileDescriptor
 
 class GenerateSqlRequest(_message.Message):
-    __slots__ = ("question", "dialect", "schema_context", "examples", "candidate_count", "model", "sampling", "constrained_decoding")
+    __slots__ = ("question", "dialect", "schema_context", "examples", "candidate_count", "model", "sampling", "constrained_decoding", "repair")
     QUESTION_FIELD_NUMBER: _ClassVar[int]
     DIALECT_FIELD_NUMBER: _ClassVar[int]
     SCHEMA_CONTEXT_FIELD_NUMBER: _ClassVar[int]
@@ -21,6 +21,7 @@ class GenerateSqlRequest(_message.Message):
     MODEL_FIELD_NUMBER: _ClassVar[int]
     SAMPLING_FIELD_NUMBER: _ClassVar[int]
     CONSTRAINED_DECODING_FIELD_NUMBER: _ClassVar[int]
+    REPAIR_FIELD_NUMBER: _ClassVar[int]
     question: str
     dialect: _dialect_pb2.Dialect
     schema_context: _prediction_pb2.SchemaContext
@@ -29,7 +30,8 @@ class GenerateSqlRequest(_message.Message):
     model: str
     sampling: _prediction_pb2.SamplingParams
     constrained_decoding: bool
-    def __init__(self, question: _Optional[str] = ..., dialect: _Optional[_Union[_dialect_pb2.Dialect, str]] = ..., schema_context: _Optional[_Union[_prediction_pb2.SchemaContext, _Mapping]] = ..., examples: _Optional[_Iterable[_Union[_prediction_pb2.ExampleContext, _Mapping]]] = ..., candidate_count: _Optional[int] = ..., model: _Optional[str] = ..., sampling: _Optional[_Union[_prediction_pb2.SamplingParams, _Mapping]] = ..., constrained_decoding: _Optional[bool] = ...) -> None: ...
+    repair: _prediction_pb2.RepairHint
+    def __init__(self, question: _Optional[str] = ..., dialect: _Optional[_Union[_dialect_pb2.Dialect, str]] = ..., schema_context: _Optional[_Union[_prediction_pb2.SchemaContext, _Mapping]] = ..., examples: _Optional[_Iterable[_Union[_prediction_pb2.ExampleContext, _Mapping]]] = ..., candidate_count: _Optional[int] = ..., model: _Optional[str] = ..., sampling: _Optional[_Union[_prediction_pb2.SamplingParams, _Mapping]] = ..., constrained_decoding: _Optional[bool] = ..., repair: _Optional[_Union[_prediction_pb2.RepairHint, _Mapping]] = ...) -> None: ...
 
 class TokenUsage(_message.Message):
     __slots__ = ("prompt_tokens", "completion_tokens")
