@@ -13,8 +13,9 @@ from typing import Any, TypeVar
 
 import grpc
 import structlog
+from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, NotSupportedError, ProgrammingError
 
-from chatdb.errors import ChatDBError, InvalidArgument, trailing_metadata
+from chatdb.errors import ChatDBError, InvalidArgument, Unavailable, trailing_metadata
 from chatdb.log import get_logger
 
 TENANT_HEADER = "x-chatdb-tenant"
@@ -64,6 +65,24 @@ def _bind(method: str, context: Any) -> CallInfo:
     return info
 
 
+_QUERY_BUGS = (IntegrityError, ProgrammingError, DataError, NotSupportedError)
+"""Database errors that mean our own statement was wrong, not that the store is unreachable."""
+
+
+def _as_chatdb_error(exc: Exception) -> ChatDBError | None:
+    """The caller-facing error for a failure that escaped the domain, when one is known.
+
+    Target-database failures are classified where queries run; a SQLAlchemy connection
+    error that reaches a servicer comes from the metadata store (degradation level 4)."""
+    if isinstance(exc, ChatDBError):
+        return exc
+    connection_failure = isinstance(exc, DBAPIError) and not isinstance(exc, _QUERY_BUGS)
+    if connection_failure or isinstance(exc, ConnectionError | TimeoutError):
+        return Unavailable("the metadata store is unavailable; retry later", "DEGRADED",
+                           {"dependency": "metadata"})
+    return None
+
+
 def unary(method: Callable[[Any, Any, Any, CallInfo], Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
     """Wrap a unary servicer method ``(self, request, context, call)``: binds the
     call's log context, logs the outcome and turns domain errors into statuses."""
@@ -75,7 +94,10 @@ def unary(method: Callable[[Any, Any, Any, CallInfo], Awaitable[Any]]) -> Callab
         try:
             info = _bind(name, context)
             response = await method(self, request, context, info)
-        except ChatDBError as error:
+        except Exception as exc:
+            error = _as_chatdb_error(exc)
+            if error is None:
+                raise
             log.info("rpc.error", code=error.code.name, reason=error.reason, message=error.message,
                      ms=round((time.perf_counter() - started) * 1000, 2))
             await _fail(context, error)
@@ -98,7 +120,10 @@ def streaming(method: Callable[[Any, Any, Any, CallInfo], AsyncIterator[Any]]) -
             info = _bind(name, context)
             async for item in method(self, request, context, info):
                 yield item
-        except ChatDBError as error:
+        except Exception as exc:
+            error = _as_chatdb_error(exc)
+            if error is None:
+                raise
             log.info("rpc.error", code=error.code.name, reason=error.reason, message=error.message)
             await _fail(context, error)
         finally:

@@ -92,8 +92,8 @@ class QueryServicer(query_service_pb2_grpc.QueryServiceServicer):
     @unary
     async def GetSystemStatus(self, request: query_service_pb2.GetSystemStatusRequest, context: Any,
                               call: CallInfo) -> query_service_pb2.GetSystemStatusResponse:
+        dependencies = await self._monitor.dependencies(call.tenant, fresh=True)  # the status RPC probes now
         level = await self._monitor.level()
-        dependencies = await self._monitor.dependencies(call.tenant)
         response = query_service_pb2.GetSystemStatusResponse(
             degradation_level=level.to_proto(),
             dependencies=[query_pb2.DependencyStatus(name=d.name, healthy=d.healthy, detail=d.detail,

@@ -114,11 +114,11 @@ class HealthMonitor:
         breaker = self.breakers.known_database(source_name)
         return source_name in self._database_detail or (breaker is not None and not breaker.allows_calls())
 
-    async def dependencies(self, tenant: str | None = None) -> list[DependencyHealth]:
-        """Every dependency's health, probing those whose last result is too old; then the databases
-        of ``tenant``'s sources that were used, named ``dataSources/{id}``."""
+    async def dependencies(self, tenant: str | None = None, *, fresh: bool = False) -> list[DependencyHealth]:
+        """Every dependency's health, probing those whose last result is too old (all of them when
+        ``fresh``); then the databases of ``tenant``'s sources that were used, named ``dataSources/{id}``."""
         names = list(self._dependencies)
-        results = await asyncio.gather(*(self._result(n) for n in names))
+        results = await asyncio.gather(*(self._result(n, fresh=fresh) for n in names))
         out = [self._health(self._dependencies[n], r) for n, r in zip(names, results, strict=True)]
         prefix = f"{tenant}/"
         for breaker in self.breakers.databases():
@@ -161,10 +161,10 @@ class HealthMonitor:
         return DependencyHealth(dependency.name, healthy, detail, breaker.state if breaker else "",
                                 breaker.failure_count if breaker else 0)
 
-    async def _result(self, name: str) -> _ProbeResult:
+    async def _result(self, name: str, *, fresh: bool = False) -> _ProbeResult:
         dependency = self._dependencies[name]
         last = dependency.last
-        if last is not None and time.monotonic() - last.checked_at < self.probe_ttl_s:
+        if not fresh and last is not None and time.monotonic() - last.checked_at < self.probe_ttl_s:
             return last
         if dependency.running is None or dependency.running.done():
             dependency.running = asyncio.ensure_future(self._probe(dependency))
