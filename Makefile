@@ -43,9 +43,11 @@ run: $(VENV)/.base ## Start the suite on embedded defaults and tour the sample d
 serve: $(VENV)/.base ## Run all four services in the foreground (CHATDB_PORT, CHATDB_DATA_DIR honoured)
 	$(VENV)/bin/chatdb serve
 
-proto: $(VENV)/.test ## Lint the contract and regenerate the Python stubs
+proto: $(VENV)/.test ## Lint the contract and regenerate the Python stubs (and the Go SDK's, where Go tools are installed)
 	$(VENV)/bin/buf lint
 	PYTHON=$(PY) proto/generate.sh
+	@if command -v protoc >/dev/null && command -v protoc-gen-go >/dev/null && command -v protoc-gen-go-grpc >/dev/null; \
+	then clients/go/generate.sh; else echo "Go stubs not regenerated: protoc-gen-go/protoc-gen-go-grpc not installed"; fi
 
 proto-check: $(VENV)/.test ## Fail when the committed stubs differ from the contract
 	$(VENV)/bin/buf lint
