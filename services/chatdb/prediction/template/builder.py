@@ -10,7 +10,7 @@ from sqlglot import exp
 from sqlglot.dialects.dialect import Dialect as SqlglotDialect
 
 from chatdb.prediction.template.joins import Edge, JoinGraph
-from chatdb.prediction.template.plan import Condition, Exclusion, Literal_, Output, Plan
+from chatdb.prediction.template.plan import AverageComparison, Condition, Exclusion, Literal_, Output, Plan
 from chatdb.prediction.template.schema_index import ColumnEntry, TableEntry
 
 _SIMPLE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -18,6 +18,9 @@ _SIMPLE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _PERIODS = {"year": "%Y", "month": "%Y-%m"}
 _AGGREGATES: dict[str, type[exp.AggFunc]] = {"count": exp.Count, "sum": exp.Sum, "avg": exp.Avg,
                                               "min": exp.Min, "max": exp.Max}
+
+_COMPARISONS: dict[str, type[exp.Binary]] = {"=": exp.EQ, "!=": exp.NEQ, ">": exp.GT, "<": exp.LT,
+                                             ">=": exp.GTE, "<=": exp.LTE}
 
 
 class JoinError(ValueError):
@@ -89,9 +92,7 @@ class _Scope:
         if op in ("like", "not like"):
             like = exp.Like(this=left, expression=values[0])
             return exp.Not(this=like) if op == "not like" else like
-        classes: dict[str, type[exp.Binary]] = {"=": exp.EQ, "!=": exp.NEQ, ">": exp.GT, "<": exp.LT,
-                                                ">=": exp.GTE, "<=": exp.LTE}
-        return cast(exp.Expression, classes[op](this=left, expression=values[0]))
+        return cast(exp.Expression, _COMPARISONS[op](this=left, expression=values[0]))
 
 
 def _natural_nulls_first(dialect: str, descending: bool) -> bool:
@@ -135,8 +136,17 @@ def _exclusion(exclusion: Exclusion, graph: JoinGraph, outer: _Scope, dialect: s
     return exp.Not(this=exp.In(this=outer.column(exclusion.key), query=exp.Subquery(this=inner)))
 
 
-def build_sql(plan: Plan, graph: JoinGraph, dialect: str) -> str:
-    """SQL text of a plan in the dialect (a sqlglot dialect name)."""
+def _average(compared: AverageComparison, outer: _Scope) -> exp.Expression:
+    """``column op (SELECT AVG(column) FROM its table)``."""
+    scope = _Scope([compared.column.table], outer.dialect)
+    average = exp.select(exp.Avg(this=scope.column(compared.column))).from_(
+        _table(compared.column.table, None, outer.dialect))
+    return cast(exp.Expression, _COMPARISONS[compared.operator](this=outer.column(compared.column),
+                                                                 expression=exp.Subquery(this=average)))
+
+
+def _select(plan: Plan, conditions: list[Condition], graph: JoinGraph, dialect: str) -> tuple[exp.Select, _Scope]:
+    """The SELECT of a plan with the given row filters, without ORDER BY and LIMIT."""
     connected = graph.connect(plan.subject, [t for t in plan.tables if t is not plan.subject])
     if connected is None:
         raise JoinError("no join path connects " + ", ".join(t.name for t in plan.tables))
@@ -146,13 +156,12 @@ def build_sql(plan: Plan, graph: JoinGraph, dialect: str) -> str:
     if plan.distinct:
         select.set("distinct", exp.Distinct())
     select = _from_and_joins(select, tables, edges, scope)
-    conditions = [scope.condition(c) for c in plan.conditions]
-    where = _combine(conditions, plan.any_condition)
-    if plan.any_condition and where is not None and plan.exclusions:
+    where = _combine([scope.condition(c) for c in conditions], plan.any_condition)
+    extra = [_exclusion(e, graph, scope, dialect) for e in plan.exclusions]
+    extra += [_average(c, scope) for c in plan.average_comparisons]
+    if plan.any_condition and where is not None and extra:
         where = exp.Paren(this=where)
-    parts = [where] if where is not None else []
-    parts += [_exclusion(e, graph, scope, dialect) for e in plan.exclusions]
-    combined = _combine(parts, use_or=False)
+    combined = _combine(([where] if where is not None else []) + extra, use_or=False)
     if combined is not None:
         select = select.where(combined)
     if plan.group_by or plan.periods:
@@ -160,6 +169,25 @@ def build_sql(plan: Plan, graph: JoinGraph, dialect: str) -> str:
     having = _combine([scope.condition(c) for c in plan.having], use_or=False)
     if having is not None:
         select = select.having(having)
+    return select, scope
+
+
+def _intersection(first: exp.Select, second: exp.Select, dialect: str) -> exp.Expression:
+    """INTERSECT, or for MySQL (no INTERSECT before 8.0.31) ``DISTINCT ... WHERE (outputs) IN (second)``."""
+    if dialect != "mysql":
+        return exp.Intersect(this=first, expression=second, distinct=True)
+    outputs = [e.copy() for e in first.expressions]
+    key: exp.Expression = outputs[0] if len(outputs) == 1 else exp.Tuple(expressions=outputs)
+    first.set("distinct", exp.Distinct())
+    return first.where(exp.In(this=key, query=exp.Subquery(this=second)))
+
+
+def build_sql(plan: Plan, graph: JoinGraph, dialect: str) -> str:
+    """SQL text of a plan in the dialect (a sqlglot dialect name)."""
+    select, scope = _select(plan, plan.conditions, graph, dialect)
+    if plan.intersect_with is not None:
+        second, _ = _select(plan, plan.intersect_with, graph, dialect)
+        return _intersection(select, second, dialect).sql(dialect=dialect)
     for ordering in plan.order:
         select = select.order_by(exp.Ordered(this=scope.output(ordering.expression), desc=ordering.descending,
                                              nulls_first=_natural_nulls_first(dialect, ordering.descending)))

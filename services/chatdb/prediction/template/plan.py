@@ -54,6 +54,14 @@ class Exclusion:
 
 
 @dataclass
+class AverageComparison:
+    """``column op (SELECT AVG(column) FROM its table)``: "above the average age"."""
+
+    column: ColumnEntry
+    operator: Operator
+
+
+@dataclass
 class Ordering:
     """ORDER BY an output-like expression."""
 
@@ -79,6 +87,9 @@ class Plan:
     limit: int | None = None
     distinct: bool = False
     exclusions: list[Exclusion] = field(default_factory=list)
+    average_comparisons: list[AverageComparison] = field(default_factory=list)
+    intersect_with: list[Condition] | None = None
+    """Conditions of a second selection to intersect with (the first uses ``conditions``)."""
     notes: list[str] = field(default_factory=list)
     penalty: float = 0.0
     """How much this reading guessed (0 for none); lowers confidence."""

@@ -39,6 +39,7 @@ from chatdb.prediction.template.numbers import read_number
 from chatdb.prediction.template.plan import Ordering, Output, Plan
 from chatdb.prediction.template.question import Choices, Question, Unreadable
 from chatdb.prediction.template.schema_index import SchemaIndex, TableEntry
+from chatdb.prediction.template.setops import intersect_conflicting, read_average_comparisons
 from chatdb.prediction.template.state import ReadingState
 from chatdb.prediction.template.superlatives import (
     column_superlative,
@@ -78,6 +79,7 @@ class Reader:
         for position, mention in enumerate(q.mentions):
             if mention.kind == "number":
                 read_number(q, position, mention, state)
+        read_average_comparisons(q, state)
         read_implied_superlative(q, state)
         read_periods(q, state)
         return self._assemble(state)
@@ -206,6 +208,8 @@ class Reader:
         for condition in state.conditions:
             if condition.column is not None:
                 need(condition.column.table)
+        for compared in state.average_comparisons:
+            need(compared.column.table)
         for ordering in state.order:
             if ordering.expression.column is not None:
                 need(ordering.expression.column.table)
@@ -230,11 +234,10 @@ class Reader:
         tables = self._connectable(subject, tables, state)
         distinct = bool(set(q.lowers[:q.boundary + 1]) & DISTINCT_WORDS) and not any(
             o.aggregate for o in outputs) and not q.choices.drop_distinct and not group_by and not periods
-        return Plan(subject=subject, outputs=outputs, tables=tables, conditions=conditions,
+        return intersect_conflicting(q, Plan(subject=subject, outputs=outputs, tables=tables, conditions=conditions,
                     any_condition=state.any_condition, group_by=group_by, periods=periods, having=state.having,
-                    order=order,
-                    limit=limit, distinct=distinct, exclusions=excluded, notes=state.notes,
-                    penalty=state.penalty)
+                    order=order, limit=limit, distinct=distinct, exclusions=excluded,
+                    average_comparisons=state.average_comparisons, notes=state.notes, penalty=state.penalty))
 
     def _subject(self, state: ReadingState) -> TableEntry:
         q = self.q

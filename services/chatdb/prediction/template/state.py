@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from chatdb.prediction.template.plan import Condition, Ordering, Output, Period
+from chatdb.prediction.template.plan import AverageComparison, Condition, Ordering, Output, Period
 from chatdb.prediction.template.schema_index import ColumnEntry, TableEntry
 
 
@@ -25,6 +25,8 @@ class ReadingState:
     negated_tables: list[TableEntry] = field(default_factory=list)
     negated_conditions: list[Condition] = field(default_factory=list)
     """Conditions on another table that rows must not have a match for ("countries that do not speak X")."""
+    average_comparisons: list[AverageComparison] = field(default_factory=list)
+    """Columns compared with their average ("above the average age")."""
     context_tables: list[TableEntry] = field(default_factory=list)
     count_subject: TableEntry | None = None
     count_requested: bool = False
