@@ -87,3 +87,17 @@ def test_one_value_per_row_stays_a_plain_filter(generator: TemplateGenerator) ->
 def test_set_operation_sql_parses_in_every_dialect(generator: TemplateGenerator, question: str, dialect: str) -> None:
     sql = sql_for(generator, question, dialect)
     assert sqlglot.parse_one(sql, read=dialect) is not None
+
+
+@pytest.mark.parametrize(("question", "negated", "expected"), [
+    ("Which customers have a pending order but not a cancelled order?", "cancelled", {("Ada", "Lovelace")}),
+    ("List the first names of customers who have shipped orders but no pending orders.", "pending", {("Jean",)}),
+])
+def test_wanted_value_stays_outside_the_negated_one(generator: TemplateGenerator, shop_db: Path, question: str,
+                                                    negated: str, expected: set[tuple[object, ...]]) -> None:
+    for dialect in DIALECTS:
+        tree = sqlglot.parse_one(sql_for(generator, question, dialect), read=dialect)
+        not_in = tree.find(exp.Not)
+        assert not_in is not None and isinstance(not_in.this, exp.In)
+        assert {lit.this for lit in not_in.this.args["query"].find_all(exp.Literal)} == {negated}
+    assert set(rows(shop_db, sql_for(generator, question))) == expected

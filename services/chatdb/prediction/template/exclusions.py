@@ -35,12 +35,20 @@ def exclusions(q: Question, subject: TableEntry, state: ReadingState, tables: li
             column = condition.column
             return column is not None and column.table is not subject and any(column.table is t for t in inner)
 
-        inner_conditions = [c for c in conditions if inside(c)]
+        inner_conditions = [c for c in conditions if inside(c) and not _contrasted(c, state.negated_conditions)]
         inner_conditions += [c for c in state.negated_conditions if inside(c)]
         conditions = [c for c in conditions if all(c is not i for i in inner_conditions)]
+        outer_tables = {id(c.column.table) for c in conditions if c.column is not None}
         for table in inner_tables:
-            if table in tables and table is not subject:
+            if table in tables and table is not subject and id(table) not in outer_tables:
                 tables.remove(table)
         found.append(Exclusion(first.left_columns[0], first.right_columns[0], inner_tables, inner_conditions))
         state.notes.append(f"without any matching {negated.name}")
     return found, conditions
+
+
+def _contrasted(condition: Condition, negated: list[Condition]) -> bool:
+    """"has a dog but not a cat": a wanted value of a column whose other value is negated stays in
+    the outer query (``= 'dog' AND key NOT IN (... = 'cat')``)."""
+    return condition.operator == "=" and any(
+        n.column is condition.column and n.values != condition.values for n in negated)
