@@ -6,9 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import socket
-import subprocess
-import sys
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
@@ -27,9 +24,9 @@ from chatdb.schema.v1 import schema_pb2, schema_service_pb2, schema_service_pb2_
 from chatdb.training.v1 import training_pb2, training_service_pb2, training_service_pb2_grpc
 from tests.support.databases import PG_ADMIN_URL, postgres_database, sync_engine_for
 from tests.support.grpc_unit import error_info
+from tests.support.milvus import milvus_lite_server
 from tests.support.server import ServerProcess
 from tests.support.spider_copy import copy_sqlite_to
-from tests.unit.query.test_pipeline_support import unreachable_address
 
 pytestmark = pytest.mark.slow
 FULL = degradation_pb2.DEGRADATION_LEVEL_FULL
@@ -258,24 +255,8 @@ async def test_unreachable_database_serves_stale_cache_at_level_3(tmp_path: Path
 @pytest.fixture
 def milvus_uri(tmp_path: Path) -> Iterator[str]:
     """A Milvus Lite server process, so that two ChatDB processes can share one vector store."""
-    address = unreachable_address()
-    host, port = address.rsplit(":", 1)
-    server = subprocess.Popen([str(Path(sys.executable).parent / "milvus-lite"), "server", "--data-dir",
-                               str(tmp_path / "milvus"), "--host", host, "--port", port],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        deadline = time.monotonic() + DEADLINE_S
-        while True:  # ready once it accepts connections
-            try:
-                socket.create_connection((host, int(port)), timeout=1).close()
-                break
-            except OSError:
-                if server.poll() is not None or time.monotonic() > deadline:
-                    raise
-        yield f"http://{address}"
-    finally:
-        server.kill()
-        server.wait(30)
+    with milvus_lite_server(tmp_path / "milvus") as uri:
+        yield uri
 
 
 async def test_training_down_is_level_1_and_refuses_feedback(tmp_path: Path, shared_env: dict[str, str],

@@ -1,9 +1,11 @@
 """A worker process killed with SIGKILL in the middle of VECTORIZE: after restart the job is
 rolled back, resumed and finished, and the namespace holds exactly one vector per trained table.
 
-The child runs a real worker on a file-backed metadata store and Milvus Lite file. It announces
-on stdout when its first batch of vectors is written and then blocks, so the kill lands at a
-known point without any sleeping.
+The child runs a real worker on a file-backed metadata store; vectors go to a Milvus Lite server
+in a process of its own, as Milvus runs in production (an embedded Milvus Lite file killed in the
+middle of a write can be left unreadable, which is Lite's limit, not what this test is about).
+The child announces on stdout when its first batch of vectors is written and then blocks, so the
+kill lands at a known point without any sleeping.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from chatdb.training.embeddings import Embedder
 from chatdb.training.job_model import JobState, JobType, Stage
 from chatdb.training.jobs import JobStore
 from chatdb.training.vectors import TableVector, VectorStore
+from tests.support.milvus import milvus_lite_server
 from tests.support.spider import REPO_ROOT
 from tests.unit.training.job_fixtures import make_shop_database, open_stack, register_sqlite, stack_key
 
@@ -45,13 +48,13 @@ class StopAfterFirstBatch(VectorStore):
         return written
 
 
-def child_main(data_dir: str) -> None:
+def child_main(data_dir: str, milvus_uri: str) -> None:
     """Entry point of the worker process: run one job until killed."""
 
     async def run() -> None:
         embedder = Embedder.shared()
         directory = Path(data_dir)
-        vectors = StopAfterFirstBatch(str(directory / "milvus.db"), dim=embedder.dim)
+        vectors = StopAfterFirstBatch(milvus_uri, dim=embedder.dim)
         stack = await open_stack(directory, batch_size=3, vectors=vectors, worker_id="doomed-worker")
         await stack.service.worker.run_once()
 
@@ -92,23 +95,25 @@ def test_killed_worker_job_resumes_after_restart(tmp_path: Path) -> None:
     data_dir.mkdir()
     job_id = asyncio.run(_register_and_queue(data_dir, make_shop_database(tmp_path / "shop.db", 5)))
 
-    child = subprocess.Popen(
-        [sys.executable, "-c", "import sys; from tests.integration.training.test_worker_crash import child_main; "
-                               "child_main(sys.argv[1])", str(data_dir)],
-        cwd=REPO_ROOT, env={**os.environ, "PYTHONPATH": str(REPO_ROOT)}, stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE, stderr=(tmp_path / "child.log").open("w"), text=True, start_new_session=True)
-    try:
-        _wait_for_marker(child)
-    finally:
-        os.killpg(child.pid, signal.SIGKILL)
-        child.wait()
-    assert child.returncode == -signal.SIGKILL
+    with milvus_lite_server(tmp_path / "milvus") as milvus_uri:
+        child = subprocess.Popen(
+            [sys.executable, "-c", "import sys; from tests.integration.training.test_worker_crash import child_main; "
+                                   "child_main(sys.argv[1], sys.argv[2])", str(data_dir), milvus_uri],
+            cwd=REPO_ROOT, env={**os.environ, "PYTHONPATH": str(REPO_ROOT)}, stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE, stderr=(tmp_path / "child.log").open("w"), text=True, start_new_session=True)
+        try:
+            _wait_for_marker(child)
+        finally:
+            os.killpg(child.pid, signal.SIGKILL)
+            child.wait()
+        assert child.returncode == -signal.SIGKILL
 
-    asyncio.run(_restart_and_check(data_dir, job_id))
+        asyncio.run(_restart_and_check(data_dir, job_id, milvus_uri))
 
 
-async def _restart_and_check(data_dir: Path, job_id: str) -> None:
-    stack = await open_stack(data_dir, batch_size=3, worker_id="restarted-worker")
+async def _restart_and_check(data_dir: Path, job_id: str, milvus_uri: str) -> None:
+    vectors = VectorStore(milvus_uri, dim=Embedder.shared().dim)
+    stack = await open_stack(data_dir, batch_size=3, worker_id="restarted-worker", vectors=vectors)
     try:
         source = await stack.catalog.resolve("acme", "dataSources/shop")
         crashed = await stack.service.jobs.get("acme", job_id)
