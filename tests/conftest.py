@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 
 import pytest
 
 from chatdb import log
+from chatdb.metadata.db import MetadataStore
 from tests.support.databases import mysql_database, postgres_database
 
 
@@ -28,3 +30,14 @@ def mysql_dsn() -> Iterator[str]:
     """A fresh, empty MariaDB database, dropped after the test."""
     with mysql_database() as dsn:
         yield dsn
+
+
+@pytest.fixture
+async def metadata_store(tmp_path: Path) -> AsyncIterator[MetadataStore]:
+    """A migrated metadata store in a SQLite file of the test's own."""
+    store = MetadataStore(f"sqlite+aiosqlite:///{tmp_path / 'metadata.db'}")
+    await store.migrate()
+    try:
+        yield store
+    finally:
+        await store.close()

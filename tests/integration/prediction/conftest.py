@@ -2,20 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from pathlib import Path
 
-import pytest_asyncio
+import pytest
 
 from chatdb.metadata.db import MetadataStore
 from chatdb.prediction.adapters import AdapterRegistry
 from tests.support.tiny_model import tiny_model_dir  # noqa: F401  (a fixture, used by name)
 
 
-@pytest_asyncio.fixture
-async def registry(tmp_path: Path) -> AsyncIterator[AdapterRegistry]:
+@pytest.fixture
+def registry(metadata_store: MetadataStore, tmp_path: Path) -> AdapterRegistry:
     """An adapter registry over a fresh SQLite metadata store and model store."""
-    store = MetadataStore(f"sqlite+aiosqlite:///{tmp_path / 'metadata.db'}")
-    await store.migrate()
-    yield AdapterRegistry(store, tmp_path / "models")
-    await store.close()
+    return AdapterRegistry(metadata_store, tmp_path / "models")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -20,11 +19,8 @@ from chatdb.prediction.adapters import (
 
 
 @pytest.fixture
-async def registry(tmp_path: Path) -> AsyncIterator[AdapterRegistry]:
-    store = MetadataStore(f"sqlite+aiosqlite:///{tmp_path / 'metadata.db'}")
-    await store.migrate()
-    yield AdapterRegistry(store, tmp_path / "models")
-    await store.close()
+def registry(metadata_store: MetadataStore, tmp_path: Path) -> AdapterRegistry:
+    return AdapterRegistry(metadata_store, tmp_path / "models")
 
 
 async def add(registry: AdapterRegistry, adapter: str, tenant: str = "default") -> AdapterRecord:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -21,11 +20,8 @@ from tests.unit.prediction.prediction_fixtures import request
 
 
 @pytest.fixture
-async def registry(tmp_path: Path) -> AsyncIterator[AdapterRegistry]:
-    store = MetadataStore(f"sqlite+aiosqlite:///{tmp_path / 'metadata.db'}")
-    await store.migrate()
-    yield AdapterRegistry(store, tmp_path / "models")
-    await store.close()
+def registry(metadata_store: MetadataStore, tmp_path: Path) -> AdapterRegistry:
+    return AdapterRegistry(metadata_store, tmp_path / "models")
 
 
 @pytest.fixture

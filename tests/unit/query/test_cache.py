@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 from google.protobuf import struct_pb2, timestamp_pb2
@@ -19,11 +17,8 @@ from tests.unit.query.test_pipeline_support import add_source_row
 
 
 @pytest.fixture
-async def store(tmp_path: Path) -> AsyncIterator[MetadataStore]:
-    store = MetadataStore(f"sqlite+aiosqlite:///{tmp_path / 'metadata.db'}")
-    await store.migrate()
-    yield store
-    await store.close()
+def store(metadata_store: MetadataStore) -> MetadataStore:
+    return metadata_store
 
 
 def typed_result() -> tuple[list[value_pb2.ResultColumn], list[value_pb2.Row]]:

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from pathlib import Path
-
 import pytest
 from cryptography.fernet import Fernet
 
@@ -19,11 +16,8 @@ from tests.unit.query.test_pipeline_support import add_source_row
 
 
 @pytest.fixture
-async def store(tmp_path: Path) -> AsyncIterator[MetadataStore]:
-    store = MetadataStore(f"sqlite+aiosqlite:///{tmp_path / 'metadata.db'}")
-    await store.migrate()
-    yield store
-    await store.close()
+def store(metadata_store: MetadataStore) -> MetadataStore:
+    return metadata_store
 
 
 @pytest.fixture

@@ -51,11 +51,8 @@ async def endpoint() -> AsyncIterator[HealthEndpoint]:
 
 
 @pytest.fixture
-async def store(tmp_path: Path) -> AsyncIterator[MetadataStore]:
-    store = MetadataStore(f"sqlite+aiosqlite:///{tmp_path / 'metadata.db'}")
-    await store.migrate()
-    yield store
-    await store.close()
+def store(metadata_store: MetadataStore) -> MetadataStore:
+    return metadata_store
 
 
 def monitor_for(store: MetadataStore, endpoint: HealthEndpoint, breakers: Breakers) -> HealthMonitor:

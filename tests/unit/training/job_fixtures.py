@@ -123,14 +123,9 @@ async def open_stack(data_dir: Path, *, metadata_url: str = "", worker: WorkerOp
 
 
 @pytest.fixture
-async def metadata(tmp_path: Path) -> AsyncIterator[MetadataStore]:
+def metadata(metadata_store: MetadataStore) -> MetadataStore:
     """A migrated metadata store in a SQLite file of its own."""
-    store = MetadataStore(f"sqlite+aiosqlite:///{tmp_path / 'metadata.db'}")
-    await store.migrate()
-    try:
-        yield store
-    finally:
-        await store.close()
+    return metadata_store
 
 
 @pytest.fixture
