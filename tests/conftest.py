@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from chatdb import log
-from chatdb.metadata.db import MetadataStore
+from chatdb_server import log
+from chatdb_server.metadata.db import MetadataStore
 from tests.support.databases import mysql_database, postgres_database
 
 

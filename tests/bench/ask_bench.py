@@ -24,9 +24,9 @@ import grpc
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # run as a plain script from anywhere
 
 from chatdb.query.v1 import query_service_pb2, query_service_pb2_grpc
-from chatdb.samples.shop import build_shop_database
 from chatdb.schema.v1 import schema_pb2, schema_service_pb2, schema_service_pb2_grpc
 from chatdb.training.v1 import training_pb2, training_service_pb2, training_service_pb2_grpc
+from chatdb_server.samples.shop import build_shop_database
 from tests.support.server import ServerProcess
 
 QUESTIONS = (

@@ -11,9 +11,9 @@ import argparse
 import tempfile
 from pathlib import Path
 
-from chatdb.connectors.dsn import Dialect
-from chatdb.prediction.finetune_data import synthetic_questions
-from chatdb.prediction.lora_training import LoraOptions, train_lora
+from chatdb_server.sql.dsn import Dialect
+from chatdb_server.training.finetune.dataset import synthetic_questions
+from chatdb_server.training.finetune.lora import LoraOptions, train_lora
 from tests.integration.prediction.finetune_fixtures import GOLDEN, SCHEMA
 from tests.support.tiny_model import build_tiny_model
 
@@ -30,7 +30,7 @@ def main() -> None:
     args = parser.parse_args()
     import torch
 
-    from chatdb.prediction.finetune_data import TrainingPair
+    from chatdb_server.training.finetune.dataset import TrainingPair
 
     synthetic = [TrainingPair(q, f"SELECT COUNT(*) FROM {SCHEMA.tables[i % 2].name}")
                  for i, q in enumerate(synthetic_questions(SCHEMA, 1000))]

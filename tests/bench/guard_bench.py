@@ -16,8 +16,8 @@ from functools import cache
 import sqlglot
 from sqlglot.optimizer.normalize_identifiers import normalize_identifiers
 
-from chatdb.connectors.dsn import Dialect
-from chatdb.query.guard import SqlGuard
+from chatdb_server.sql.dsn import Dialect
+from chatdb_server.sql.guard import SqlGuard
 from tests.support.spider import database_path, questions, spider_available, spider_dir
 
 

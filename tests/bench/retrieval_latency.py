@@ -31,12 +31,12 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from chatdb.connectors.dsn import parse_dsn
-from chatdb.schema.model import JoinEdgeStructure, SourceRef, StoredTable
-from chatdb.training.embeddings import Embedder, Vector
-from chatdb.training.retrieval import RetrievalSettings, Retriever
-from chatdb.training.table_indexing import table_vectors
-from chatdb.training.vectors import TableVector, VectorStore
+from chatdb_server.retrieval.embeddings import Embedder, Vector
+from chatdb_server.retrieval.retriever import RetrievalSettings, Retriever
+from chatdb_server.retrieval.table_indexing import table_vectors
+from chatdb_server.retrieval.vectors import TableVector, VectorStore
+from chatdb_server.sql.dsn import parse_dsn
+from chatdb_server.sql.structure import JoinEdge, SourceRef, StoredTable
 from tests.bench.training_scale import synthetic_schema
 
 SMALL_NAMESPACES = 90
@@ -104,7 +104,7 @@ def searcher(store: VectorStore, namespace: str, probes: Vector) -> Callable[[],
 
 
 async def time_retrievals(retrievers: Iterable[Retriever], ref: SourceRef, tables: list[StoredTable],
-                          joins: list[JoinEdgeStructure], texts: list[str]) -> list[float]:
+                          joins: list[JoinEdge], texts: list[str]) -> list[float]:
     """Seconds of each retrieval of ``texts``, each text by the next of ``retrievers``."""
     samples = []
     for retriever, text in zip(retrievers, texts, strict=False):

@@ -21,28 +21,28 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from chatdb.schema.model import JoinEdgeStructure, StoredTable
-from chatdb.training.documents import DEFAULT_OPTIONS, DocumentOptions, table_document
-from chatdb.training.embeddings import Embedder
-from chatdb.training.retrieval import SEARCH, RetrievalSettings, Retriever
-from chatdb.training.vectors import TableVector, VectorStore
-from chatdb.training.words import identifier_phrase
+from chatdb_server.retrieval.documents import DEFAULT_OPTIONS, DocumentOptions, table_document
+from chatdb_server.retrieval.embeddings import Embedder
+from chatdb_server.retrieval.retriever import SEARCH, RetrievalSettings, Retriever
+from chatdb_server.retrieval.vectors import TableVector, VectorStore
+from chatdb_server.retrieval.words import identifier_phrase
+from chatdb_server.sql.structure import JoinEdge, StoredTable
 from tests.bench.spider_tables import SpiderSource, gold_tables, load_sources
 from tests.support.spider import LARGER_DATABASES, database_ids, questions, spider_available, spider_dir
 
-DocumentFn = Callable[[StoredTable, list[JoinEdgeStructure]], str]
+DocumentFn = Callable[[StoredTable, list[JoinEdge]], str]
 
 
 def _options(options: DocumentOptions) -> DocumentFn:
     return lambda t, joins: table_document(t.structure, joins, t.description, options)
 
 
-def _create_table(t: StoredTable, _: list[JoinEdgeStructure]) -> str:
+def _create_table(t: StoredTable, _: list[JoinEdge]) -> str:
     columns = ",\n".join(f"  {c.name} {c.data_type}" for c in t.structure.columns)
     return f"CREATE TABLE {t.structure.name} (\n{columns}\n)"
 
 
-def _names_as_words(t: StoredTable, _: list[JoinEdgeStructure]) -> str:
+def _names_as_words(t: StoredTable, _: list[JoinEdge]) -> str:
     columns = ", ".join(identifier_phrase(c.name, expand=False) for c in t.structure.columns)
     return f"{identifier_phrase(t.structure.name, expand=False)}: {columns}"
 

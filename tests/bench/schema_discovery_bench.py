@@ -24,11 +24,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # run as a plain script from anywhere
 
-from chatdb.connectors.dsn import parse_dsn
-from chatdb.samples.shop import build_shop_database
-from chatdb.schema.discovery import Discovery, discover
-from chatdb.schema.graph import declared_edges, inferred_edges
-from chatdb.schema.model import JoinEdgeStructure, TableStructure
+from chatdb_server.samples.shop import build_shop_database
+from chatdb_server.schema.discovery import Discovery, discover
+from chatdb_server.schema.graph import declared_edges, inferred_edges
+from chatdb_server.sql.dsn import parse_dsn
+from chatdb_server.sql.structure import JoinEdge, TableStructure
 from tests.integration.schema.conftest import execute_all
 from tests.integration.schema.targets import mysql_statements, postgres_statements
 from tests.support import spider
@@ -83,7 +83,7 @@ async def spider_databases() -> list[tuple[str, tuple[TableStructure, ...]]]:
     return found
 
 
-def _key(edge: JoinEdgeStructure) -> tuple[str, str, str, str]:
+def _key(edge: JoinEdge) -> tuple[str, str, str, str]:
     return edge.from_table.lower(), edge.from_columns[0].lower(), edge.to_table.lower(), edge.to_columns[0].lower()
 
 

@@ -11,7 +11,8 @@ import sqlite3
 from functools import cache
 from pathlib import Path
 
-from chatdb.prediction.domain import ColumnInfo, JoinInfo, SchemaContext, TableInfo
+from chatdb_server.retrieval.context import ColumnInfo, SchemaContext, TableInfo
+from chatdb_server.sql.structure import JoinEdge
 
 DEFAULT_SAMPLE_VALUES = 5
 """As many as SchemaService sampling keeps per text column."""
@@ -40,9 +41,9 @@ def _table_names(conn: sqlite3.Connection) -> list[str]:
     return [name for (name,) in rows]
 
 
-def _joins(conn: sqlite3.Connection, tables: list[str], primary_keys: dict[str, list[str]]) -> list[JoinInfo]:
+def _joins(conn: sqlite3.Connection, tables: list[str], primary_keys: dict[str, list[str]]) -> list[JoinEdge]:
     by_lower = {t.lower(): t for t in tables}
-    joins: list[JoinInfo] = []
+    joins: list[JoinEdge] = []
     for table in tables:
         grouped: dict[int, list[tuple[str, str, str | None]]] = {}
         for row in conn.execute(f"PRAGMA foreign_key_list({_quote(table)})").fetchall():
@@ -54,7 +55,7 @@ def _joins(conn: sqlite3.Connection, tables: list[str], primary_keys: dict[str, 
             from_cols = tuple(p[1] for p in parts)
             to_cols = tuple(p[2] or pk for p, pk in zip(parts, primary_keys[target] or [p[1] for p in parts],
                                                         strict=False))
-            joins.append(JoinInfo(table, from_cols, target, to_cols))
+            joins.append(JoinEdge(table, from_cols, target, to_cols))
     return joins
 
 
@@ -89,7 +90,7 @@ def schema_context_for(db_path: Path, sample_values: int = DEFAULT_SAMPLE_VALUES
             to_cols = tuple(to_names.get(c.lower(), c) for c in join.to_columns)
             from_cols = tuple(from_names.get(c.lower(), c) for c in join.from_columns)
             if all(c.lower() in to_names for c in to_cols) and all(c.lower() in from_names for c in from_cols):
-                joins.append(JoinInfo(join.from_table, from_cols, join.to_table, to_cols))
+                joins.append(JoinEdge(join.from_table, from_cols, join.to_table, to_cols))
         return SchemaContext(tables=tuple(infos), joins=tuple(joins))
     finally:
         conn.close()

@@ -13,10 +13,10 @@ from functools import cache
 import sqlglot
 from sqlglot import exp
 
-from chatdb.connectors.dsn import parse_dsn
-from chatdb.schema.discovery import discover
-from chatdb.schema.fingerprint import table_fingerprint
-from chatdb.schema.model import JoinEdgeStructure, SourceRef, StoredTable, TableStructure
+from chatdb_server.schema.discovery import discover
+from chatdb_server.schema.fingerprint import table_fingerprint
+from chatdb_server.sql.dsn import parse_dsn
+from chatdb_server.sql.structure import JoinEdge, SourceRef, StoredTable, TableStructure
 from tests.support.spider import database_path
 
 
@@ -27,7 +27,7 @@ class SpiderSource:
     db_id: str
     ref: SourceRef
     tables: list[StoredTable]
-    joins: list[JoinEdgeStructure]
+    joins: list[JoinEdge]
 
     @property
     def table_names(self) -> list[str]:
@@ -35,7 +35,7 @@ class SpiderSource:
         return [t.structure.name for t in self.tables]
 
 
-def declared_joins(tables: list[TableStructure]) -> list[JoinEdgeStructure]:
+def declared_joins(tables: list[TableStructure]) -> list[JoinEdge]:
     """One join edge per declared foreign key whose target table exists (matched case-insensitively)."""
     by_lower = {t.name.lower(): t.name for t in tables}
     edges = []
@@ -43,7 +43,7 @@ def declared_joins(tables: list[TableStructure]) -> list[JoinEdgeStructure]:
         for fk in table.foreign_keys:
             target = by_lower.get(fk.referred_table.lower())
             if target is not None:
-                edges.append(JoinEdgeStructure(table.name, fk.columns, target, fk.referred_columns,
+                edges.append(JoinEdge(table.name, fk.columns, target, fk.referred_columns,
                                                inferred=False, confidence=1.0, reason="declared foreign key"))
     return edges
 

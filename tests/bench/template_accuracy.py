@@ -28,9 +28,9 @@ import numpy as np
 import sqlglot
 from sqlglot import exp
 
-from chatdb.errors import ChatDBError
-from chatdb.prediction.domain import GenerationRequest
-from chatdb.prediction.template import TemplateGenerator
+from chatdb_server.errors import ChatDBError
+from chatdb_server.generation.interface import GenerationRequest
+from chatdb_server.prediction.template import TemplateGenerator
 from tests.bench.spider_compare import Verdict, compare, is_ordered, run_sql
 from tests.bench.spider_hardness import hardness, needs_nesting
 from tests.bench.spider_schema import DEFAULT_SAMPLE_VALUES, schema_context_for

@@ -23,16 +23,16 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from chatdb.schema.model import (
+from chatdb_server.retrieval.documents import table_document
+from chatdb_server.retrieval.embeddings import Embedder, Vector
+from chatdb_server.retrieval.vectors import TableVector, VectorStore
+from chatdb_server.sql.structure import (
     ColumnStructure,
     ForeignKeyStructure,
-    JoinEdgeStructure,
+    JoinEdge,
     StoredTable,
     TableStructure,
 )
-from chatdb.training.documents import table_document
-from chatdb.training.embeddings import Embedder, Vector
-from chatdb.training.vectors import TableVector, VectorStore
 
 SIZES = (1_000, 10_000)
 BATCH = 256
@@ -48,11 +48,11 @@ _VALUES: dict[str, tuple[str, ...]] = {"status": ("open", "closed", "pending"), 
            "country_code": ("FR", "PT", "JP")}
 
 
-def synthetic_schema(count: int, seed: int = 7) -> tuple[list[StoredTable], list[JoinEdgeStructure]]:
+def synthetic_schema(count: int, seed: int = 7) -> tuple[list[StoredTable], list[JoinEdge]]:
     """``count`` plausible tables (5 to 14 columns, a foreign key or two to earlier tables) and their joins."""
     rng = random.Random(seed)
     tables: list[StoredTable] = []
-    joins: list[JoinEdgeStructure] = []
+    joins: list[JoinEdge] = []
     for i in range(count):
         name = f"{rng.choice(_AREAS)}_{rng.choice(_ENTITIES)}_{i}"
         columns = [ColumnStructure("id", "BIGINT", "INTEGER", nullable=False, primary_key=True)]
@@ -63,7 +63,7 @@ def synthetic_schema(count: int, seed: int = 7) -> tuple[list[StoredTable], list
             column = f"{referred.split('_', 1)[1]}_id"
             columns.append(ColumnStructure(column, "BIGINT", "INTEGER"))
             fks.append(ForeignKeyStructure((column,), referred, ("id",)))
-            joins.append(JoinEdgeStructure(name, (column,), referred, ("id",), inferred=False, confidence=1.0))
+            joins.append(JoinEdge(name, (column,), referred, ("id",), inferred=False, confidence=1.0))
         samples = {c.name: _VALUES[c.name] for c in columns if c.name in _VALUES}
         structure = TableStructure(name=name, columns=tuple(columns), primary_key=("id",), foreign_keys=tuple(fks),
                                    sample_values=samples, row_estimate=rng.randint(0, 10**6))
@@ -77,7 +77,7 @@ def run_one(count: int) -> dict[str, float]:
     embedder = Embedder.shared()
     embedder.load()
     embedder.encode(["warm up"])
-    by_table: dict[str, list[JoinEdgeStructure]] = {}
+    by_table: dict[str, list[JoinEdge]] = {}
     for edge in joins:
         by_table.setdefault(edge.from_table, []).append(edge)
         by_table.setdefault(edge.to_table, []).append(edge)

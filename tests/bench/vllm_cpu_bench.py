@@ -18,11 +18,11 @@ import tempfile
 import time
 from pathlib import Path
 
-from chatdb.connectors.dsn import Dialect
-from chatdb.errors import FailedPrecondition
-from chatdb.prediction.domain import GenerationRequest, Sampling
-from chatdb.prediction.vllm_backend import VllmGenerator
-from chatdb.settings import Settings
+from chatdb_server.errors import FailedPrecondition
+from chatdb_server.generation.interface import GenerationRequest, Sampling
+from chatdb_server.prediction.vllm_backend import VllmGenerator
+from chatdb_server.settings import Settings
+from chatdb_server.sql.dsn import Dialect
 from tests.integration.prediction.finetune_fixtures import SCHEMA
 from tests.support.tiny_model import build_tiny_model
 

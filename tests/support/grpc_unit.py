@@ -18,7 +18,7 @@ import grpc_testing
 from google.protobuf.descriptor import ServiceDescriptor
 from google.rpc import error_details_pb2, status_pb2
 
-from chatdb.errors import STATUS_DETAILS_KEY
+from chatdb_server.errors import STATUS_DETAILS_KEY
 
 
 class SyncServicer:

@@ -20,8 +20,8 @@ from typing import Any
 
 import grpc
 
-from chatdb.server.runtime import RunningServer, start_server
-from chatdb.settings import Settings
+from chatdb_server.server.runtime import RunningServer, start_server
+from chatdb_server.settings import Settings
 
 READY_TIMEOUT_S = 120.0
 
@@ -68,7 +68,7 @@ class ServerProcess:
         env = {**os.environ, "CHATDB_DATA_DIR": str(self.data_dir), "CHATDB_PORT": str(self.requested_port),
                "CHATDB_HOST": "127.0.0.1", "CHATDB_LOG_LEVEL": "info", "CHATDB_GRACE_S": "2",
                **self.extra_env}
-        self.proc = subprocess.Popen([sys.executable, "-m", "chatdb.cli", "serve", *self.services], env=env,
+        self.proc = subprocess.Popen([sys.executable, "-m", "chatdb_server.cli", "serve", *self.services], env=env,
                                      stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
         threading.Thread(target=self._read_log, daemon=True).start()
         if not self._ready.wait(READY_TIMEOUT_S) or not self.port:

@@ -2,9 +2,9 @@
 
 >>> from chatdb_client import ChatDBClient
 >>> with ChatDBClient("127.0.0.1:50051") as chatdb:
-...     chatdb.create_data_source("sqlite:///shop.db", data_source_id="shop")
-...     chatdb.train("shop")
-...     answer = chatdb.ask("shop", "How many customers are there?")
+...     chatdb_server.create_data_source("sqlite:///shop.db", data_source_id="shop")
+...     chatdb_server.train("shop")
+...     answer = chatdb_server.ask("shop", "How many customers are there?")
 ...     print(answer.sql, answer.rows)
 
 The generated gRPC messages and stubs come from the ``chatdb`` package

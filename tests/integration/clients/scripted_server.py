@@ -3,7 +3,7 @@ with small scripted servicers, for client SDK tests.
 
 It exercises what the SDKs must get right whatever the domain does: typed values
 built by hand on the server side, errors with google.rpc details (through the
-suite's own ``chatdb.rpc`` / ``chatdb.errors`` translation), pagination, tenant
+suite's own ``chatdb_server.rpc`` / ``chatdb_server.errors`` translation), pagination, tenant
 and request id metadata, streaming jobs, and UNAVAILABLE injected on demand to
 check retries. It runs on its own event loop in a thread, so synchronous clients
 and child processes can call it while the test waits.
@@ -22,12 +22,12 @@ import grpc
 from google.protobuf import struct_pb2, timestamp_pb2
 
 from chatdb.common.v1 import degradation_pb2, dialect_pb2, value_pb2
-from chatdb.errors import FailedPrecondition, InvalidArgument, NotFound, Unavailable, trailing_metadata
 from chatdb.prediction.v1 import prediction_pb2, prediction_service_pb2, prediction_service_pb2_grpc
 from chatdb.query.v1 import query_pb2, query_service_pb2, query_service_pb2_grpc
-from chatdb.rpc import CallInfo, streaming, unary
 from chatdb.schema.v1 import schema_pb2, schema_service_pb2, schema_service_pb2_grpc
 from chatdb.training.v1 import training_pb2, training_service_pb2, training_service_pb2_grpc
+from chatdb_server.errors import FailedPrecondition, InvalidArgument, NotFound, Unavailable, trailing_metadata
+from chatdb_server.rpc import CallInfo, streaming, unary
 
 DIALECTS = {"postgresql": dialect_pb2.DIALECT_POSTGRESQL, "mysql": dialect_pb2.DIALECT_MYSQL,
             "sqlite": dialect_pb2.DIALECT_SQLITE}

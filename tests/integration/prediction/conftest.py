@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from chatdb.metadata.db import MetadataStore
-from chatdb.prediction.adapters import AdapterRegistry
+from chatdb_server.generation.adapters import AdapterRegistry
+from chatdb_server.metadata.db import MetadataStore
 from tests.support.tiny_model import tiny_model_dir  # noqa: F401  (a fixture, used by name)
 
 

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from chatdb.prediction.domain import ColumnInfo, JoinInfo, SchemaContext, TableInfo
-from chatdb.prediction.finetune_data import TrainingPair
-from chatdb.prediction.lora_training import LoraOptions
+from chatdb_server.retrieval.context import ColumnInfo, SchemaContext, TableInfo
+from chatdb_server.sql.structure import JoinEdge
+from chatdb_server.training.finetune.dataset import TrainingPair
+from chatdb_server.training.finetune.lora import LoraOptions
 
 SCHEMA = SchemaContext(tables=(
     TableInfo("singer", (ColumnInfo("singer_id", "INTEGER", primary_key=True),
@@ -14,7 +15,7 @@ SCHEMA = SchemaContext(tables=(
     TableInfo("concert", (ColumnInfo("concert_id", "INTEGER", primary_key=True),
                           ColumnInfo("concert_name", "TEXT"), ColumnInfo("singer_id", "INTEGER"),
                           ColumnInfo("year", "INTEGER"))),
-), joins=(JoinInfo("concert", ("singer_id",), "singer", ("singer_id",)),))
+), joins=(JoinEdge("concert", ("singer_id",), "singer", ("singer_id",)),))
 GOLDEN = [
     TrainingPair("How many singers are from France?", "SELECT COUNT(*) FROM singer WHERE country = 'France'"),
     TrainingPair("Names of singers older than 30", "SELECT name FROM singer WHERE age > 30"),

@@ -7,14 +7,14 @@ from pathlib import Path
 
 import pytest
 
-from chatdb.connectors.dsn import Dialect
-from chatdb.errors import InvalidArgument
-from chatdb.prediction.adapters import AdapterRegistry
-from chatdb.prediction.engine import PredictionEngine
-from chatdb.prediction.finetune import FineTuneOptions, FineTuner
-from chatdb.prediction.lora_training import TrainingStopped
-from chatdb.prediction.template import TemplateGenerator
-from chatdb.settings import Settings
+from chatdb_server.errors import InvalidArgument
+from chatdb_server.generation.adapters import AdapterRegistry
+from chatdb_server.prediction.engine import PredictionEngine
+from chatdb_server.prediction.template import TemplateGenerator
+from chatdb_server.settings import Settings
+from chatdb_server.sql.dsn import Dialect
+from chatdb_server.training.finetune.handler import FineTuneOptions, FineTuner
+from chatdb_server.training.finetune.lora import TrainingStopped
 from tests.integration.prediction.finetune_fixtures import GOLDEN, QUICK, SCHEMA
 
 pytest.importorskip("peft")
@@ -65,7 +65,7 @@ def test_the_stored_adapter_loads_with_peft_and_changes_the_model(tiny_model_dir
     from peft import PeftModel
     from transformers import AutoModelForCausalLM
 
-    from chatdb.prediction.lora_training import train_lora
+    from chatdb_server.training.finetune.lora import train_lora
 
     out = tmp_path / "adapter"
     train_lora(str(tiny_model_dir), GOLDEN * 4, SCHEMA, Dialect.SQLITE, QUICK, out)

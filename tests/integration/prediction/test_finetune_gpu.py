@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from chatdb.connectors.dsn import Dialect
-from chatdb.prediction.lora_training import train_lora
+from chatdb_server.sql.dsn import Dialect
+from chatdb_server.training.finetune.lora import train_lora
 from tests.integration.prediction.finetune_fixtures import GOLDEN, QUICK, SCHEMA
 from tests.support.tiny_model import build_tiny_model
 

@@ -8,12 +8,12 @@ from pathlib import Path
 import pytest
 import pytest_asyncio
 
-from chatdb.prediction.adapters import AdapterRegistry
-from chatdb.prediction.engine import PredictionEngine
-from chatdb.prediction.finetune import FineTuneHandler
-from chatdb.prediction.template import TemplateGenerator
-from chatdb.settings import Settings
-from chatdb.training.job_model import JobState, JobType
+from chatdb_server.generation.adapters import AdapterRegistry
+from chatdb_server.prediction.engine import PredictionEngine
+from chatdb_server.prediction.template import TemplateGenerator
+from chatdb_server.settings import Settings
+from chatdb_server.training.finetune.handler import FineTuneHandler, fine_tune_handler_for
+from chatdb_server.training.job_model import JobState, JobType
 from tests.integration.prediction.finetune_fixtures import QUICK
 from tests.unit.training.job_fixtures import TrainingStack, make_shop_database, open_stack, register_sqlite
 
@@ -36,7 +36,7 @@ async def test_fine_tune_job_produces_a_registered_adapter_version_per_run(
     settings = Settings(model_path=str(tiny_model_dir), data_dir=tmp_path / "chatdb")
     registry = AdapterRegistry(stack.store, settings.resolved_model_store)
     stack.service.register_handler(JobType.FINE_TUNE, FineTuneHandler(settings, stack.store, stack.catalog,
-                                                                      registry, defaults=QUICK))
+                                                                      registry, TemplateGenerator(), defaults=QUICK))
     source = await register_sqlite(stack.catalog, "default", "shop", make_shop_database(tmp_path / "shop.db"))
     await stack.service.create_example("default", source.name, "How many customers live in London?",
                                        "SELECT COUNT(*) FROM customers WHERE city = 'London'")
@@ -63,7 +63,7 @@ async def test_fine_tune_job_with_a_bad_rank_fails_with_the_reason(stack: Traini
     settings = Settings(model_path=str(tiny_model_dir), data_dir=tmp_path / "chatdb")
     registry = AdapterRegistry(stack.store, settings.resolved_model_store)
     stack.service.register_handler(JobType.FINE_TUNE, FineTuneHandler(settings, stack.store, stack.catalog,
-                                                                      registry))
+                                                                      registry, TemplateGenerator()))
     source = await register_sqlite(stack.catalog, "default", "shop", make_shop_database(tmp_path / "shop.db"))
     await stack.service.create_job("default", source.name, [], JobType.FINE_TUNE, {"lora_rank": 5})
     job = (await stack.service.worker.run_until_idle())[0]
@@ -73,8 +73,7 @@ async def test_fine_tune_job_with_a_bad_rank_fails_with_the_reason(stack: Traini
 
 
 def test_a_handler_is_offered_only_where_fine_tuning_can_run(stack: TrainingStack, tiny_model_dir: Path) -> None:
-    from chatdb.prediction.finetune import fine_tune_handler_for
-
-    assert fine_tune_handler_for(Settings(), stack.store, stack.catalog) is None
-    handler = fine_tune_handler_for(Settings(model_path=str(tiny_model_dir)), stack.store, stack.catalog)
+    assert fine_tune_handler_for(Settings(), stack.store, stack.catalog, TemplateGenerator()) is None
+    handler = fine_tune_handler_for(Settings(model_path=str(tiny_model_dir)), stack.store, stack.catalog,
+                                    TemplateGenerator())
     assert isinstance(handler, FineTuneHandler)

@@ -16,17 +16,17 @@ import pytest_asyncio
 import sqlglot
 from sqlglot import exp
 
-from chatdb.connectors.dsn import Dialect
-from chatdb.errors import FailedPrecondition, NotFound
-from chatdb.metadata.db import MetadataStore
-from chatdb.prediction.adapters import AdapterRecord, AdapterRegistry
-from chatdb.prediction.domain import GenerationRequest, Sampling
-from chatdb.prediction.engine import PredictionEngine
-from chatdb.prediction.finetune import FineTuneOptions, FineTuner
-from chatdb.prediction.merge import merge_adapter
-from chatdb.prediction.template import TemplateGenerator
-from chatdb.prediction.vllm_backend import VllmGenerator
-from chatdb.settings import Settings
+from chatdb_server.errors import FailedPrecondition, NotFound
+from chatdb_server.generation.adapters import AdapterRecord, AdapterRegistry
+from chatdb_server.generation.interface import GenerationRequest, Sampling
+from chatdb_server.generation.merge import merge_adapter
+from chatdb_server.metadata.db import MetadataStore
+from chatdb_server.prediction.engine import PredictionEngine
+from chatdb_server.prediction.template import TemplateGenerator
+from chatdb_server.prediction.vllm_backend import VllmGenerator
+from chatdb_server.settings import Settings
+from chatdb_server.sql.dsn import Dialect
+from chatdb_server.training.finetune.handler import FineTuneOptions, FineTuner
 from tests.integration.prediction.finetune_fixtures import GOLDEN, QUICK, SCHEMA
 
 pytest.importorskip("vllm")
@@ -102,7 +102,7 @@ async def test_constrained_decoding_yields_sql_that_parses_and_names_only_known_
 
 async def test_a_prompt_longer_than_the_context_is_too_large(served: tuple[PredictionEngine, set[int]]) -> None:
     engine, _ = served
-    from chatdb.errors import InvalidArgument
+    from chatdb_server.errors import InvalidArgument
 
     with pytest.raises(InvalidArgument) as caught:
         await engine.generate(ask("singer " * 600), "default")

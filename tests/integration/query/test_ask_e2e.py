@@ -20,9 +20,9 @@ from google.protobuf import duration_pb2
 from sqlalchemy import text
 
 from chatdb.query.v1 import query_pb2, query_service_pb2, query_service_pb2_grpc
-from chatdb.query.values import value_to_python
 from chatdb.schema.v1 import schema_pb2, schema_service_pb2, schema_service_pb2_grpc
 from chatdb.training.v1 import training_pb2, training_service_pb2, training_service_pb2_grpc
+from chatdb_server.sql.values import value_to_python
 from tests.support.databases import mysql_database, postgres_database, sync_engine_for
 from tests.support.grpc_unit import error_info
 from tests.support.server import in_process_suite

@@ -15,8 +15,8 @@ from typing import Any
 import pytest
 from sqlalchemy import text
 
-from chatdb.connectors.dsn import Dialect, parse_dsn
-from chatdb.query.errors import (
+from chatdb_server.sql.dsn import Dialect, parse_dsn
+from chatdb_server.sql.errors import (
     QUERY_FAILED,
     QUERY_TIMEOUT,
     SOURCE_UNREACHABLE,
@@ -24,9 +24,9 @@ from chatdb.query.errors import (
     QueryTimeout,
     SourceUnreachable,
 )
-from chatdb.query.executor import QueryExecutor
-from chatdb.query.values import rows_to_proto, to_value, value_to_python
-from chatdb.schema.model import SourceRef
+from chatdb_server.sql.executor import QueryExecutor
+from chatdb_server.sql.structure import SourceRef
+from chatdb_server.sql.values import rows_to_proto, to_value, value_to_python
 from tests.support.databases import sync_engine_for
 
 _pks = itertools.count(1)

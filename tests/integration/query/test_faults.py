@@ -19,9 +19,9 @@ from sqlalchemy.engine import make_url
 
 from chatdb.common.v1 import degradation_pb2
 from chatdb.query.v1 import query_pb2, query_service_pb2, query_service_pb2_grpc
-from chatdb.samples.shop import build_shop_database
 from chatdb.schema.v1 import schema_pb2, schema_service_pb2, schema_service_pb2_grpc
 from chatdb.training.v1 import training_pb2, training_service_pb2, training_service_pb2_grpc
+from chatdb_server.samples.shop import build_shop_database
 from tests.support.databases import PG_ADMIN_URL, postgres_database, sync_engine_for
 from tests.support.grpc_unit import error_info
 from tests.support.milvus import milvus_lite_server

@@ -22,11 +22,11 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
-from chatdb.connectors.dsn import Dialect, parse_dsn
-from chatdb.errors import ChatDBError
-from chatdb.query.executor import QueryExecutor
-from chatdb.query.guard import SqlGuard
-from chatdb.schema.model import SourceRef
+from chatdb_server.errors import ChatDBError
+from chatdb_server.sql.dsn import Dialect, parse_dsn
+from chatdb_server.sql.executor import QueryExecutor
+from chatdb_server.sql.guard import SqlGuard
+from chatdb_server.sql.structure import SourceRef
 from tests.support.databases import mysql_database, postgres_database, sync_engine_for
 
 KNOWN = {"canary": {"id", "secret"}}

@@ -20,11 +20,11 @@ import pytest
 import sqlglot
 from sqlglot.optimizer.normalize_identifiers import normalize_identifiers
 
-from chatdb.connectors.dsn import Dialect, parse_dsn
-from chatdb.query.errors import QueryFailed
-from chatdb.query.executor import QueryExecutor
-from chatdb.query.guard import SqlGuard
-from chatdb.schema.model import SourceRef
+from chatdb_server.sql.dsn import Dialect, parse_dsn
+from chatdb_server.sql.errors import QueryFailed
+from chatdb_server.sql.executor import QueryExecutor
+from chatdb_server.sql.guard import SqlGuard
+from chatdb_server.sql.structure import SourceRef
 from tests.support.databases import mysql_database, postgres_database
 from tests.support.spider import SpiderQuestion, database_path, questions, require_spider
 from tests.support.spider_copy import copy_sqlite_to

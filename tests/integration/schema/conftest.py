@@ -19,12 +19,12 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
-from chatdb.crypto import SecretBox, load_or_create_key
-from chatdb.metadata.db import MetadataStore
-from chatdb.pagination import PageTokens
-from chatdb.schema.catalog import SchemaCatalog
-from chatdb.schema.servicer import SchemaServicer
 from chatdb.schema.v1 import schema_service_pb2_grpc
+from chatdb_server.crypto import SecretBox, load_or_create_key
+from chatdb_server.metadata.db import MetadataStore
+from chatdb_server.pagination import PageTokens
+from chatdb_server.schema.catalog import SchemaCatalog
+from chatdb_server.schema.servicer import SchemaServicer
 from tests.integration.schema.targets import mysql_statements, postgres_statements, sqlite_statements
 from tests.support.databases import MYSQL_ADMIN_URL, sync_engine_for
 

@@ -6,8 +6,9 @@ import grpc
 import pytest
 from sqlalchemy import func, select
 
-from chatdb.errors import NotFound
-from chatdb.metadata.models import (
+from chatdb.schema.v1 import schema_service_pb2 as pb
+from chatdb_server.errors import NotFound
+from chatdb_server.metadata.models import (
     DataSourceRow,
     ExampleRow,
     QueryRow,
@@ -15,8 +16,7 @@ from chatdb.metadata.models import (
     SchemaTableRow,
     TrainingJobRow,
 )
-from chatdb.schema.model import SourceRef
-from chatdb.schema.v1 import schema_service_pb2 as pb
+from chatdb_server.sql.structure import SourceRef
 from tests.integration.schema.conftest import SchemaServer, Target
 
 ACME, GLOBEX = SchemaServer.tenant("acme"), SchemaServer.tenant("globex")

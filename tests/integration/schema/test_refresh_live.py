@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from chatdb.schema.model import SourceRef
 from chatdb.schema.v1 import schema_pb2, schema_service_pb2
+from chatdb_server.sql.structure import SourceRef
 from tests.integration.schema.conftest import SchemaServer, Target
 
 

@@ -16,9 +16,9 @@ import pytest
 import structlog
 from sqlalchemy.engine import make_url
 
-from chatdb import log
 from chatdb.schema.v1 import schema_pb2
 from chatdb.schema.v1 import schema_service_pb2 as pb
+from chatdb_server import log
 from tests.integration.schema.conftest import SchemaServer
 
 

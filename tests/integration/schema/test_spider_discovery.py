@@ -6,17 +6,17 @@ import dataclasses
 
 import pytest
 
-from chatdb.connectors.dsn import parse_dsn
-from chatdb.schema.discovery import discover
-from chatdb.schema.fingerprint import table_fingerprint
-from chatdb.schema.graph import declared_edges, inferred_edges
-from chatdb.schema.model import JoinEdgeStructure
+from chatdb_server.schema.discovery import discover
+from chatdb_server.schema.fingerprint import table_fingerprint
+from chatdb_server.schema.graph import declared_edges, inferred_edges
+from chatdb_server.sql.dsn import parse_dsn
+from chatdb_server.sql.structure import JoinEdge
 from tests.support import spider
 
 pytestmark = pytest.mark.spider
 
 
-def _key(edge: JoinEdgeStructure) -> tuple[str, str, str, str]:
+def _key(edge: JoinEdge) -> tuple[str, str, str, str]:
     return edge.from_table.lower(), edge.from_columns[0].lower(), edge.to_table.lower(), edge.to_columns[0].lower()
 
 

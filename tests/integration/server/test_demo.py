@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from chatdb.demo import QUESTIONS, run_demo
+from chatdb_server.demo import QUESTIONS, run_demo
 from tests.support.server import server_settings
 
 

@@ -9,7 +9,7 @@ import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 
-from chatdb.server.registry import SERVICES
+from chatdb_server.server.registry import SERVICES
 from tests.support.server import ServerProcess, in_process_suite
 
 

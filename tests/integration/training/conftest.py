@@ -9,8 +9,8 @@ from dataclasses import dataclass
 import grpc
 import pytest
 
-from chatdb.training.servicer import TrainingServicer
 from chatdb.training.v1 import training_service_pb2_grpc
+from chatdb_server.training.servicer import TrainingServicer
 from tests.unit.training.job_fixtures import TrainingStack, stack
 
 __all__ = ["stack"]

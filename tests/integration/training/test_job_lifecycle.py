@@ -9,11 +9,11 @@ from typing import Any
 
 import grpc
 
-from chatdb.schema.model import SourceRef
-from chatdb.training.embeddings import Embedder
-from chatdb.training.job_model import JobState, JobType
 from chatdb.training.v1 import training_pb2
 from chatdb.training.v1 import training_service_pb2 as pb
+from chatdb_server.retrieval.embeddings import Embedder
+from chatdb_server.sql.structure import SourceRef
+from chatdb_server.training.job_model import JobState, JobType
 from tests.integration.training.conftest import ACME, Served
 from tests.unit.training.job_fixtures import TrainingStack, make_shop_database, open_stack, register_sqlite
 

@@ -7,13 +7,13 @@ from collections.abc import Iterator
 
 import pytest
 
-from chatdb.connectors.dsn import parse_dsn
-from chatdb.errors import FailedPrecondition, InvalidArgument
-from chatdb.schema.model import ColumnStructure, JoinEdgeStructure, SourceRef, StoredTable, TableStructure
-from chatdb.training.embeddings import Embedder
-from chatdb.training.retrieval import JOIN_NEIGHBOR, SEARCH, RetrievalSettings, Retriever
-from chatdb.training.table_indexing import index_tables
-from chatdb.training.vectors import VectorStore
+from chatdb_server.errors import FailedPrecondition, InvalidArgument
+from chatdb_server.retrieval.embeddings import Embedder
+from chatdb_server.retrieval.retriever import JOIN_NEIGHBOR, SEARCH, RetrievalSettings, Retriever
+from chatdb_server.retrieval.table_indexing import index_tables
+from chatdb_server.retrieval.vectors import VectorStore
+from chatdb_server.sql.dsn import parse_dsn
+from chatdb_server.sql.structure import ColumnStructure, JoinEdge, SourceRef, StoredTable, TableStructure
 
 
 def table(name: str, *columns: str, pk: str = "id", samples: dict[str, tuple[str, ...]] | None = None) -> StoredTable:
@@ -24,8 +24,8 @@ def table(name: str, *columns: str, pk: str = "id", samples: dict[str, tuple[str
     return StoredTable(structure, "", f"fp-{name}", f"fp-{name}")
 
 
-def join(a: str, column: str, b: str, inferred: bool = False) -> JoinEdgeStructure:
-    return JoinEdgeStructure(a, (column,), b, ("id",), inferred=inferred, confidence=0.7 if inferred else 1.0)
+def join(a: str, column: str, b: str, inferred: bool = False) -> JoinEdge:
+    return JoinEdge(a, (column,), b, ("id",), inferred=inferred, confidence=0.7 if inferred else 1.0)
 
 
 SHOP_TABLES = [

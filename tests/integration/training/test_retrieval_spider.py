@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from chatdb.training.embeddings import Embedder
-from chatdb.training.retrieval import SEARCH, Retriever
-from chatdb.training.table_indexing import index_tables
-from chatdb.training.vectors import VectorStore
+from chatdb_server.retrieval.embeddings import Embedder
+from chatdb_server.retrieval.retriever import SEARCH, Retriever
+from chatdb_server.retrieval.table_indexing import index_tables
+from chatdb_server.retrieval.vectors import VectorStore
 from tests.bench.spider_tables import gold_tables, load_sources
 from tests.support.spider import LARGER_DATABASES, questions, require_spider
 

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from chatdb.training.embeddings import Embedder
-from chatdb.training.job_model import JobState, JobType
+from chatdb_server.retrieval.embeddings import Embedder
+from chatdb_server.training.job_model import JobState, JobType
 from tests.support.spider import database_ids, database_path, questions, require_spider
 from tests.unit.training.job_fixtures import open_stack, register_sqlite
 

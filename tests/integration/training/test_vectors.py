@@ -11,8 +11,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from chatdb.errors import FailedPrecondition, InvalidArgument
-from chatdb.training.vectors import ExampleVector, TableVector, VectorStore, quote, vector_id
+from chatdb_server.errors import FailedPrecondition, InvalidArgument
+from chatdb_server.retrieval.vectors import ExampleVector, TableVector, VectorStore, quote, vector_id
 
 DIM = 16
 
@@ -136,7 +136,7 @@ def test_long_texts_are_truncated_to_fit(store: VectorStore) -> None:
 
 _REOPEN = """
 import json, sys
-from chatdb.training.vectors import VectorStore
+from chatdb_server.retrieval.vectors import VectorStore
 store = VectorStore(sys.argv[1], dim=int(sys.argv[2]))
 print(json.dumps({"tables": store.count_tables("p/db"), "examples": store.count_examples("p/db"),
                   "names": store.table_names("p/db"), "hit": store.search_tables("p/db", __import__("numpy").ones(
@@ -167,7 +167,8 @@ def test_a_file_held_by_another_process_is_a_clear_unavailable(tmp_path: Path) -
     path = str(tmp_path / "nested" / "held.db")
     holder = VectorStore(path, dim=DIM)  # creates the missing directory
     try:
-        script = ("import sys\nfrom chatdb.errors import Unavailable\nfrom chatdb.training.vectors import VectorStore\n"
+        script = ("import sys\nfrom chatdb_server.errors import Unavailable\n"
+                  "from chatdb_server.retrieval.vectors import VectorStore\n"
                   "try:\n    VectorStore(sys.argv[1], dim=16)\nexcept Unavailable as exc:\n    print(exc.message)\n")
         out = subprocess.run([sys.executable, "-c", script, path], capture_output=True, text=True, check=True,
                              timeout=300)

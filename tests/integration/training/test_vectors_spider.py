@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from chatdb.training.embeddings import Embedder
-from chatdb.training.table_indexing import index_tables
-from chatdb.training.vectors import VectorStore
+from chatdb_server.retrieval.embeddings import Embedder
+from chatdb_server.retrieval.table_indexing import index_tables
+from chatdb_server.retrieval.vectors import VectorStore
 from tests.bench.spider_tables import load_sources
 from tests.support.spider import database_ids, require_spider
 

@@ -20,15 +20,15 @@ from pathlib import Path
 
 import numpy as np
 
-from chatdb.crypto import SecretBox
-from chatdb.metadata.db import MetadataStore
-from chatdb.pagination import PageTokens
-from chatdb.schema.catalog import SchemaCatalog
-from chatdb.settings import Settings
-from chatdb.training.embeddings import Embedder
-from chatdb.training.job_model import JobState, JobType, Stage
-from chatdb.training.jobs import JobStore
-from chatdb.training.vectors import TableVector, VectorStore
+from chatdb_server.crypto import SecretBox
+from chatdb_server.metadata.db import MetadataStore
+from chatdb_server.pagination import PageTokens
+from chatdb_server.retrieval.embeddings import Embedder
+from chatdb_server.retrieval.vectors import TableVector, VectorStore
+from chatdb_server.schema.catalog import SchemaCatalog
+from chatdb_server.settings import Settings
+from chatdb_server.training.job_model import JobState, JobType, Stage
+from chatdb_server.training.jobs import JobStore
 from tests.support.milvus import milvus_lite_server
 from tests.support.spider import REPO_ROOT
 from tests.unit.training.job_fixtures import make_shop_database, open_stack, register_sqlite, stack_key

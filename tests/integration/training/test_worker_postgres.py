@@ -9,8 +9,8 @@ from typing import Any
 
 from sqlalchemy.engine import make_url
 
-from chatdb.training.handlers import JobContext
-from chatdb.training.job_model import JobState, JobType
+from chatdb_server.training.handlers import JobContext
+from chatdb_server.training.job_model import JobState, JobType
 from tests.unit.training.job_fixtures import make_shop_database, open_stack, register_sqlite
 
 SOURCES = 4

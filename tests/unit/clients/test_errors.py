@@ -7,10 +7,10 @@ import pytest
 from google.protobuf import any_pb2, duration_pb2
 from google.rpc import code_pb2, error_details_pb2, status_pb2
 
-from chatdb.errors import FailedPrecondition, InvalidArgument, NotFound, to_status, trailing_metadata
 from chatdb.training.v1 import training_pb2
 from chatdb_client import ChatDBError, FieldViolation, TrainingJobFailed
 from chatdb_client.operations import succeeded
+from chatdb_server.errors import FailedPrecondition, InvalidArgument, NotFound, to_status, trailing_metadata
 
 
 def _pack(detail: object) -> any_pb2.Any:

@@ -7,10 +7,10 @@ import pytest
 from cryptography.fernet import Fernet
 from google.rpc import error_details_pb2
 
-from chatdb.crypto import SecretBox, load_or_create_key
-from chatdb.errors import FailedPrecondition, InvalidArgument, NotFound, to_status
-from chatdb.log import redact_url_passwords
-from chatdb.pagination import PageTokens
+from chatdb_server.crypto import SecretBox, load_or_create_key
+from chatdb_server.errors import FailedPrecondition, InvalidArgument, NotFound, to_status
+from chatdb_server.log import redact_url_passwords
+from chatdb_server.pagination import PageTokens
 
 
 def test_invalid_argument_status_has_field_violation_and_reason() -> None:

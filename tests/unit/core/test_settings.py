@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from chatdb.settings import Settings
+from chatdb_server.settings import Settings
 from tests.support.spider import REPO_ROOT
 
 

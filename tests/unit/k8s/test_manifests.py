@@ -19,8 +19,8 @@ import yaml
 from chatdb.prediction.v1 import prediction_service_pb2
 from chatdb.query.v1 import query_service_pb2
 from chatdb.schema.v1 import schema_service_pb2
-from chatdb.settings import Settings
 from chatdb.training.v1 import training_service_pb2
+from chatdb_server.settings import Settings
 from tests.unit.k8s.kustomize import MERGE_KEYS, Resource, key, load_kustomization, pod_spec, render
 
 K8S = Path(__file__).resolve().parents[3] / "k8s"

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from chatdb.connectors.dsn import Dialect
-from chatdb.prediction.domain import ColumnInfo, GenerationRequest, JoinInfo, SchemaContext, TableInfo
+from chatdb_server.generation.interface import GenerationRequest
+from chatdb_server.retrieval.context import ColumnInfo, SchemaContext, TableInfo
+from chatdb_server.sql.dsn import Dialect
+from chatdb_server.sql.structure import JoinEdge
 
 SINGER = TableInfo("singer", (
     ColumnInfo("singer_id", "INTEGER", primary_key=True),
@@ -19,7 +21,7 @@ CONCERT = TableInfo("concert", (
     ColumnInfo("year", "INTEGER"),
 ))
 SCHEMA = SchemaContext(tables=(SINGER, CONCERT),
-                       joins=(JoinInfo("concert", ("singer_id",), "singer", ("singer_id",)),))
+                       joins=(JoinEdge("concert", ("singer_id",), "singer", ("singer_id",)),))
 KNOWN_TABLES = {"singer", "concert"}
 
 

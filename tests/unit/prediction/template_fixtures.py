@@ -5,7 +5,9 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-from chatdb.prediction.domain import ColumnInfo, GenerationRequest, JoinInfo, SchemaContext, TableInfo
+from chatdb_server.generation.interface import GenerationRequest
+from chatdb_server.retrieval.context import ColumnInfo, SchemaContext, TableInfo
+from chatdb_server.sql.structure import JoinEdge
 
 
 def col(name: str, data_type: str = "TEXT", pk: bool = False, samples: tuple[str, ...] = (),
@@ -31,9 +33,9 @@ SHOP = SchemaContext(
             col("stock", "INTEGER", comment="units in the warehouse"))),
     ),
     joins=(
-        JoinInfo("orders", ("customer_id",), "customers", ("customer_id",)),
-        JoinInfo("order_items", ("order_id",), "orders", ("order_id",)),
-        JoinInfo("order_items", ("product_id",), "products", ("product_id",)),
+        JoinEdge("orders", ("customer_id",), "customers", ("customer_id",)),
+        JoinEdge("order_items", ("order_id",), "orders", ("order_id",)),
+        JoinEdge("order_items", ("product_id",), "products", ("product_id",)),
     ),
 )
 
@@ -47,7 +49,7 @@ STAFF = SchemaContext(
             col("DeptNo", "INTEGER", pk=True), col("DeptName", samples=("Sales", "Research", "Support")),
             col("Budget", "INTEGER"))),
     ),
-    joins=(JoinInfo("Employees", ("DeptNo",), "Departments", ("DeptNo",), inferred=True, confidence=0.8),),
+    joins=(JoinEdge("Employees", ("DeptNo",), "Departments", ("DeptNo",), inferred=True, confidence=0.8),),
 )
 
 SHOP_DDL = """

@@ -7,15 +7,15 @@ from pathlib import Path
 
 import pytest
 
-from chatdb.errors import AlreadyExists, InvalidArgument, NotFound
-from chatdb.metadata.db import MetadataStore
-from chatdb.prediction.adapters import (
+from chatdb_server.errors import AlreadyExists, InvalidArgument, NotFound
+from chatdb_server.generation.adapters import (
     AdapterRecord,
     AdapterRegistry,
     claim_version_dir,
     parse_adapter_resource,
     write_metadata,
 )
+from chatdb_server.metadata.db import MetadataStore
 
 
 @pytest.fixture

@@ -7,15 +7,16 @@ from types import SimpleNamespace
 
 import pytest
 
-from chatdb.errors import FailedPrecondition, InvalidArgument, NotFound
-from chatdb.metadata.db import MetadataStore
-from chatdb.prediction.adapters import AdapterRecord, AdapterRegistry, claim_version_dir
-from chatdb.prediction.domain import ColumnInfo, Sampling, SchemaContext, TableInfo
-from chatdb.prediction.engine import TEMPLATE_MODEL, PredictionEngine, select_backend
-from chatdb.prediction.openai_backend import OpenAIGenerator
-from chatdb.prediction.template import TemplateGenerator
-from chatdb.prediction.vllm_backend import VllmGenerator, ensure_serving_platform
-from chatdb.settings import Settings
+from chatdb_server.errors import FailedPrecondition, InvalidArgument, NotFound
+from chatdb_server.generation.adapters import AdapterRecord, AdapterRegistry, claim_version_dir
+from chatdb_server.generation.interface import Sampling
+from chatdb_server.metadata.db import MetadataStore
+from chatdb_server.prediction.engine import TEMPLATE_MODEL, PredictionEngine, select_backend
+from chatdb_server.prediction.openai_backend import OpenAIGenerator
+from chatdb_server.prediction.template import TemplateGenerator
+from chatdb_server.prediction.vllm_backend import VllmGenerator, ensure_serving_platform
+from chatdb_server.retrieval.context import ColumnInfo, SchemaContext, TableInfo
+from chatdb_server.settings import Settings
 from tests.unit.prediction.prediction_fixtures import request
 
 

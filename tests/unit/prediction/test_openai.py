@@ -11,9 +11,9 @@ from typing import Any
 
 import pytest
 
-from chatdb.errors import FailedPrecondition, NotFound, Unavailable
-from chatdb.prediction.openai_backend import UNKNOWN_CONFIDENCE, OpenAIGenerator
-from chatdb.settings import Settings
+from chatdb_server.errors import FailedPrecondition, NotFound, Unavailable
+from chatdb_server.prediction.openai_backend import UNKNOWN_CONFIDENCE, OpenAIGenerator
+from chatdb_server.settings import Settings
 from tests.unit.prediction.prediction_fixtures import request
 
 

@@ -9,10 +9,11 @@ import pytest
 import sqlglot
 from sqlglot import exp
 
-from chatdb.connectors.dsn import Dialect
-from chatdb.prediction.domain import ColumnInfo, ExampleInfo, RepairHint, SchemaContext, TableInfo
-from chatdb.prediction.grammar import build_select_grammar, quote_identifier, quote_table
-from chatdb.prediction.prompts import build_messages, extract_sql, render_schema, training_messages
+from chatdb_server.generation.interface import ExampleInfo, RepairHint
+from chatdb_server.generation.prompts import build_messages, extract_sql, render_schema, training_messages
+from chatdb_server.prediction.grammar import build_select_grammar, quote_identifier, quote_table
+from chatdb_server.retrieval.context import ColumnInfo, SchemaContext, TableInfo
+from chatdb_server.sql.dsn import Dialect
 from tests.unit.prediction.prediction_fixtures import KNOWN_TABLES, SCHEMA, request
 
 

@@ -11,12 +11,12 @@ import grpc
 import pytest
 
 from chatdb.common.v1 import dialect_pb2, join_pb2
-from chatdb.metadata.db import MetadataStore
-from chatdb.prediction.adapters import AdapterRecord, AdapterRegistry, claim_version_dir
-from chatdb.prediction.engine import PredictionEngine
-from chatdb.prediction.servicer import PredictionServicer
 from chatdb.prediction.v1 import prediction_pb2, prediction_service_pb2
-from chatdb.settings import Settings
+from chatdb_server.generation.adapters import AdapterRecord, AdapterRegistry, claim_version_dir
+from chatdb_server.metadata.db import MetadataStore
+from chatdb_server.prediction.engine import PredictionEngine
+from chatdb_server.prediction.servicer import PredictionServicer
+from chatdb_server.settings import Settings
 from tests.support.grpc_unit import UnitServer, bad_request_fields, error_info
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import sqlglot
 
-from chatdb.prediction.template import TemplateGenerator
+from chatdb_server.prediction.template import TemplateGenerator
 from tests.unit.prediction.template_fixtures import SHOP, ask, shop_database
 
 

@@ -9,9 +9,10 @@ import pytest
 import sqlglot
 from sqlglot import exp
 
-from chatdb.errors import FailedPrecondition, InvalidArgument
-from chatdb.prediction.domain import SchemaContext, SqlGenerator
-from chatdb.prediction.template import MODEL_NAME, TemplateGenerator
+from chatdb_server.errors import FailedPrecondition, InvalidArgument
+from chatdb_server.generation.interface import SqlGenerator
+from chatdb_server.prediction.template import MODEL_NAME, TemplateGenerator
+from chatdb_server.retrieval.context import SchemaContext
 from tests.unit.prediction.template_fixtures import SHOP, STAFF, ask, shop_database
 
 

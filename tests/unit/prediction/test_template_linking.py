@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from chatdb.prediction.domain import SchemaContext
-from chatdb.prediction.template.joins import JoinGraph
-from chatdb.prediction.template.linking import build_phrases, link_by_embedding, link_names, link_values, merge
-from chatdb.prediction.template.schema_index import build_index
-from chatdb.prediction.template.words import name_words, singular, tokenize
+from chatdb_server.prediction.template.joins import JoinGraph
+from chatdb_server.prediction.template.linking import build_phrases, link_by_embedding, link_names, link_values, merge
+from chatdb_server.prediction.template.schema_index import build_index
+from chatdb_server.prediction.template.words import name_words, singular, tokenize
+from chatdb_server.retrieval.context import SchemaContext
 from tests.unit.prediction.template_fixtures import SHOP, STAFF
 
 

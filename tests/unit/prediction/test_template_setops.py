@@ -9,7 +9,7 @@ import pytest
 import sqlglot
 from sqlglot import exp
 
-from chatdb.prediction.template import TemplateGenerator
+from chatdb_server.prediction.template import TemplateGenerator
 from tests.unit.prediction.template_fixtures import ask, shop_database
 
 DIALECTS = ("sqlite", "postgres", "mysql")

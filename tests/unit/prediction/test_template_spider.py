@@ -6,9 +6,9 @@ import pytest
 import sqlglot
 from sqlglot import exp
 
-from chatdb.errors import FailedPrecondition
-from chatdb.prediction.domain import GenerationRequest
-from chatdb.prediction.template import TemplateGenerator
+from chatdb_server.errors import FailedPrecondition
+from chatdb_server.generation.interface import GenerationRequest
+from chatdb_server.prediction.template import TemplateGenerator
 from tests.bench.spider_schema import schema_context_for
 from tests.support.spider import database_path, questions, require_spider
 

@@ -7,8 +7,8 @@ import asyncio
 import grpc
 import pytest
 
-from chatdb.errors import DeadlineExceeded, FailedPrecondition, InvalidArgument, Unavailable
-from chatdb.resilience.breakers import (
+from chatdb_server.errors import DeadlineExceeded, FailedPrecondition, InvalidArgument, Unavailable
+from chatdb_server.resilience.breakers import (
     AsyncBreaker,
     BreakerOpen,
     Breakers,

@@ -9,10 +9,10 @@ from google.protobuf import struct_pb2, timestamp_pb2
 from sqlalchemy import update
 
 from chatdb.common.v1 import value_pb2
-from chatdb.connectors.dsn import Dialect
-from chatdb.metadata.db import MetadataStore
-from chatdb.metadata.models import ResultCacheRow, utcnow
-from chatdb.query.cache import ResultCache, normalised_sql, sql_hash
+from chatdb_server.metadata.db import MetadataStore
+from chatdb_server.metadata.models import ResultCacheRow, utcnow
+from chatdb_server.query.cache import ResultCache, normalised_sql, sql_hash
+from chatdb_server.sql.dsn import Dialect
 from tests.unit.query.test_pipeline_support import add_source_row
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from chatdb.connectors.dsn import Dialect
-from chatdb.query.guard import GuardVerdict, SqlGuard
+from chatdb_server.sql.dsn import Dialect
+from chatdb_server.sql.guard import GuardVerdict, SqlGuard
 
 PG, MY, LITE = Dialect.POSTGRESQL, Dialect.MYSQL, Dialect.SQLITE
 KNOWN = {

@@ -6,12 +6,12 @@ import pytest
 from cryptography.fernet import Fernet
 
 from chatdb.common.v1 import degradation_pb2
-from chatdb.errors import InvalidArgument, NotFound
-from chatdb.metadata.db import MetadataStore
-from chatdb.pagination import PageTokens
-from chatdb.query.history import FAILED, QueryHistory, QueryRecord, query_message, query_name_parts
 from chatdb.query.v1 import query_pb2
-from chatdb.resilience.levels import Level
+from chatdb_server.errors import InvalidArgument, NotFound
+from chatdb_server.metadata.db import MetadataStore
+from chatdb_server.pagination import PageTokens
+from chatdb_server.query.history import FAILED, QueryHistory, QueryRecord, query_message, query_name_parts
+from chatdb_server.resilience.levels import Level
 from tests.unit.query.test_pipeline_support import add_source_row
 
 

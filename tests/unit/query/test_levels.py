@@ -14,12 +14,12 @@ from grpc_health.v1._async import HealthServicer
 from prometheus_client import REGISTRY
 
 from chatdb.common.v1 import degradation_pb2
-from chatdb.errors import Unavailable
-from chatdb.metadata.db import MetadataStore
-from chatdb.query.clients import PREDICTION_SERVICE, TRAINING_SERVICE, health_probe
-from chatdb.resilience.breakers import Breakers
-from chatdb.resilience.levels import METADATA, PREDICTION, TRAINING, HealthMonitor, Level
-from chatdb.resilience.metrics import MetricsServer
+from chatdb_server.errors import Unavailable
+from chatdb_server.metadata.db import MetadataStore
+from chatdb_server.query.clients import PREDICTION_SERVICE, TRAINING_SERVICE, health_probe
+from chatdb_server.resilience.breakers import Breakers
+from chatdb_server.resilience.levels import METADATA, PREDICTION, TRAINING, HealthMonitor, Level
+from chatdb_server.resilience.metrics import MetricsServer
 
 SOURCE = "default/dataSources/shop"
 

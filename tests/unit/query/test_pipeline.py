@@ -11,18 +11,18 @@ import grpc
 import pytest
 import pytest_asyncio
 
-from chatdb.errors import FailedPrecondition, InvalidArgument, NotFound, Unavailable
-from chatdb.prediction.domain import GenerationRequest, GenerationResult, SqlCandidate
-from chatdb.prediction.template import TemplateGenerator
-from chatdb.query.clients import PredictionClient
-from chatdb.query.history import query_name_parts
-from chatdb.query.pipeline import AskOptions, AskPipeline
-from chatdb.query.values import value_to_python
-from chatdb.resilience.breakers import Breakers
-from chatdb.resilience.levels import Level
-from chatdb.schema.records import DataSourceSpec
-from chatdb.training.embeddings import Embedder
-from chatdb.training.retrieval import Retriever
+from chatdb_server.errors import FailedPrecondition, InvalidArgument, NotFound, Unavailable
+from chatdb_server.generation.interface import GenerationRequest, GenerationResult, SqlCandidate
+from chatdb_server.prediction.template import TemplateGenerator
+from chatdb_server.query.clients import PredictionClient
+from chatdb_server.query.history import query_name_parts
+from chatdb_server.query.pipeline import AskOptions, AskPipeline
+from chatdb_server.resilience.breakers import Breakers
+from chatdb_server.resilience.levels import Level
+from chatdb_server.retrieval.embeddings import Embedder
+from chatdb_server.retrieval.retriever import Retriever
+from chatdb_server.schema.records import DataSourceSpec
+from chatdb_server.sql.values import value_to_python
 from tests.unit.query.test_pipeline_support import QueryStack, open_query_stack, unreachable_address
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from chatdb.common.v1 import value_pb2
-from chatdb.query.candidates import Ballot, choose, result_signature
+from chatdb_server.query.candidates import Ballot, choose, result_signature
 
 ONE_COLUMN = [value_pb2.ResultColumn(name="n", type=value_pb2.VALUE_TYPE_INTEGER)]
 

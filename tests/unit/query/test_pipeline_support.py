@@ -9,31 +9,31 @@ from typing import Any
 
 import grpc
 
-from chatdb.connectors.dsn import parse_dsn
-from chatdb.metadata.db import MetadataStore
-from chatdb.metadata.models import DataSourceRow
-from chatdb.prediction.engine import PredictionEngine
-from chatdb.prediction.template import TemplateGenerator
-from chatdb.query.cache import ResultCache
-from chatdb.query.clients import PredictionClient, TrainingClient
-from chatdb.query.executor import QueryExecutor
-from chatdb.query.guard import SqlGuard
-from chatdb.query.history import QueryHistory
-from chatdb.query.history_feedback import FeedbackDesk
-from chatdb.query.pipeline import AskPipeline
-from chatdb.query.pipeline_execution import GuardedExecution
-from chatdb.query.pipeline_sources import SourceContexts
-from chatdb.query.pipeline_sql import CallerSql
-from chatdb.query.servicer import QueryServicer
-from chatdb.resilience.breakers import Breakers
-from chatdb.resilience.levels import METADATA, PREDICTION, TRAINING, HealthMonitor
-from chatdb.samples.shop import build_shop_database
-from chatdb.schema.model import SourceRef
-from chatdb.settings import Settings
-from chatdb.training.embeddings import Embedder
-from chatdb.training.examples import FEEDBACK
-from chatdb.training.job_model import JobState, JobType
-from chatdb.training.retrieval import Retriever
+from chatdb_server.metadata.db import MetadataStore
+from chatdb_server.metadata.models import DataSourceRow
+from chatdb_server.prediction.engine import PredictionEngine
+from chatdb_server.prediction.template import TemplateGenerator
+from chatdb_server.query.cache import ResultCache
+from chatdb_server.query.clients import PredictionClient, TrainingClient
+from chatdb_server.query.history import QueryHistory
+from chatdb_server.query.history_feedback import FeedbackDesk
+from chatdb_server.query.pipeline import AskPipeline
+from chatdb_server.query.pipeline_execution import GuardedExecution
+from chatdb_server.query.pipeline_sources import SourceContexts
+from chatdb_server.query.pipeline_sql import CallerSql
+from chatdb_server.query.servicer import QueryServicer
+from chatdb_server.resilience.breakers import Breakers
+from chatdb_server.resilience.levels import METADATA, PREDICTION, TRAINING, HealthMonitor
+from chatdb_server.retrieval.embeddings import Embedder
+from chatdb_server.retrieval.retriever import Retriever
+from chatdb_server.samples.shop import build_shop_database
+from chatdb_server.settings import Settings
+from chatdb_server.sql.dsn import parse_dsn
+from chatdb_server.sql.executor import QueryExecutor
+from chatdb_server.sql.guard import SqlGuard
+from chatdb_server.sql.structure import SourceRef
+from chatdb_server.training.examples import FEEDBACK
+from chatdb_server.training.job_model import JobState, JobType
 from tests.unit.training.job_fixtures import TrainingStack, open_stack, register_sqlite
 
 

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import types as sqltypes
 
 from chatdb.common.v1 import value_pb2
-from chatdb.query.values import (
+from chatdb_server.sql.values import (
     ResultColumn,
     columns_to_proto,
     rows_to_proto,

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from chatdb.connectors.types import value_type_for_database_type
-from chatdb.schema.model import ColumnStructure, ForeignKeyStructure, IndexStructure, TableStructure
+from chatdb_server.sql.structure import ColumnStructure, ForeignKeyStructure, IndexStructure, TableStructure
+from chatdb_server.sql.types import value_type_for_database_type
 
 
 def col(name: str, data_type: str = "INTEGER", nullable: bool = True) -> ColumnStructure:

@@ -12,13 +12,13 @@ import grpc
 import pytest
 from cryptography.fernet import Fernet
 
-from chatdb.crypto import SecretBox
-from chatdb.metadata.db import MetadataStore
-from chatdb.pagination import PageTokens
-from chatdb.samples.shop import build_shop_database
-from chatdb.schema.catalog import SchemaCatalog
-from chatdb.schema.servicer import SchemaServicer
 from chatdb.schema.v1 import schema_service_pb2
+from chatdb_server.crypto import SecretBox
+from chatdb_server.metadata.db import MetadataStore
+from chatdb_server.pagination import PageTokens
+from chatdb_server.samples.shop import build_shop_database
+from chatdb_server.schema.catalog import SchemaCatalog
+from chatdb_server.schema.servicer import SchemaServicer
 from tests.support.grpc_unit import UnitServer, bad_request_fields, error_info
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import dataclasses
 
-from chatdb.schema.describe import describe_table, humanize
-from chatdb.schema.graph import join_graph
+from chatdb_server.schema.describe import describe_table, humanize
+from chatdb_server.schema.graph import join_graph
 from tests.unit.schema.builders import col, fk, table
 
 CUSTOMERS = table("customers", col("id"), col("full_name", "TEXT"), col("city", "TEXT"), pk=("id",))

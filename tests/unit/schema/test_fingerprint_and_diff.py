@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import dataclasses
 
-from chatdb.schema.diff import diff_schemas, table_changes
-from chatdb.schema.fingerprint import table_fingerprint
-from chatdb.schema.model import IndexStructure, TableStructure
+from chatdb_server.schema.diff import diff_schemas, table_changes
+from chatdb_server.schema.fingerprint import table_fingerprint
+from chatdb_server.sql.structure import IndexStructure, TableStructure
 from tests.unit.schema.builders import col, fk, table
 
 ORDERS = table("orders", col("id"), col("customer_id"), col("total", "NUMERIC(10, 2)"), col("note", "TEXT"),

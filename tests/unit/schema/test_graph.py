@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from chatdb.schema.graph import declared_edges, inferred_edges, join_graph
-from chatdb.schema.model import JoinEdgeStructure
+from chatdb_server.schema.graph import declared_edges, inferred_edges, join_graph
+from chatdb_server.sql.structure import JoinEdge
 from tests.unit.schema.builders import col, fk, table
 
 AUTHOR = table("author", col("aid"), col("name", "TEXT"), pk=("aid",))
@@ -13,7 +13,7 @@ CUSTOMERS = table("customers", col("id"), col("name", "VARCHAR(80)"), pk=("id",)
 ORDERS = table("orders", col("id"), col("customer_id"), col("placed", "DATE"), pk=("id",))
 
 
-def _edge(edges: list[JoinEdgeStructure], from_table: str, column: str) -> JoinEdgeStructure | None:
+def _edge(edges: list[JoinEdge], from_table: str, column: str) -> JoinEdge | None:
     return next((e for e in edges if e.from_table == from_table and e.from_columns == (column,)), None)
 
 

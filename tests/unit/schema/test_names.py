@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from chatdb.errors import InvalidArgument
-from chatdb.names import (
+from chatdb_server.errors import InvalidArgument
+from chatdb_server.names import (
     DATA_SOURCE,
     DATA_SOURCE_TABLE,
     TRAINING_JOB,

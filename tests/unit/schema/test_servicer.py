@@ -9,8 +9,8 @@ import pytest
 from google.protobuf import field_mask_pb2
 
 from chatdb.common.v1 import dialect_pb2, join_pb2, value_pb2
-from chatdb.schema.model import SourceRef
 from chatdb.schema.v1 import schema_pb2
+from chatdb_server.sql.structure import SourceRef
 from tests.unit.schema.conftest import SchemaUnit
 
 SHOP_TABLES = ["categories", "customers", "order_items", "order_totals", "orders", "payments", "products", "reviews"]

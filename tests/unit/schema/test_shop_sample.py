@@ -8,7 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from chatdb.samples.shop import build_shop_database
+from chatdb_server.samples.shop import build_shop_database
 
 
 def _dump_digest(path: Path) -> str:
@@ -54,8 +54,8 @@ def test_shape_a_newcomer_recognises(tmp_path: Path) -> None:
 
 def test_module_runs_as_a_script(tmp_path: Path) -> None:
     target = tmp_path / "out" / "shop.db"
-    done = subprocess.run([sys.executable, "-m", "chatdb.samples.shop", str(target)], capture_output=True, text=True,
-                          check=False)
+    done = subprocess.run([sys.executable, "-m", "chatdb_server.samples.shop", str(target)], capture_output=True,
+                          text=True, check=False)
     assert done.returncode == 0, done.stderr
     assert "customers 120" in done.stdout
     assert target.is_file()

@@ -8,9 +8,9 @@ import uuid
 
 import pytest
 
-from chatdb.connectors.types import value_type_for_database_type
-from chatdb.schema.convert import sample_value_to_proto
-from chatdb.schema.sampling import SampleLimits, json_safe
+from chatdb_server.schema.convert import sample_value_to_proto
+from chatdb_server.schema.sampling import SampleLimits, json_safe
+from chatdb_server.sql.types import value_type_for_database_type
 
 
 @pytest.mark.parametrize(("database_type", "expected"), [

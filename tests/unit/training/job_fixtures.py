@@ -14,20 +14,20 @@ from pathlib import Path
 import pytest
 from cryptography.fernet import Fernet
 
-from chatdb.connectors.dsn import parse_dsn
-from chatdb.crypto import SecretBox
-from chatdb.metadata.db import MetadataStore
-from chatdb.metadata.models import DataSourceRow
-from chatdb.pagination import PageTokens
-from chatdb.schema.catalog import SchemaCatalog
-from chatdb.schema.model import SourceRef
-from chatdb.schema.records import DataSourceSpec
-from chatdb.settings import Settings
-from chatdb.training.embeddings import Embedder
-from chatdb.training.jobs import JobStore
-from chatdb.training.service import TrainingService
-from chatdb.training.vectors import VectorStore
-from chatdb.training.worker import WorkerOptions
+from chatdb_server.crypto import SecretBox
+from chatdb_server.metadata.db import MetadataStore
+from chatdb_server.metadata.models import DataSourceRow
+from chatdb_server.pagination import PageTokens
+from chatdb_server.retrieval.embeddings import Embedder
+from chatdb_server.retrieval.vectors import VectorStore
+from chatdb_server.schema.catalog import SchemaCatalog
+from chatdb_server.schema.records import DataSourceSpec
+from chatdb_server.settings import Settings
+from chatdb_server.sql.dsn import parse_dsn
+from chatdb_server.sql.structure import SourceRef
+from chatdb_server.training.jobs import JobStore
+from chatdb_server.training.service import TrainingService
+from chatdb_server.training.worker import WorkerOptions
 
 FAST_WORKER = WorkerOptions(poll_s=0.05, heartbeat_s=0.2, stale_after_s=30.0, recover_every_s=5.0)
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from chatdb.schema.model import ColumnStructure, ForeignKeyStructure, JoinEdgeStructure, TableStructure
-from chatdb.training.documents import DocumentOptions, document_fingerprint, table_document
+from chatdb_server.retrieval.documents import DocumentOptions, document_fingerprint, table_document
+from chatdb_server.sql.structure import ColumnStructure, ForeignKeyStructure, JoinEdge, TableStructure
 
 ORDERS = TableStructure(
     name="CustomerOrders",
@@ -19,9 +19,9 @@ ORDERS = TableStructure(
     sample_values={"status": ("shipped", "cancelled", "pending", "returned")},
 )
 JOINS = [
-    JoinEdgeStructure("CustomerOrders", ("cust_id",), "customers", ("id",), inferred=False, confidence=1.0),
-    JoinEdgeStructure("order_lines", ("order_id",), "CustomerOrders", ("OrderID",), inferred=True, confidence=0.8),
-    JoinEdgeStructure("payments", ("customer_id",), "customers", ("id",), inferred=False, confidence=1.0),
+    JoinEdge("CustomerOrders", ("cust_id",), "customers", ("id",), inferred=False, confidence=1.0),
+    JoinEdge("order_lines", ("order_id",), "CustomerOrders", ("OrderID",), inferred=True, confidence=0.8),
+    JoinEdge("payments", ("customer_id",), "customers", ("id",), inferred=False, confidence=1.0),
 ]
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from chatdb.training.words import content_words, identifier_phrase, identifier_words
+from chatdb_server.retrieval.words import content_words, identifier_phrase, identifier_words
 
 
 @pytest.mark.parametrize(("name", "words"), [

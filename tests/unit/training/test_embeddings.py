@@ -10,8 +10,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from chatdb.errors import FailedPrecondition
-from chatdb.training.embeddings import DEFAULT_MODEL_NAME, Embedder, default_model_path
+from chatdb_server.errors import FailedPrecondition
+from chatdb_server.retrieval.embeddings import DEFAULT_MODEL_NAME, Embedder, default_model_path
 
 
 @pytest.fixture(scope="module")

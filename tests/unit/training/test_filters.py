@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from chatdb.errors import InvalidArgument
-from chatdb.training.filters import JobFilter, parse_job_filter
-from chatdb.training.job_model import JobState, JobType
+from chatdb_server.errors import InvalidArgument
+from chatdb_server.training.filters import JobFilter, parse_job_filter
+from chatdb_server.training.job_model import JobState, JobType
 
 
 @pytest.mark.parametrize("text,expected", [

@@ -7,12 +7,12 @@ from datetime import timedelta
 
 import pytest
 
-from chatdb.errors import FailedPrecondition, NotFound
-from chatdb.metadata.db import MetadataStore
-from chatdb.metadata.models import utcnow
-from chatdb.training.filters import JobFilter
-from chatdb.training.job_model import JobState, JobType, Stage
-from chatdb.training.jobs import JobStore, LeaseLost
+from chatdb_server.errors import FailedPrecondition, NotFound
+from chatdb_server.metadata.db import MetadataStore
+from chatdb_server.metadata.models import utcnow
+from chatdb_server.training.filters import JobFilter
+from chatdb_server.training.job_model import JobState, JobType, Stage
+from chatdb_server.training.jobs import JobStore, LeaseLost
 from tests.unit.training.job_fixtures import add_source, jobs, metadata
 
 __all__ = ["jobs", "metadata"]

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from chatdb.schema.model import JoinEdgeStructure
-from chatdb.training.join_paths import bridge_tables, join_graph
+from chatdb_server.retrieval.join_paths import bridge_tables, join_graph
+from chatdb_server.sql.structure import JoinEdge
 
 
-def edge(a: str, b: str) -> JoinEdgeStructure:
-    return JoinEdgeStructure(a, ("x",), b, ("y",), inferred=False, confidence=1.0)
+def edge(a: str, b: str) -> JoinEdge:
+    return JoinEdge(a, ("x",), b, ("y",), inferred=False, confidence=1.0)
 
 
 SHOP = join_graph([

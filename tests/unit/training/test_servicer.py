@@ -12,12 +12,12 @@ from typing import Any
 import grpc
 import pytest
 
-from chatdb.schema.model import SourceRef
-from chatdb.training.embeddings import Embedder
-from chatdb.training.job_model import JobState, JobType
-from chatdb.training.servicer import TrainingServicer
 from chatdb.training.v1 import training_pb2, training_service_pb2
 from chatdb.training.v1 import training_service_pb2 as pb
+from chatdb_server.retrieval.embeddings import Embedder
+from chatdb_server.sql.structure import SourceRef
+from chatdb_server.training.job_model import JobState, JobType
+from chatdb_server.training.servicer import TrainingServicer
 from tests.support.grpc_unit import UnitServer, bad_request_fields, error_info
 from tests.unit.training.job_fixtures import TrainingStack, make_shop_database, open_stack, register_sqlite
 

@@ -3,10 +3,10 @@ arrive by polling; the stream ends at a terminal state."""
 
 from __future__ import annotations
 
-from chatdb.metadata.db import MetadataStore
-from chatdb.training.job_model import JobState, JobType, Stage
-from chatdb.training.jobs import JobStore
-from chatdb.training.watch import watch_job
+from chatdb_server.metadata.db import MetadataStore
+from chatdb_server.training.job_model import JobState, JobType, Stage
+from chatdb_server.training.jobs import JobStore
+from chatdb_server.training.watch import watch_job
 from tests.unit.training.job_fixtures import add_source, jobs, metadata
 
 __all__ = ["jobs", "metadata"]

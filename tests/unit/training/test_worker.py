@@ -9,9 +9,9 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from chatdb.errors import FailedPrecondition
-from chatdb.training.handlers import JobCancelled, JobContext
-from chatdb.training.job_model import JobState, JobType, Stage
+from chatdb_server.errors import FailedPrecondition
+from chatdb_server.training.handlers import JobCancelled, JobContext
+from chatdb_server.training.job_model import JobState, JobType, Stage
 from tests.unit.training.job_fixtures import TrainingStack, make_shop_database, register_sqlite, stack
 
 __all__ = ["stack"]

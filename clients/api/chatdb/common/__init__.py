@@ -1,0 +1,1 @@
+"""chatdb.common: the generated stubs live in v1."""

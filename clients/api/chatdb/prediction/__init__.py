@@ -1,0 +1,1 @@
+"""chatdb.prediction: the generated stubs live in v1."""

@@ -1,0 +1,1 @@
+"""chatdb.query: the generated stubs live in v1."""

@@ -1,0 +1,1 @@
+"""chatdb.schema: the generated stubs live in v1."""

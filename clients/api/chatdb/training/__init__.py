@@ -1,0 +1,1 @@
+"""chatdb.training: the generated stubs live in v1."""

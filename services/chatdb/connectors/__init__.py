@@ -1,1 +1,0 @@
-"""Connections to target databases: DSN parsing, async engines, read-only access."""

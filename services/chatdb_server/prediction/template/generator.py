@@ -1,0 +1,221 @@
+"""TemplateGenerator: SQL from a question and a schema with no model, deterministic and grounded.
+
+Cheap enough to run in-process at degradation level 2: the schema index is built once per
+SchemaContext object and reused; one question costs tokenising, a dictionary walk over its
+n-grams and a sqlglot build.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+import sqlglot
+
+from chatdb_server.errors import FailedPrecondition, InvalidArgument
+from chatdb_server.generation.interface import GenerationRequest, GenerationResult, SqlCandidate
+from chatdb_server.prediction.template.builder import JoinError, build_sql
+from chatdb_server.prediction.template.intents import (
+    AGGREGATE_WORDS,
+    ASCENDING_WORDS,
+    COUNT_PHRASES,
+    DESCENDING_WORDS,
+    DISTINCT_WORDS,
+    EXTREME_WORDS,
+    GROUP_WORDS,
+    IMPLIED_COMPARATIVES,
+    IMPLIED_SUPERLATIVES,
+    NEGATION_WORDS,
+    ORDER_WORDS,
+)
+from chatdb_server.prediction.template.joins import JoinGraph
+from chatdb_server.prediction.template.linking import (
+    Mention,
+    build_phrases,
+    link_by_embedding,
+    link_names,
+    link_values,
+    merge,
+)
+from chatdb_server.prediction.template.plan import Plan
+from chatdb_server.prediction.template.question import Choices, Unreadable
+from chatdb_server.prediction.template.reader import Reader
+from chatdb_server.prediction.template.schema_index import SchemaIndex, build_index
+from chatdb_server.prediction.template.words import STOPWORDS, Token, tokenize
+from chatdb_server.retrieval.context import SchemaContext
+from chatdb_server.sql.dsn import Dialect
+
+MODEL_NAME = "models/template"
+MAX_CANDIDATES = 10
+_SCHEMA_CACHE_SIZE = 32
+_CUE_WORDS = frozenset({*AGGREGATE_WORDS, *EXTREME_WORDS, *ORDER_WORDS, *GROUP_WORDS, *DISTINCT_WORDS,
+                        *NEGATION_WORDS, *ASCENDING_WORDS, *DESCENDING_WORDS, *IMPLIED_SUPERLATIVES,
+                        *IMPLIED_COMPARATIVES, *(w for p in COUNT_PHRASES for w in p), "than", "more", "less",
+                        "greater", "smaller", "larger", "fewer", "after", "before", "between", "least", "top"})
+#: How much less sure each alternative reading is than the main one.
+_ALTERNATIVES: tuple[tuple[Choices, float], ...] = (
+    (Choices(superlative_as_aggregate=True), 0.15),
+    (Choices(aggregate_as_superlative=True), 0.15),
+    (Choices(drop_distinct=True), 0.1),
+    (Choices(drop_context_tables=True), 0.12),
+    (Choices(all_columns=True), 0.2),
+)
+
+
+@dataclass
+class _Prepared:
+    """What the generator derives once per schema."""
+
+    schema: SchemaContext
+    index: SchemaIndex
+    phrases: object
+    graph: JoinGraph
+    embeddings: dict[str, np.ndarray] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class _Reading:
+    plan: Plan
+    sql: str
+    confidence: float
+
+
+class TemplateGenerator:
+    """The no-model SQL generator (backend ``template``)."""
+
+    name = "template"
+
+    def __init__(self, embed: Callable[[list[str]], np.ndarray] | None = None) -> None:
+        self._embed = embed
+        self._prepared: OrderedDict[int, _Prepared] = OrderedDict()
+
+    async def generate(self, request: GenerationRequest) -> GenerationResult:
+        """Candidates for the request, best first (off the event loop when an embedder is used)."""
+        if self._embed is not None:
+            return await asyncio.to_thread(self.generate_sync, request)
+        return self.generate_sync(request)
+
+    def generate_sync(self, request: GenerationRequest) -> GenerationResult:
+        """Candidates for the request, best first. Raises InvalidArgument or FailedPrecondition(NO_ANSWER)."""
+        started = time.perf_counter()
+        dialect = _validate(request)
+        prepared = self._prepare(request.schema)
+        tokens = tokenize(request.question)
+        mentions = self._link(tokens, prepared)
+        if not any(m.kind in ("table", "column", "value") for m in mentions) and len(prepared.index.tables) > 1:
+            raise FailedPrecondition("The question mentions nothing this schema knows; no SQL can be grounded.",
+                                     "NO_ANSWER")
+        wanted = min(max(request.candidate_count, 1), MAX_CANDIDATES)
+        readings = self._readings(tokens, mentions, prepared, dialect, wanted)
+        if not readings:
+            raise FailedPrecondition("The question could not be read against this schema.", "NO_ANSWER")
+        candidates = [SqlCandidate(sql=r.sql, confidence=round(r.confidence, 3), explanation=_explain(r.plan))
+                      for r in readings[:wanted]]
+        return GenerationResult(candidates=candidates, model=MODEL_NAME, backend=self.name,
+                                generation_seconds=time.perf_counter() - started)
+
+    # ---- internals -------------------------------------------------------------------------------
+
+    def _prepare(self, schema: SchemaContext) -> _Prepared:
+        key = id(schema)
+        cached = self._prepared.get(key)
+        if cached is not None and cached.schema is schema:
+            self._prepared.move_to_end(key)
+            return cached
+        index = build_index(schema)
+        prepared = _Prepared(schema, index, build_phrases(index), JoinGraph(index, schema))
+        self._prepared[key] = prepared
+        while len(self._prepared) > _SCHEMA_CACHE_SIZE:
+            self._prepared.popitem(last=False)
+        return prepared
+
+    def _link(self, tokens: list[Token], prepared: _Prepared) -> list[Mention]:
+        names = link_names(tokens, prepared.index, prepared.phrases)  # type: ignore[arg-type]
+        mentions = merge(names, link_values(tokens, prepared.index))
+        if self._embed is not None:
+            mentions = link_by_embedding(tokens, mentions, prepared.index, self._embed, prepared.embeddings)
+        return mentions
+
+    def _readings(self, tokens: list[Token], mentions: list[Mention], prepared: _Prepared, dialect: str,
+                  wanted: int) -> list[_Reading]:
+        base = _coverage_confidence(tokens, mentions)
+        choices: list[tuple[Choices, float]] = [(Choices(), 0.0)]
+        if wanted > 1:
+            ambiguous = sum(1 for m in mentions if m.kind == "column" and len(m.targets) > 1)
+            choices += [(Choices(alternative_column=i), 0.12) for i in range(min(ambiguous, 3))]
+            choices += list(_ALTERNATIVES)
+        readings: list[_Reading] = []
+        seen: set[str] = set()
+        for choice, cost in choices:
+            try:
+                plan = Reader(tokens, mentions, prepared.index, prepared.graph, choice).read()
+                sql = build_sql(plan, prepared.graph, dialect)
+            except (Unreadable, JoinError):
+                continue
+            if sql in seen or not _parses(sql, dialect):
+                continue
+            seen.add(sql)
+            confidence = max(0.02, min(0.95, base - plan.penalty - cost))
+            readings.append(_Reading(plan, sql, confidence))
+            if wanted == 1:
+                break
+        # The main reading stays first; alternatives follow by confidence, each below it.
+        main, rest = readings[:1], sorted(readings[1:], key=lambda r: -r.confidence)
+        return main + [_Reading(r.plan, r.sql, min(r.confidence, main[0].confidence - 0.01)) for r in rest]
+
+
+def _validate(request: GenerationRequest) -> str:
+    if not request.question or not request.question.strip():
+        raise InvalidArgument("question", "must not be empty")
+    if not request.schema.tables:
+        raise InvalidArgument("schema_context.tables", "must name at least one table")
+    try:
+        dialect = Dialect(request.dialect)
+    except ValueError:
+        raise InvalidArgument("dialect", f"unsupported dialect {request.dialect!r}; "
+                              f"use one of {', '.join(d.value for d in Dialect)}") from None
+    if request.candidate_count < 0:
+        raise InvalidArgument("candidate_count", "must not be negative")
+    return dialect.value
+
+
+def _parses(sql: str, dialect: str) -> bool:
+    try:
+        sqlglot.parse_one(sql, read=dialect)
+    except sqlglot.errors.ParseError:
+        return False
+    return True
+
+
+def _coverage_confidence(tokens: list[Token], mentions: list[Mention]) -> float:
+    """Share of the question's content words that were understood, weighted by how well they matched."""
+    covered: dict[int, float] = {}
+    for mention in mentions:
+        for k in range(mention.start, mention.end):
+            covered[k] = max(covered.get(k, 0.0), min(1.0, mention.score))
+    weights = []
+    for i, token in enumerate(tokens):
+        if token.lemma in STOPWORDS:
+            continue
+        if i in covered:
+            weights.append(covered[i])
+        elif token.lower in _CUE_WORDS or token.lemma in _CUE_WORDS:
+            weights.append(1.0)
+        else:
+            weights.append(0.0)
+    if not weights:
+        return 0.1
+    coverage = sum(weights) / len(weights)
+    return 0.1 + 0.8 * coverage
+
+
+def _explain(plan: Plan) -> str:
+    outputs = ", ".join(o.describe() for o in plan.outputs)
+    tables = ", ".join(t.name for t in plan.tables)
+    details = "; ".join(dict.fromkeys(plan.notes))
+    sentence = f"Read as {outputs} from {tables}"
+    return f"{sentence} ({details})." if details else f"{sentence}."

@@ -1,0 +1,209 @@
+"""A linked question as the reading rules see it: tokens, mentions and what is derived from them once.
+
+Everything here is fixed for one reading: where the request ends and the row conditions
+begin (``boundary``), which tables the question is about, which target each column
+mention resolves to, and small look-ups the rules share. What a reading builds up lives in
+``ReadingState``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from chatdb_server.prediction.template.intents import (
+    AGGREGATE_WORDS,
+    CONDITION_WORDS,
+    EXTREME_WORDS,
+    IMPLIED_SUPERLATIVES,
+    ORDER_WORDS,
+    count_cue_end,
+    is_negation,
+)
+from chatdb_server.prediction.template.joins import JoinGraph
+from chatdb_server.prediction.template.linking import Mention, Target
+from chatdb_server.prediction.template.schema_index import ColumnEntry, SchemaIndex, TableEntry
+from chatdb_server.prediction.template.words import Token
+
+#: Words that may sit between a column and its value ("whose country *is* France").
+VALUE_GLUE = frozenset({"is", "are", "was", "were", "of", "named", "called", "=", "as", "equal", "equals",
+                        "to", "the", "a", "an", "not", "in", "at", "from", "with", "by"})
+
+#: Words that may sit between the things a question asks for ("the names *and* ages *of all* singers").
+_REQUEST_GLUE = frozenset({"of", "and", "the", "a", "an", "all", "each", "every", "for", "their", "its", "as",
+                           "well", "also", "both", "along", "together", "plus", "in", "corresponding",
+                           "respective", "distinct", "different", "unique", "list", "show", "what", "are", "is"})
+
+
+#: Words that call a numeric column a total, which is summed when grouped ("revenue per month").
+_TOTAL_WORDS = frozenset({"total", "sum", "revenue", "sales", "sale", "income"})
+
+
+class Unreadable(ValueError):
+    """Nothing in the question could be tied to the schema."""
+
+
+@dataclass(frozen=True)
+class Choices:
+    """Switches that produce alternative readings of one question."""
+
+    alternative_column: int | None = None
+    """Index (in question order) of the column mention read with its second-best target."""
+    superlative_as_aggregate: bool = False
+    aggregate_as_superlative: bool = False
+    drop_distinct: bool = False
+    all_columns: bool = False
+    drop_context_tables: bool = False
+
+
+class Question:
+    """One question (tokens + mentions) linked against one schema, with its derived context."""
+
+    def __init__(self, tokens: list[Token], mentions: list[Mention], index: SchemaIndex, graph: JoinGraph,
+                 choices: Choices | None = None) -> None:
+        self.tokens = tokens
+        self.lowers = [t.lower for t in tokens]
+        self.mentions = mentions
+        self.index = index
+        self.graph = graph
+        self.choices = choices or Choices()
+        named = {k for m in mentions if m.kind in ("table", "column") and m.end - m.start > 1
+                 for k in range(m.start, m.end)}
+        self.count_end = count_cue_end(tokens, named)
+        self.boundary = self._request_boundary()
+        self.mentioned_tables = self._mentioned_tables()
+        self.column_choice = self._resolve_columns()
+
+    # ---- derived once ----------------------------------------------------------------------------
+
+    def _request_boundary(self) -> int:
+        """Where the question stops saying what it wants and starts saying which rows.
+
+        At the first condition word, ordering word, negation or superlative after the first name,
+        or at the first other word after the first table named ("employees *received* ...").
+        """
+        names = [m for m in self.mentions if m.kind in ("table", "column")]
+        first_mention = min((m.start for m in names), default=0)
+        first_table = next((m for m in names if m.kind == "table"), None)
+        in_names = {k for m in self.mentions for k in range(m.start, m.end)}
+        for i, token in enumerate(self.tokens):
+            if i <= first_mention:
+                continue
+            if (token.lower in CONDITION_WORDS or token.lower in ORDER_WORDS or is_negation(token)
+                    or token.lower in EXTREME_WORDS or token.lower in IMPLIED_SUPERLATIVES):
+                return i
+            if (first_table is not None and i >= first_table.end and i not in in_names
+                    and token.lower not in _REQUEST_GLUE and token.number is None):
+                return i
+        for mention in self.mentions:
+            if mention.kind in ("value", "number") and mention.start > first_mention:
+                return mention.start
+        return len(self.tokens)
+
+    def _mentioned_tables(self) -> list[TableEntry]:
+        """Tables the question is about (a negated "... not used by any document" does not count)."""
+        tables: list[TableEntry] = []
+        for mention in self.mentions:
+            if mention.kind == "table" and self.negated(mention):
+                continue
+            if mention.kind == "table" or (mention.kind == "value" and mention.targets):
+                candidate = mention.best.table
+            else:
+                continue
+            if all(candidate is not t for t in tables):
+                tables.append(candidate)
+        return tables
+
+    def _adjacent_table(self, mention: Mention) -> TableEntry | None:
+        """A table named right before ("stadium name") or right after ("name of the stadium") a column."""
+        for other in self.mentions:
+            if other.kind != "table":
+                continue
+            if other.end == mention.start or (other.end == mention.start - 1 and self.lowers[other.end] == "'s"):
+                return other.best.table
+            gap = self.lowers[mention.end:other.start]
+            if other.start >= mention.end and gap and gap[0] in ("of", "for", "in") and len(gap) <= 3 and all(
+                    w in ("of", "for", "in", "the", "a", "an", "all", "each", "every", "those", "these") for w in gap):
+                return other.best.table
+        return None
+
+    def _resolve_columns(self) -> dict[int, Target]:
+        """The target of every column mention: best match in context, then fewest tables overall."""
+        ranked_by_position: dict[int, list[tuple[float, Target]]] = {}
+        for position, mention in enumerate(self.mentions):
+            if mention.kind == "column":
+                adjacent = self._adjacent_table(mention)
+                ranked_by_position[position] = sorted(((self._target_score(t, adjacent), t) for t in mention.targets),
+                                                      key=lambda pair: -pair[0])
+        support: dict[int, float] = {}
+        for table in self.mentioned_tables:
+            support[id(table)] = support.get(id(table), 0.0) + 1.0
+        for ranked in ranked_by_position.values():
+            support[id(ranked[0][1].table)] = support.get(id(ranked[0][1].table), 0.0) + 1.0
+        chosen: dict[int, Target] = {}
+        for column_index, (position, ranked) in enumerate(sorted(ranked_by_position.items())):
+            best_score = ranked[0][0]
+            close = [pair for pair in ranked if pair[0] >= best_score - 0.15]
+            close.sort(key=lambda pair: (-support.get(id(pair[1].table), 0.0), -pair[0]))
+            ordered = [pair[1] for pair in close] + [pair[1] for pair in ranked if pair not in close]
+            pick = 1 if self.choices.alternative_column == column_index and len(ordered) > 1 else 0
+            chosen[position] = ordered[pick]
+        return chosen
+
+    def _target_score(self, target: Target, adjacent: TableEntry | None) -> float:
+        score = target.score
+        if any(target.table is t for t in self.mentioned_tables):
+            score += 0.35
+        if adjacent is not None and target.table is adjacent:
+            score += 0.5
+        if target.column is not None and target.column.is_key_like:
+            score -= 0.05
+        return score
+
+    # ---- shared look-ups -------------------------------------------------------------------------
+
+    def negated(self, mention: Mention) -> bool:
+        """Whether a negation sits in the five words before ``mention``."""
+        return any(is_negation(t) for t in self.tokens[max(0, mention.start - 5):mention.start])
+
+    def column_of(self, position: int) -> ColumnEntry:
+        """The resolved column of the column mention at ``position``."""
+        column = self.column_choice[position].column
+        assert column is not None
+        return column
+
+    def aggregating(self, position: int) -> bool:
+        """Whether a count or an aggregate was asked for before the mention at ``position``."""
+        if self.count_end is not None:
+            return True
+        before = self.lowers[:self.mentions[position].start]
+        return any(w in AGGREGATE_WORDS for w in before)
+
+    def right_after_count(self, start: int) -> bool:
+        """Whether a mention is the first name after the count cue ("how many *different* store locations")."""
+        assert self.count_end is not None
+        if start < self.count_end or start - self.count_end > 4:
+            return False
+        return not any(self.count_end <= m.start < start for m in self.mentions if m.kind in ("table", "column"))
+
+    def followed_by_value(self, mention: Mention) -> bool:
+        """A column named just before its value ("whose country is France") is a filter, not an output."""
+        for other in self.mentions:
+            if other.kind == "value" and other.start >= mention.end:
+                gap = self.lowers[mention.end:other.start]
+                return len(gap) <= 3 and all(w in VALUE_GLUE for w in gap)
+        return False
+
+    def names_a_total(self, mention: Mention, column: ColumnEntry) -> bool:
+        """"total amount", "total revenue": the words of a numeric column mention call it a total."""
+        return column.is_numeric and not column.is_key_like and any(
+            w in _TOTAL_WORDS for w in self.lowers[mention.start:mention.end])
+
+    def find_column(self, words: tuple[str, ...]) -> ColumnEntry | None:
+        """A numeric column named by one of the words, in the tables the question is about."""
+        tables = self.mentioned_tables or self.index.tables
+        for word in words:
+            for table in [*tables, *self.index.tables]:
+                for column in table.columns:
+                    if word in column.words and column.is_numeric and not column.is_key_like:
+                        return column
+        return None

@@ -1,0 +1,1 @@
+"""QueryService: ask, execute, validate, history, feedback; degradation levels."""

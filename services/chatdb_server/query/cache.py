@@ -1,0 +1,120 @@
+"""The result cache: rows of a source's SQL, keyed by the normalised SQL text.
+
+Entries are served fresh for ``ttl_s`` (a repeated question answers without touching
+the database) and, when the database is unreachable, stale for up to a day (level 3).
+Rows are stored as serialised protobuf, so cached values keep their types.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import sqlglot
+from sqlalchemy import delete, select
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import SQLAlchemyError
+from sqlglot.errors import SqlglotError
+
+from chatdb.common.v1 import value_pb2
+from chatdb.query.v1 import query_service_pb2
+from chatdb_server.log import get_logger
+from chatdb_server.metadata.db import MetadataStore
+from chatdb_server.metadata.models import ResultCacheRow, utcnow
+from chatdb_server.query.history import as_utc
+from chatdb_server.sql.dsn import Dialect
+from chatdb_server.sql.structure import SourceRef
+
+STALE_MAX_AGE = timedelta(days=1)
+PURGE_EVERY_S = 600.0
+"""How often a process drops a source's entries older than the stale limit."""
+
+log = get_logger(__name__)
+
+
+@dataclass(frozen=True)
+class CachedResult:
+    """A cached result set."""
+
+    columns: list[value_pb2.ResultColumn]
+    rows: list[value_pb2.Row]
+    truncated: bool
+    cached_time: datetime
+    fresh: bool
+    """Within the TTL: as good as running the SQL now."""
+
+    @property
+    def row_count(self) -> int:
+        """Rows in the result."""
+        return len(self.rows)
+
+
+def normalised_sql(sql: str, dialect: Dialect) -> str:
+    """``sql`` in sqlglot's canonical form, so spacing and keyword case do not split cache entries."""
+    try:
+        return sqlglot.parse_one(sql, read=dialect.value).sql(dialect=dialect.value, normalize=True)
+    except SqlglotError:
+        return " ".join(sql.split())
+
+
+def sql_hash(sql: str, dialect: Dialect) -> str:
+    """The cache key of ``sql`` within a source."""
+    return hashlib.sha256(f"{dialect.value}\n{normalised_sql(sql, dialect)}".encode()).hexdigest()
+
+
+class ResultCache:
+    """Cached results in the metadata store."""
+
+    def __init__(self, store: MetadataStore, ttl_s: float, stale_max_age: timedelta = STALE_MAX_AGE,
+                 purge_every_s: float = PURGE_EVERY_S) -> None:
+        self._store = store
+        self.ttl = timedelta(seconds=max(ttl_s, 0.0))
+        self._stale_max_age = stale_max_age
+        self._purge_every_s = purge_every_s
+        self._last_purge: dict[int, float] = {}
+
+    async def get(self, source: SourceRef, sql: str, *, allow_stale: bool = False) -> CachedResult | None:
+        """The cached result of ``sql``: fresh only, or also stale (up to a day old) when ``allow_stale``."""
+        if not allow_stale and not self.ttl:
+            return None
+        key = sql_hash(sql, source.dialect)
+        async with self._store.session() as session:
+            row = (await session.execute(select(ResultCacheRow).where(
+                ResultCacheRow.source_pk == source.pk, ResultCacheRow.sql_hash == key))).scalar_one_or_none()
+        if row is None:
+            return None
+        cached_time = as_utc(row.cached_time)
+        age = utcnow() - cached_time
+        fresh = age < self.ttl
+        if not fresh and (not allow_stale or age > self._stale_max_age):
+            return None
+        payload = query_service_pb2.ExecuteSqlResponse.FromString(row.payload)
+        return CachedResult(list(payload.columns), list(payload.rows), payload.truncated, cached_time, fresh)
+
+    async def put(self, source: SourceRef, sql: str, columns: list[value_pb2.ResultColumn],
+                  rows: list[value_pb2.Row], truncated: bool) -> None:
+        """Remember the result of ``sql``, replacing an older one, in one short upsert.
+
+        Best effort: a cache that cannot be written (a busy metadata store) never fails the answer."""
+        key = sql_hash(sql, source.dialect)
+        payload = query_service_pb2.ExecuteSqlResponse(columns=columns, rows=rows, row_count=len(rows),
+                                                       truncated=truncated).SerializeToString()
+        now = utcnow()
+        values = {"sql": sql, "payload": payload, "row_count": len(rows), "truncated": truncated,
+                  "cached_time": now}
+        insert = sqlite_insert if self._store.is_sqlite else postgresql_insert
+        statement = insert(ResultCacheRow).values(tenant=source.tenant, source_pk=source.pk, sql_hash=key, **values)
+        statement = statement.on_conflict_do_update(index_elements=["source_pk", "sql_hash"], set_=values)
+        try:
+            async with self._store.session() as session:
+                await session.execute(statement)
+            if time.monotonic() - self._last_purge.get(source.pk, float("-inf")) >= self._purge_every_s:
+                self._last_purge[source.pk] = time.monotonic()
+                async with self._store.session() as session:
+                    await session.execute(delete(ResultCacheRow).where(
+                        ResultCacheRow.source_pk == source.pk, ResultCacheRow.cached_time < now - self._stale_max_age))
+        except SQLAlchemyError as exc:
+            log.warning("result_cache.write_failed", error=type(exc).__name__, source=source.name)

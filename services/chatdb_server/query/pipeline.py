@@ -1,0 +1,353 @@
+"""Ask: a question about a trained source → retrieval → generation → guard → execution → reply.
+
+Generation goes to PredictionService through its breaker; when that service is down (or
+its breaker open) the in-process template generator answers (level 2). If the database
+rejects every candidate, the error goes back to generation once (in the prompt for model
+backends; the template generator's next candidates otherwise). With several candidates
+the answer is chosen by agreement of their results, then confidence. Every ask is
+recorded in the history, failed ones too.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+
+from chatdb.common.v1 import value_pb2
+from chatdb_server.errors import ChatDBError, DeadlineExceeded, FailedPrecondition, InvalidArgument, Unavailable
+from chatdb_server.generation.interface import ExampleInfo, GenerationRequest, GenerationResult, RepairHint
+from chatdb_server.log import get_logger
+from chatdb_server.query.candidates import Ballot, choose, result_signature
+from chatdb_server.query.clients import Generator, PredictionClient
+from chatdb_server.query.history import FAILED, QueryHistory, QueryRecord
+from chatdb_server.query.pipeline_execution import GuardedExecution, Limits, Rows, Run
+from chatdb_server.query.pipeline_sources import SourceContext, SourceContexts, metadata_store_errors
+from chatdb_server.resilience.breakers import database_key, is_service_failure
+from chatdb_server.resilience.levels import HealthMonitor, Level
+from chatdb_server.retrieval.retriever import Retriever, ScoredTable
+from chatdb_server.sql.errors import QueryFailed
+from chatdb_server.sql.guard import GuardVerdict
+
+log = get_logger(__name__)
+
+MAX_QUESTION_CHARS = 2_000
+MAX_CANDIDATES = 8
+RETRIEVED_TABLES = 5
+RETRIEVED_EXAMPLES = 3
+MODEL = "MODEL"
+TEMPLATE = "TEMPLATE"
+CACHE = "CACHE"
+TEMPLATE_MODEL_NAME = "template"
+
+
+@dataclass(frozen=True)
+class AskOptions:
+    """Options of an ask; zero values take the defaults."""
+
+    max_rows: int = 0
+    timeout_s: float | None = None
+    execute: bool = True
+    candidate_count: int = 0
+    model: str = ""
+
+
+@dataclass(frozen=True)
+class Stage:
+    """A step of an ask, reported as it completes (StreamAsk)."""
+
+    kind: str
+    """RETRIEVED, GENERATED or EXECUTED."""
+    elapsed_s: float
+    retrieved: tuple[ScoredTable, ...] = ()
+    sql: str = ""
+    columns: tuple[value_pb2.ResultColumn, ...] = ()
+
+
+StageListener = Callable[[Stage], Awaitable[None]]
+
+
+@dataclass
+class Answer:
+    """The reply to an ask."""
+
+    query: str
+    sql: str
+    explanation: str
+    confidence: float
+    retrieved: list[ScoredTable]
+    tables_used: list[str]
+    warnings: list[str]
+    rows: Rows | None
+    timings: dict[str, float]
+    level: Level
+    served_by: str
+    model: str
+    executed: bool
+    stale: bool = False
+    cached_time: datetime | None = None
+
+
+@dataclass
+class _Candidate:
+    sql: str
+    confidence: float
+    explanation: str
+    verdict: GuardVerdict
+
+
+@dataclass
+class _Generated:
+    candidates: list[_Candidate]
+    served_by: str
+    fallback: bool
+    rejected: list[str] = field(default_factory=list)
+
+
+@dataclass
+class _Trace:
+    """What is known so far of an ask, for its history record when it fails."""
+
+    started: float = field(default_factory=time.perf_counter)
+    timings: dict[str, float] = field(default_factory=dict)
+    sql: str = ""
+    served_by: str = ""
+    model: str = ""
+    level: Level = Level.FULL
+    warnings: list[str] = field(default_factory=list)
+
+    def add(self, step: str, seconds: float) -> None:
+        self.timings[step] = self.timings.get(step, 0.0) + seconds
+
+    def total(self) -> dict[str, float]:
+        return {**self.timings, "total": time.perf_counter() - self.started}
+
+
+class AskPipeline:
+    """Answers questions about trained sources."""
+
+    def __init__(self, contexts: SourceContexts, retriever: Retriever, prediction: PredictionClient,
+                 fallback: Generator, execution: GuardedExecution, history: QueryHistory,
+                 monitor: HealthMonitor) -> None:
+        self._contexts = contexts
+        self._retriever = retriever
+        self._prediction = prediction
+        self._fallback = fallback
+        self._execution = execution
+        self._history = history
+        self._monitor = monitor
+
+    async def ask(self, tenant: str, parent: str, question: str, options: AskOptions, *,
+                  request_id: str = "", on_stage: StageListener | None = None) -> Answer:
+        """Answer ``question`` about the tenant's source ``parent``."""
+        question = _require_question(question)
+        count = _candidate_count(options.candidate_count)
+        limits = self._execution.limits(options.max_rows, options.timeout_s, prefix="options.")
+        context = await self._contexts.get(tenant, parent)
+        source = context.source
+        if not context.trained:
+            raise FailedPrecondition(
+                f"{source.name} has no trained tables yet: create a training job for it "
+                f"(TrainingService.CreateTrainingJob, parent {source.name}) and ask again once it has succeeded",
+                "NOT_TRAINED", {"data_source": source.name})
+        trace = _Trace()
+        try:
+            answer = await self._answer(context, question, count, limits, options, trace, request_id, on_stage)
+        except ChatDBError as error:
+            await self._record_failure(context, question, trace, error)
+            raise
+        async with metadata_store_errors():
+            answer.query = await self._history.record(source, QueryRecord(
+                question=question, sql=answer.sql, served_by=answer.served_by, model=answer.model,
+                level=answer.level, row_count=len(answer.rows.rows) if answer.rows else 0,
+                confidence=answer.confidence, timings=answer.timings))
+        return answer
+
+    async def _answer(self, context: SourceContext, question: str, count: int, limits: Limits,
+                      options: AskOptions, trace: _Trace, request_id: str,
+                      on_stage: StageListener | None) -> Answer:
+        source = context.source
+        started = time.perf_counter()
+        retrieval = await self._retriever.retrieve(source, question, context.tables, context.joins,
+                                                   k=RETRIEVED_TABLES, example_k=RETRIEVED_EXAMPLES)
+        trace.add("retrieval", time.perf_counter() - started)
+        if on_stage:
+            await on_stage(Stage("RETRIEVED", trace.timings["retrieval"], retrieved=tuple(retrieval.tables)))
+
+        request = GenerationRequest(
+            question=question, dialect=source.dialect, schema=retrieval.context,
+            examples=tuple(ExampleInfo(e.question, e.sql) for e in retrieval.examples), candidate_count=count,
+            model=options.model or source.default_adapter)
+        generated = await self._generate(context, request, limits, trace, tenant=source.tenant,
+                                         request_id=request_id, named_model=bool(options.model))
+        best = generated.candidates[0]
+        trace.sql = best.verdict.sql
+        if on_stage:
+            await on_stage(Stage("GENERATED", trace.timings["generation"] + trace.timings["guard"], sql=best.sql))
+
+        run: Run | None = None
+        if options.execute:
+            started = time.perf_counter()
+            best, run = await self._execute(context, request, generated, limits, trace, request_id)
+            if on_stage:
+                await on_stage(Stage("EXECUTED", time.perf_counter() - started, columns=tuple(run.rows.columns)))
+        level = max(trace.level, await self._monitor.level(database_key(source.tenant, source.name)))
+        if run is not None and run.stale:
+            level = max(level, Level.NO_DATABASE)
+        served_by = CACHE if run is not None and run.from_cache else generated.served_by
+        return Answer(
+            query="", sql=best.verdict.sql, explanation=best.explanation, confidence=best.confidence,
+            retrieved=list(retrieval.tables), tables_used=list(dict.fromkeys(best.verdict.tables)),
+            warnings=list(dict.fromkeys([*trace.warnings, *best.verdict.warnings, *(run.warnings if run else [])])),
+            rows=run.rows if run else None, timings=trace.total(), level=level, served_by=served_by,
+            model=trace.model, executed=run is not None, stale=bool(run and run.stale),
+            cached_time=run.cached_time if run else None)
+
+    # ---- generation -----------------------------------------------------------------------------
+
+    async def _generate(self, context: SourceContext, request: GenerationRequest, limits: Limits, trace: _Trace,
+                        *, tenant: str, request_id: str, named_model: bool, fallback_only: bool = False,
+                        exclude: frozenset[str] = frozenset()) -> _Generated:
+        """Candidates that pass the guard, best first, leaving out SQL in ``exclude``.
+
+        FailedPrecondition (UNSAFE_SQL) when no candidate passes (first round only: a repair round
+        may come back empty, and the database's error is then the answer)."""
+        started = time.perf_counter()
+        fallback = fallback_only
+        result: GenerationResult | None = None
+        if not fallback_only:
+            try:
+                result = await self._prediction.generate(request, tenant=tenant, request_id=request_id)
+            except Exception as exc:
+                if not is_service_failure(exc):
+                    raise
+                if named_model:
+                    raise Unavailable(
+                        f"PredictionService is unavailable, so model {request.model!r} cannot generate; "
+                        "ask without options.model to be answered by the template generator",
+                        reason="DEGRADED", metadata={"dependency": "prediction"}) from None
+                log.info("ask.template_fallback", error=type(exc).__name__)
+                fallback = True
+                trace.level = max(trace.level, Level.NO_MODEL)
+                trace.warnings.append("PredictionService is unavailable: the template generator answered")
+        if result is None:
+            result = await self._fallback.generate(replace(request, model=""))
+        trace.add("generation", time.perf_counter() - started)
+        served_by = TEMPLATE if fallback or result.backend == "template" else MODEL
+        trace.served_by = served_by
+        trace.model = TEMPLATE_MODEL_NAME if served_by == TEMPLATE else result.model
+
+        started = time.perf_counter()
+        generated = _Generated([], served_by, fallback)
+        seen = set(exclude)
+        for candidate in result.candidates:
+            verdict = self._execution.check(context, candidate.sql, limits.max_rows)
+            if not verdict.valid:
+                generated.rejected.append("; ".join(v.message for v in verdict.violations))
+            elif verdict.sql not in seen:
+                seen.add(verdict.sql)
+                generated.candidates.append(_Candidate(verdict.sql, candidate.confidence, candidate.explanation,
+                                                       verdict))
+        trace.add("guard", time.perf_counter() - started)
+        if not generated.candidates and not exclude:
+            reasons = "; ".join(generated.rejected) or "the generator returned no SQL"
+            raise FailedPrecondition(f"no safe SQL could be produced for the question: {reasons}", "UNSAFE_SQL")
+        return generated
+
+    async def _regenerate(self, context: SourceContext, request: GenerationRequest, generated: _Generated,
+                          failures: list[tuple[str, str]], limits: Limits, trace: _Trace,
+                          request_id: str) -> _Generated:
+        """The one repair round: the database's error goes back to generation."""
+        tried = frozenset(sql for sql, _ in failures)
+        if generated.served_by == TEMPLATE:
+            # The template generator reads the question the same way again; ask it for its next readings.
+            repair = replace(request, candidate_count=min(len(tried) + request.candidate_count, MAX_CANDIDATES))
+        else:
+            sql, error = failures[0]
+            repair = replace(request, repair=RepairHint(failed_sql=sql, error=error))
+        return await self._generate(context, repair, limits, trace, tenant=context.source.tenant,
+                                    request_id=request_id, named_model=False, fallback_only=generated.fallback,
+                                    exclude=tried)
+
+    # ---- execution ------------------------------------------------------------------------------
+
+    async def _execute(self, context: SourceContext, request: GenerationRequest, generated: _Generated,
+                       limits: Limits, trace: _Trace, request_id: str) -> tuple[_Candidate, Run]:
+        """Run the candidates, repair once if the database rejected them all, and choose."""
+        runs, failures = await self._run_all(context, generated.candidates, limits, trace)
+        if not runs and failures:
+            repaired = await self._regenerate(context, request, generated, failures, limits, trace, request_id)
+            if repaired.candidates:
+                trace.warnings.append("the first SQL was rejected by the database; it was repaired once")
+                runs, more = await self._run_all(context, repaired.candidates, limits, trace)
+                failures += more
+        if not runs:
+            sql, message = failures[-1]
+            trace.sql = sql
+            raise QueryFailed(context.source.name, message)
+        if len(runs) == 1:
+            return runs[0]
+        choice = choose([Ballot(result_signature(run.rows.columns, run.rows.rows), candidate.confidence,
+                                (candidate, run)) for candidate, run in runs])
+        if choice.voters > 1:
+            trace.warnings.append(f"{choice.agreeing} of {choice.voters} candidates agreed on this result")
+        return choice.winner
+
+    async def _run_all(self, context: SourceContext, candidates: list[_Candidate], limits: Limits,
+                       trace: _Trace) -> tuple[list[tuple[_Candidate, Run]], list[tuple[str, str]]]:
+        """Each candidate's run, and the (sql, database message) of those the database rejected.
+
+        Once the database proves unreachable the remaining candidates are answered from the cache only.
+        With no run at all, an unreachable database or a timeout is the answer."""
+        runs: list[tuple[_Candidate, Run]] = []
+        failures: list[tuple[str, str]] = []
+        blocking: ChatDBError | None = None
+        live = True
+        for candidate in candidates:
+            started = time.perf_counter()
+            try:
+                run = await self._execution.run(context.source, candidate.verdict, limits, fresh_cache=True,
+                                                 live=live)
+            except QueryFailed as failed:
+                failures.append((candidate.sql, failed.database_message))
+                continue
+            except (Unavailable, DeadlineExceeded) as error:
+                blocking = blocking or error
+                live = live and not isinstance(error, Unavailable)
+                continue
+            finally:
+                trace.add("execution", time.perf_counter() - started)
+            live = live and not run.stale
+            runs.append((candidate, run))
+        if not runs and blocking is not None:
+            trace.sql = candidates[0].sql
+            raise blocking
+        return runs, failures
+
+    async def _record_failure(self, context: SourceContext, question: str, trace: _Trace,
+                              error: ChatDBError) -> None:
+        try:
+            async with metadata_store_errors():
+                name = await self._history.record(context.source, QueryRecord(
+                    question=question, sql=trace.sql, state=FAILED, error_reason=error.reason,
+                    error_message=error.message, served_by=trace.served_by, model=trace.model,
+                    level=trace.level, timings=trace.total()))
+            error.metadata = {**error.metadata, "query": name}
+        except Unavailable:
+            log.warning("ask.history_unavailable")
+
+
+def _require_question(question: str) -> str:
+    text = question.strip()
+    if not text:
+        raise InvalidArgument("question", "is required: a question in plain language")
+    if len(text) > MAX_QUESTION_CHARS:
+        raise InvalidArgument("question", f"must be at most {MAX_QUESTION_CHARS} characters")
+    return text
+
+
+def _candidate_count(requested: int) -> int:
+    if requested < 0 or requested > MAX_CANDIDATES:
+        raise InvalidArgument("options.candidate_count", f"must be 0 to {MAX_CANDIDATES}")
+    return requested or 1

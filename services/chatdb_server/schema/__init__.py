@@ -1,0 +1,1 @@
+"""SchemaService: data sources, schema discovery, the join graph, drift."""

@@ -1,0 +1,102 @@
+"""The data-source records SchemaCatalog takes and returns (never the password).
+
+Input fields are validated here, once, with the request field paths a caller sees
+("data_source.display_name"), so every entry point reports bad input the same way.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from chatdb_server.errors import InvalidArgument
+from chatdb_server.schema.diff import TableChange
+from chatdb_server.sql.dsn import Dialect
+
+UPDATABLE_FIELDS = ("display_name", "dsn", "schemas", "default_adapter", "labels")
+MAX_DISPLAY_NAME = 200
+MAX_SCHEMAS = 50
+MAX_NAME_CHARS = 63
+MAX_ADAPTER_CHARS = 255
+MAX_LABELS = 64
+MAX_LABEL_VALUE = 255
+
+
+@dataclass(frozen=True)
+class DataSourceSpec:
+    """What a caller sets on a data source."""
+
+    display_name: str = ""
+    dsn: str = ""
+    schemas: tuple[str, ...] = ()
+    default_adapter: str = ""
+    labels: Mapping[str, str] = field(default_factory=dict)
+
+    def masked(self, fields: set[str]) -> DataSourceSpec:
+        """This spec with every field outside ``fields`` back at its default (AIP-134: unmasked fields are ignored)."""
+        blank = DataSourceSpec()
+        return dataclasses.replace(self, **{name: getattr(blank, name) for name in UPDATABLE_FIELDS
+                                            if name not in fields})
+
+    def validate(self, prefix: str = "data_source") -> None:
+        """InvalidArgument naming the first bad field (the DSN is checked by ``parse_dsn``)."""
+        if len(self.display_name) > MAX_DISPLAY_NAME:
+            raise InvalidArgument(f"{prefix}.display_name", f"must be at most {MAX_DISPLAY_NAME} characters")
+        if len(self.schemas) > MAX_SCHEMAS:
+            raise InvalidArgument(f"{prefix}.schemas", f"at most {MAX_SCHEMAS} schemas")
+        for schema in self.schemas:
+            if not schema.strip() or len(schema) > MAX_NAME_CHARS:
+                raise InvalidArgument(f"{prefix}.schemas", f"each schema must be 1-{MAX_NAME_CHARS} characters")
+        if len(self.default_adapter) > MAX_ADAPTER_CHARS:
+            raise InvalidArgument(f"{prefix}.default_adapter", f"must be at most {MAX_ADAPTER_CHARS} characters")
+        if len(self.labels) > MAX_LABELS:
+            raise InvalidArgument(f"{prefix}.labels", f"at most {MAX_LABELS} labels")
+        for key, value in self.labels.items():
+            if not key or len(key) > MAX_NAME_CHARS or len(value) > MAX_LABEL_VALUE:
+                raise InvalidArgument(f"{prefix}.labels", f"keys must be 1-{MAX_NAME_CHARS} characters and "
+                                                          f"values at most {MAX_LABEL_VALUE}")
+
+
+@dataclass(frozen=True)
+class DataSourceInfo:
+    """A stored data source as callers may see it: the DSN only redacted."""
+
+    tenant: str
+    source_id: str
+    display_name: str
+    dialect: Dialect
+    redacted_dsn: str
+    schemas: tuple[str, ...]
+    default_adapter: str
+    labels: dict[str, str]
+    table_count: int
+    create_time: datetime
+    update_time: datetime
+    discover_time: datetime | None
+
+    @property
+    def name(self) -> str:
+        """Resource name, ``dataSources/{id}``."""
+        return f"dataSources/{self.source_id}"
+
+
+@dataclass(frozen=True)
+class RefreshReport:
+    """What a new discovery found compared with the stored one."""
+
+    added: tuple[str, ...]
+    removed: tuple[str, ...]
+    changed: tuple[TableChange, ...]
+    unchanged_count: int
+    stale: tuple[str, ...]
+    """Tables that were trained at their old structure and are now STALE."""
+    discover_time: datetime
+
+
+def as_utc(moment: datetime | None) -> datetime | None:
+    """``moment`` as an aware UTC datetime (SQLite hands back naive UTC values)."""
+    if moment is None:
+        return None
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)

@@ -1,0 +1,103 @@
+"""Build, run and stop a gRPC server hosting one or all ChatDB services.
+
+Every server registers gRPC health checking (per service name and overall) and
+server reflection, and drains in-flight calls on SIGTERM.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import grpc
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+from grpc_health.v1._async import HealthServicer
+from grpc_reflection.v1alpha import reflection
+
+from chatdb_server.log import get_logger
+from chatdb_server.server.components import Components
+from chatdb_server.server.registry import SERVICES, ServiceSpec
+from chatdb_server.settings import Settings
+
+log = get_logger(__name__)
+
+SERVER_OPTIONS = [
+    # Results carry up to max_rows typed rows; allow replies well beyond gRPC's 4 MiB default.
+    ("grpc.max_send_message_length", 64 * 1024 * 1024),
+    ("grpc.max_receive_message_length", 16 * 1024 * 1024),
+    # Keep idle client connections alive through load balancers, and tolerate client pings.
+    ("grpc.keepalive_time_ms", 60_000),
+    ("grpc.keepalive_timeout_ms", 20_000),
+    ("grpc.http2.min_ping_interval_without_data_ms", 10_000),
+    ("grpc.keepalive_permit_without_calls", 1),
+    # A second server on a taken port must fail, not silently share it.
+    ("grpc.so_reuseport", 0),
+]
+
+
+@dataclass
+class RunningServer:
+    """A started server, its bound port and what it hosts."""
+
+    server: grpc.aio.Server
+    port: int
+    components: Components
+    health: HealthServicer
+    services: list[ServiceSpec] = field(default_factory=list)
+
+    async def stop(self, grace: float | None = None) -> None:
+        """Report NOT_SERVING, drain in-flight calls for ``grace`` seconds, release everything."""
+        await self.health.enter_graceful_shutdown()
+        await self.server.stop(self.components.settings.grace_s if grace is None else grace)
+        for spec in self.services:
+            await spec.stop(self.components)
+        await self.components.close()
+        log.info("server.stopped", port=self.port)
+
+
+def select(names: Sequence[str]) -> list[ServiceSpec]:
+    """The specs of the named services; all four when ``names`` is empty."""
+    if not names:
+        return list(SERVICES.values())
+    unknown = [n for n in names if n not in SERVICES]
+    if unknown:
+        raise ValueError(f"unknown service(s) {', '.join(unknown)}; choose from {', '.join(SERVICES)}")
+    return [SERVICES[n] for n in names]
+
+
+async def start_server(settings: Settings, names: Sequence[str] = ()) -> RunningServer:
+    """Build and start a server for the named services on settings.host:settings.port (0 picks a port)."""
+    specs = select(names)
+    components = Components(settings)
+    await components.start()
+    server = grpc.aio.server(options=SERVER_OPTIONS)
+    health = HealthServicer()
+    health_pb2_grpc.add_HealthServicer_to_server(health, server)
+    full_names = [reflection.SERVICE_NAME, health_pb2.DESCRIPTOR.services_by_name["Health"].full_name]
+    for spec in specs:
+        await spec.register(server, components)
+        full_names.append(spec.full_name)
+    reflection.enable_server_reflection(full_names, server)
+    port = server.add_insecure_port(f"{settings.host}:{settings.port}")
+    await server.start()
+    for spec in specs:
+        await spec.start(components)
+        await health.set(spec.full_name, health_pb2.HealthCheckResponse.SERVING)
+    await health.set("", health_pb2.HealthCheckResponse.SERVING)
+    log.info("server.started", host=settings.host, port=port, services=[s.name for s in specs],
+             data_dir=str(settings.data_dir))
+    return RunningServer(server, port, components, health, specs)
+
+
+async def serve(settings: Settings, names: Sequence[str] = ()) -> None:
+    """Run until SIGTERM or SIGINT, then drain and stop."""
+    running = await start_server(settings, names)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    await stop.wait()
+    log.info("server.stopping", grace_s=settings.grace_s)
+    await running.stop()

@@ -1,0 +1,1 @@
+"""TrainingService: durable jobs that index schemas into vectors, golden examples, fine-tunes."""
