@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, overload
 
 from google.protobuf import struct_pb2, timestamp_pb2
 
@@ -73,6 +73,19 @@ def _duration_text(value: timedelta) -> str:
     hours, minute = divmod(minutes, 60)
     text = f"{'-' if value < timedelta(0) else ''}{hours:02d}:{minute:02d}:{second:02d}"
     return f"{text}.{micro:06d}" if micro else text
+
+
+@overload
+def timestamp(moment: datetime) -> timestamp_pb2.Timestamp: ...
+@overload
+def timestamp(moment: None) -> None: ...
+def timestamp(moment: datetime | None) -> timestamp_pb2.Timestamp | None:
+    """A ``google.protobuf.Timestamp`` of ``moment`` (None stays None, an unset field); naive means UTC."""
+    if moment is None:
+        return None
+    stamp = timestamp_pb2.Timestamp()
+    stamp.FromDatetime((moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)).astimezone(UTC))
+    return stamp
 
 
 def value_to_python(value: value_pb2.Value) -> Any:

@@ -12,6 +12,9 @@ from typing import Protocol
 from chatdb_server.retrieval.context import SchemaContext
 from chatdb_server.sql.dsn import Dialect
 
+MAX_QUESTION_CHARS = 2_000
+"""The longest question any part of the suite accepts (asks, golden examples, generation)."""
+
 
 @dataclass(frozen=True)
 class ExampleInfo:

@@ -17,7 +17,7 @@ from typing import Any, Protocol
 
 from chatdb_server.errors import FailedPrecondition, InvalidArgument, NotFound
 from chatdb_server.generation.adapters import AdapterRecord, AdapterRegistry
-from chatdb_server.generation.interface import GenerationRequest, GenerationResult, SqlGenerator
+from chatdb_server.generation.interface import MAX_QUESTION_CHARS, GenerationRequest, GenerationResult, SqlGenerator
 from chatdb_server.generation.merge import MERGED_WEIGHTS_HINT
 from chatdb_server.generation.prompts import render_schema
 from chatdb_server.log import get_logger
@@ -27,7 +27,6 @@ log = get_logger(__name__)
 
 TEMPLATE_MODEL = "models/template"
 BACKENDS = ("template", "vllm", "openai")
-MAX_QUESTION_CHARS = 2000
 MAX_CANDIDATES = 8
 MAX_TABLES = 200
 MAX_COLUMNS = 5000

@@ -23,8 +23,7 @@ from chatdb.common.v1 import value_pb2
 from chatdb.query.v1 import query_service_pb2
 from chatdb_server.log import get_logger
 from chatdb_server.metadata.db import MetadataStore
-from chatdb_server.metadata.models import ResultCacheRow, utcnow
-from chatdb_server.query.history import as_utc
+from chatdb_server.metadata.models import ResultCacheRow, as_utc, utcnow
 from chatdb_server.sql.dsn import Dialect
 from chatdb_server.sql.structure import SourceRef
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 from google.protobuf import duration_pb2
 
 from chatdb.query.v1 import query_pb2, query_service_pb2
+from chatdb.wire import timestamp
 from chatdb_server.query.clients import DIALECT_TO_PROTO
-from chatdb_server.query.history import duration, timestamp, timings_message
+from chatdb_server.query.history import duration, timings_message
 from chatdb_server.query.pipeline import Answer, AskOptions, Stage
 from chatdb_server.query.pipeline_sql import SqlRun
 from chatdb_server.retrieval.retriever import JOIN_NEIGHBOR, ScoredTable

@@ -4,16 +4,17 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
-from google.protobuf import duration_pb2, timestamp_pb2
+from google.protobuf import duration_pb2
 from sqlalchemy import select
 
 from chatdb.query.v1 import query_pb2
+from chatdb.wire import timestamp
 from chatdb_server.errors import NotFound
 from chatdb_server.metadata.db import MetadataStore
-from chatdb_server.metadata.models import QueryRow, utcnow
+from chatdb_server.metadata.models import QueryRow, as_utc, utcnow
 from chatdb_server.names import parse_name
 from chatdb_server.pagination import PageTokens
 from chatdb_server.resilience.levels import Level
@@ -159,14 +160,3 @@ def duration(seconds: float) -> duration_pb2.Duration:
     message.FromTimedelta(timedelta(seconds=seconds))
     return message
 
-
-def timestamp(moment: datetime) -> timestamp_pb2.Timestamp:
-    """A Timestamp of an aware datetime."""
-    message = timestamp_pb2.Timestamp()
-    message.FromDatetime(as_utc(moment).astimezone(UTC))
-    return message
-
-
-def as_utc(moment: datetime) -> datetime:
-    """An aware UTC datetime; SQLite hands back naive datetimes that were written as UTC."""
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

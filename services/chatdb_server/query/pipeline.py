@@ -17,7 +17,13 @@ from datetime import datetime
 
 from chatdb.common.v1 import value_pb2
 from chatdb_server.errors import ChatDBError, DeadlineExceeded, FailedPrecondition, InvalidArgument, Unavailable
-from chatdb_server.generation.interface import ExampleInfo, GenerationRequest, GenerationResult, RepairHint
+from chatdb_server.generation.interface import (
+    MAX_QUESTION_CHARS,
+    ExampleInfo,
+    GenerationRequest,
+    GenerationResult,
+    RepairHint,
+)
 from chatdb_server.log import get_logger
 from chatdb_server.query.candidates import Ballot, choose, result_signature
 from chatdb_server.query.clients import Generator, PredictionClient
@@ -32,7 +38,6 @@ from chatdb_server.sql.guard import GuardVerdict
 
 log = get_logger(__name__)
 
-MAX_QUESTION_CHARS = 2_000
 MAX_CANDIDATES = 8
 RETRIEVED_TABLES = 5
 RETRIEVED_EXAMPLES = 3

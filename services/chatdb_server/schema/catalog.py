@@ -30,6 +30,7 @@ from chatdb_server.metadata.models import (
     ResultCacheRow,
     SchemaTableRow,
     TrainingJobRow,
+    as_utc,
     utcnow,
 )
 from chatdb_server.names import DATA_SOURCE, DATA_SOURCE_TABLE, data_source_id, format_name, validate_id
@@ -39,7 +40,7 @@ from chatdb_server.schema.diff import diff_schemas
 from chatdb_server.schema.discovery import discover
 from chatdb_server.schema.fingerprint import table_fingerprint
 from chatdb_server.schema.graph import join_graph
-from chatdb_server.schema.records import UPDATABLE_FIELDS, DataSourceInfo, DataSourceSpec, RefreshReport, as_utc
+from chatdb_server.schema.records import UPDATABLE_FIELDS, DataSourceInfo, DataSourceSpec, RefreshReport
 from chatdb_server.sql.connection import SOURCE_UNREACHABLE, ConnectionReport, probe_connection
 from chatdb_server.sql.dsn import Dialect, ParsedDsn, parse_dsn
 from chatdb_server.sql.structure import JoinEdge, SourceRef, StoredTable, TableStructure

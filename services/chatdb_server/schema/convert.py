@@ -15,8 +15,9 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from google.protobuf import duration_pb2, timestamp_pb2
+from google.protobuf import duration_pb2
 
+from chatdb import wire
 from chatdb.common.v1 import dialect_pb2, join_pb2, value_pb2
 from chatdb.schema.v1 import schema_pb2, schema_service_pb2
 from chatdb_server.schema.diff import TableChange
@@ -33,13 +34,6 @@ _KINDS = {"TABLE": schema_pb2.TABLE_KIND_TABLE, "VIEW": schema_pb2.TABLE_KIND_VI
 _TRAINING_STATES = {"UNTRAINED": schema_pb2.TRAINING_STATE_UNTRAINED, "TRAINED": schema_pb2.TRAINING_STATE_TRAINED,
                     "STALE": schema_pb2.TRAINING_STATE_STALE}
 
-
-def _timestamp(moment: dt.datetime | None) -> timestamp_pb2.Timestamp | None:
-    if moment is None:
-        return None
-    stamp = timestamp_pb2.Timestamp()
-    stamp.FromDatetime(moment)
-    return stamp
 
 
 def dialect_to_proto(dialect: Dialect) -> dialect_pb2.Dialect:
@@ -58,8 +52,8 @@ def data_source_to_proto(info: DataSourceInfo) -> schema_pb2.DataSource:
     return schema_pb2.DataSource(
         name=info.name, display_name=info.display_name, dialect=dialect_to_proto(info.dialect),
         redacted_dsn=info.redacted_dsn, schemas=list(info.schemas), default_adapter=info.default_adapter,
-        labels=info.labels, table_count=info.table_count, create_time=_timestamp(info.create_time),
-        update_time=_timestamp(info.update_time), discover_time=_timestamp(info.discover_time))
+        labels=info.labels, table_count=info.table_count, create_time=wire.timestamp(info.create_time),
+        update_time=wire.timestamp(info.update_time), discover_time=wire.timestamp(info.discover_time))
 
 
 def table_to_proto(source_id: str, table: StoredTable, full: bool) -> schema_pb2.Table:
@@ -79,7 +73,7 @@ def table_to_proto(source_id: str, table: StoredTable, full: bool) -> schema_pb2
                  for ix in structure.indexes],
         row_estimate=structure.row_estimate, comment=structure.comment, description=table.description,
         fingerprint=table.fingerprint, training_state=_TRAINING_STATES[table.training_state],
-        discover_time=_timestamp(table.discover_time), train_time=_timestamp(table.train_time))
+        discover_time=wire.timestamp(table.discover_time), train_time=wire.timestamp(table.train_time))
     if full:
         message.sample_rows.extend(sample_row_to_proto(row, structure.columns) for row in structure.sample_rows)
     return message
@@ -104,7 +98,7 @@ def refresh_to_proto(report: RefreshReport) -> schema_service_pb2.RefreshSchemaR
     return schema_service_pb2.RefreshSchemaResponse(
         added_tables=list(report.added), removed_tables=list(report.removed),
         changed_tables=[_change_to_proto(c) for c in report.changed], unchanged_count=report.unchanged_count,
-        stale_tables=list(report.stale), discover_time=_timestamp(report.discover_time))
+        stale_tables=list(report.stale), discover_time=wire.timestamp(report.discover_time))
 
 
 def connection_to_proto(report: ConnectionReport) -> schema_service_pb2.TestConnectionResponse:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 
 from chatdb_server.errors import InvalidArgument
 from chatdb_server.schema.diff import TableChange
@@ -93,10 +93,3 @@ class RefreshReport:
     stale: tuple[str, ...]
     """Tables that were trained at their old structure and are now STALE."""
     discover_time: datetime
-
-
-def as_utc(moment: datetime | None) -> datetime | None:
-    """``moment`` as an aware UTC datetime (SQLite hands back naive UTC values)."""
-    if moment is None:
-        return None
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from google.protobuf import json_format
-from google.protobuf.timestamp_pb2 import Timestamp
 
 from chatdb.training.v1 import training_pb2
+from chatdb.wire import timestamp
 from chatdb_server.training.examples import Example
 from chatdb_server.training.job_model import JobType, TrainingJob
 
@@ -36,11 +35,11 @@ def job_to_proto(job: TrainingJob) -> training_pb2.TrainingJob:
         progress_percent=job.progress_percent, tables=list(job.tables),
         trained_table_count=job.trained_table_count, total_table_count=job.total_table_count,
         error_reason=job.error_reason, error_message=job.error_message, attempt=job.attempt,
-        create_time=_timestamp(job.create_time), update_time=_timestamp(job.update_time))
+        create_time=timestamp(job.create_time), update_time=timestamp(job.update_time))
     if job.start_time is not None:
-        message.start_time.CopyFrom(_timestamp(job.start_time))
+        message.start_time.CopyFrom(timestamp(job.start_time))
     if job.end_time is not None:
-        message.end_time.CopyFrom(_timestamp(job.end_time))
+        message.end_time.CopyFrom(timestamp(job.end_time))
     if job.job_type is JobType.FINE_TUNE:
         json_format.ParseDict(job.config, message.fine_tune_config, ignore_unknown_fields=True)
         result = {k: v for k, v in job.result.items() if k in _RESULT_FIELDS}
@@ -53,10 +52,4 @@ def example_to_proto(example: Example) -> training_pb2.Example:
     return training_pb2.Example(
         name=example.name, question=example.question, sql=example.sql,
         source=training_pb2.ExampleSource.Value(f"EXAMPLE_SOURCE_{example.origin}"),
-        tables=list(example.tables), create_time=_timestamp(example.create_time))
-
-
-def _timestamp(moment: datetime) -> Timestamp:
-    stamp = Timestamp()
-    stamp.FromDatetime(moment)
-    return stamp
+        tables=list(example.tables), create_time=timestamp(example.create_time))

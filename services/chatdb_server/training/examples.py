@@ -15,20 +15,19 @@ from datetime import datetime
 from sqlalchemy import delete, select
 
 from chatdb_server.errors import InvalidArgument, NotFound
+from chatdb_server.generation.interface import MAX_QUESTION_CHARS
 from chatdb_server.log import get_logger
 from chatdb_server.metadata.db import MetadataStore
-from chatdb_server.metadata.models import ExampleRow, utcnow
+from chatdb_server.metadata.models import ExampleRow, as_utc, utcnow
 from chatdb_server.retrieval.embeddings import Embedder
 from chatdb_server.retrieval.vectors import VectorStore
 from chatdb_server.sql.guard import PARSE_ERROR, SqlGuard
 from chatdb_server.sql.structure import SourceRef, known_columns
-from chatdb_server.training.job_model import as_utc
 from chatdb_server.training.names import example_name, new_id
 from chatdb_server.training.ports import TrainingCatalog
 
 log = get_logger(__name__)
 
-MAX_QUESTION_CHARS = 2_000
 MAX_SQL_CHARS = 20_000
 MANUAL = "MANUAL"
 FEEDBACK = "FEEDBACK"

@@ -7,7 +7,7 @@ the proto enum names without their prefix (``RUNNING``, ``FINE_TUNE``, ``VECTORI
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
@@ -61,12 +61,6 @@ class Stage(StrEnum):
 SCHEMA_STAGE_PERCENT = {Stage.FETCH: 25, Stage.ANALYZE: 50, Stage.VECTORIZE: 75, Stage.DONE: 100}
 """Progress a schema job reports on entering each stage."""
 
-
-def as_utc(moment: datetime | None) -> datetime | None:
-    """``moment`` as an aware UTC datetime (SQLite hands back naive ones, stored as UTC)."""
-    if moment is None:
-        return None
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
 @dataclass(frozen=True)

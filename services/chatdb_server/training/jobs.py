@@ -25,7 +25,7 @@ from sqlalchemy.orm import aliased
 from chatdb_server.errors import FailedPrecondition, NotFound
 from chatdb_server.log import get_logger
 from chatdb_server.metadata.db import MetadataStore
-from chatdb_server.metadata.models import DataSourceRow, TrainingJobRow, utcnow
+from chatdb_server.metadata.models import DataSourceRow, TrainingJobRow, as_utc, utcnow
 from chatdb_server.sql.structure import SourceRef
 from chatdb_server.training.filters import JobFilter
 from chatdb_server.training.job_model import (
@@ -34,7 +34,6 @@ from chatdb_server.training.job_model import (
     JobType,
     Stage,
     TrainingJob,
-    as_utc,
 )
 from chatdb_server.training.names import new_id
 from chatdb_server.training.watch import JobChangeFeed
