@@ -14,7 +14,7 @@ from pathlib import Path
 from chatdb_server.sql.dsn import Dialect
 from chatdb_server.training.finetune.dataset import synthetic_questions
 from chatdb_server.training.finetune.lora import LoraOptions, train_lora
-from tests.integration.prediction.finetune_fixtures import GOLDEN, SCHEMA
+from tests.integration.training.finetune.finetune_fixtures import GOLDEN, SCHEMA
 from tests.support.tiny_model import build_tiny_model
 
 

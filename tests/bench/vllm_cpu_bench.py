@@ -23,7 +23,7 @@ from chatdb_server.generation.interface import GenerationRequest, Sampling
 from chatdb_server.prediction.vllm_backend import VllmGenerator
 from chatdb_server.settings import Settings
 from chatdb_server.sql.dsn import Dialect
-from tests.integration.prediction.finetune_fixtures import SCHEMA
+from tests.integration.training.finetune.finetune_fixtures import SCHEMA
 from tests.support.tiny_model import build_tiny_model
 
 

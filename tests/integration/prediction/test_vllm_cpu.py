@@ -27,7 +27,7 @@ from chatdb_server.prediction.vllm_backend import VllmGenerator
 from chatdb_server.settings import Settings
 from chatdb_server.sql.dsn import Dialect
 from chatdb_server.training.finetune.handler import FineTuneOptions, FineTuner
-from tests.integration.prediction.finetune_fixtures import GOLDEN, QUICK, SCHEMA
+from tests.integration.training.finetune.finetune_fixtures import GOLDEN, QUICK, SCHEMA
 
 pytest.importorskip("vllm")
 psutil = pytest.importorskip("psutil")

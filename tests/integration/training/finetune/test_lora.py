@@ -15,7 +15,7 @@ from chatdb_server.settings import Settings
 from chatdb_server.sql.dsn import Dialect
 from chatdb_server.training.finetune.handler import FineTuneOptions, FineTuner
 from chatdb_server.training.finetune.lora import TrainingStopped
-from tests.integration.prediction.finetune_fixtures import GOLDEN, QUICK, SCHEMA
+from tests.integration.training.finetune.finetune_fixtures import GOLDEN, QUICK, SCHEMA
 
 pytest.importorskip("peft")
 pytestmark = pytest.mark.slow

@@ -1,4 +1,4 @@
-"""Fixtures of the PredictionService integration tests: the tiny local model and a schema to train on."""
+"""Fixtures several integration suites share: the tiny local model and an adapter registry."""
 
 from __future__ import annotations
 

@@ -12,7 +12,7 @@ import pytest
 
 from chatdb_server.sql.dsn import Dialect
 from chatdb_server.training.finetune.lora import train_lora
-from tests.integration.prediction.finetune_fixtures import GOLDEN, QUICK, SCHEMA
+from tests.integration.training.finetune.finetune_fixtures import GOLDEN, QUICK, SCHEMA
 from tests.support.tiny_model import build_tiny_model
 
 torch = pytest.importorskip("torch")

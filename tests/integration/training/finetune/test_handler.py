@@ -14,7 +14,7 @@ from chatdb_server.prediction.template import TemplateGenerator
 from chatdb_server.settings import Settings
 from chatdb_server.training.finetune.handler import FineTuneHandler, fine_tune_handler_for
 from chatdb_server.training.job_model import JobState, JobType
-from tests.integration.prediction.finetune_fixtures import QUICK
+from tests.integration.training.finetune.finetune_fixtures import QUICK
 from tests.unit.training.job_fixtures import TrainingStack, make_shop_database, open_stack, register_sqlite
 
 pytest.importorskip("peft")
