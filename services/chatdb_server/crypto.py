@@ -7,6 +7,8 @@ from pathlib import Path
 
 from cryptography.fernet import Fernet, InvalidToken
 
+from chatdb_server.datadir import prepare_data_dir
+
 KEY_FILE = "secret.key"
 
 
@@ -19,7 +21,7 @@ def load_or_create_key(configured: str, data_dir: Path) -> bytes:
     path = data_dir / KEY_FILE
     if path.exists():
         return path.read_bytes().strip()
-    data_dir.mkdir(parents=True, exist_ok=True)
+    prepare_data_dir(data_dir)
     key = Fernet.generate_key()
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "wb") as handle:

@@ -13,6 +13,8 @@ from pathlib import Path
 from typing import Any, get_type_hints
 
 ENV_PREFIX = "CHATDB_"
+EMBEDDED_METADATA_FILE = "metadata.db"
+"""The metadata store's SQLite file in the data directory when no metadata URL is set."""
 
 
 @dataclass(frozen=True)
@@ -104,7 +106,7 @@ class Settings:
         """The metadata URL, defaulting to SQLite in the data dir."""
         if self.metadata_url:
             return self.metadata_url
-        return f"sqlite+aiosqlite:///{(self.data_dir / 'metadata.db').resolve()}"
+        return f"sqlite+aiosqlite:///{(self.data_dir / EMBEDDED_METADATA_FILE).resolve()}"
 
     @property
     def resolved_milvus_uri(self) -> str:

@@ -21,6 +21,7 @@ from chatdb_server.generation.interface import MAX_QUESTION_CHARS, GenerationReq
 from chatdb_server.generation.merge import MERGED_WEIGHTS_HINT
 from chatdb_server.generation.prompts import render_schema
 from chatdb_server.log import get_logger
+from chatdb_server.prediction.template import TemplateGenerator
 from chatdb_server.settings import Settings
 
 log = get_logger(__name__)
@@ -144,8 +145,6 @@ class PredictionEngine:
                       template: SqlGenerator | None = None) -> PredictionEngine:
         """The engine the settings describe (call :meth:`start` before serving)."""
         if template is None:
-            from chatdb_server.prediction.template import TemplateGenerator
-
             template = TemplateGenerator()
         kind = select_backend(settings, has_cuda=settings.prediction_backend.strip().lower() == "auto"
                               and cuda_available())

@@ -10,10 +10,11 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from chatdb_server.crypto import SecretBox, load_or_create_key
+from chatdb_server.datadir import prepare_data_dir, private_file
 from chatdb_server.log import get_logger
 from chatdb_server.metadata.db import MetadataStore
 from chatdb_server.pagination import PageTokens
-from chatdb_server.settings import Settings
+from chatdb_server.settings import EMBEDDED_METADATA_FILE, Settings
 
 log = get_logger(__name__)
 
@@ -23,7 +24,9 @@ class Components:
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        prepare_data_dir(settings.data_dir)
+        if not settings.metadata_url:
+            private_file(settings.data_dir / EMBEDDED_METADATA_FILE)
         key = load_or_create_key(settings.secret_key, settings.data_dir)
         self.box = SecretBox(key)
         self.pages = PageTokens(key)
