@@ -85,6 +85,20 @@ class DeadlineExceeded(ChatDBError):
         super().__init__(message, reason, {}, grpc.StatusCode.DEADLINE_EXCEEDED)
 
 
+class Unauthenticated(ChatDBError):
+    """No credential, or one that is unknown, expired, revoked or fails verification."""
+
+    def __init__(self, message: str, reason: str = "UNAUTHENTICATED") -> None:
+        super().__init__(message, reason, {}, grpc.StatusCode.UNAUTHENTICATED)
+
+
+class PermissionDenied(ChatDBError):
+    """A known caller asked for something its roles or its tenant do not allow."""
+
+    def __init__(self, message: str, reason: str = "PERMISSION_DENIED", metadata: dict[str, str] | None = None) -> None:
+        super().__init__(message, reason, metadata or {}, grpc.StatusCode.PERMISSION_DENIED)
+
+
 class Unimplemented(ChatDBError):
     """The RPC is part of the contract but not served by this build."""
 

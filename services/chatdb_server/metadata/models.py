@@ -203,3 +203,22 @@ class AdapterRow(Base):
     dataset_size: Mapped[int] = mapped_column(Integer, default=0)
     loss_curve: Mapped[list[Any]] = mapped_column(JSON, default=list)
     create_time: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class ApiKeyRow(Base):
+    """An API key: only a hash of its secret is stored; the key itself is shown once, at creation."""
+
+    __tablename__ = "api_keys"
+
+    pk: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    key_id: Mapped[str] = mapped_column(String(32), unique=True)
+    tenant: Mapped[str] = mapped_column(String(63), index=True)
+    display_name: Mapped[str] = mapped_column(String(200), default="")
+    secret_hash: Mapped[str] = mapped_column(String(64))
+    roles: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    data_sources: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    """Source ids the key may use; empty means every source of its tenant."""
+    create_time: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    expire_time: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    last_used_time: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    revoke_time: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)

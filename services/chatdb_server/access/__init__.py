@@ -1,0 +1,1 @@
+"""Identity and trust: who a caller is (API keys, tokens, certificates), what each role may do."""

@@ -1,0 +1,149 @@
+"""API keys: high-entropy secrets shown once, stored only as a hash, each bound to a tenant and roles.
+
+A key reads ``chatdb_<key id>_<secret>``: the id finds the stored record, the secret (32 random
+bytes) is compared by its SHA-256 in constant time. A fast hash is the right one here: the secret
+is random, not a password, so there is nothing for a slow hash to protect against, and every call
+pays for the check. Keys may be limited to some data sources, may expire, and can be revoked;
+the time of last use is kept to the minute.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import select, update
+
+from chatdb_server.access.permissions import Role, parse_roles
+from chatdb_server.errors import InvalidArgument, NotFound, Unauthenticated
+from chatdb_server.metadata.db import MetadataStore
+from chatdb_server.metadata.models import ApiKeyRow, as_utc, utcnow
+
+KEY_PREFIX = "chatdb"
+SECRET_BYTES = 32
+LAST_USED_RESOLUTION = timedelta(minutes=1)
+"""A key's last-use time is written at most this often, so checking a key rarely writes."""
+_KEY = re.compile(rf"^{KEY_PREFIX}_([a-z0-9]{{16}})_([A-Za-z0-9_-]{{20,}})$")
+
+
+@dataclass(frozen=True)
+class ApiKey:
+    """A stored key, without its secret."""
+
+    key_id: str
+    tenant: str
+    roles: frozenset[Role]
+    data_sources: tuple[str, ...]
+    display_name: str
+    create_time: datetime
+    expire_time: datetime | None = None
+    last_used_time: datetime | None = None
+    revoke_time: datetime | None = None
+
+    @property
+    def name(self) -> str:
+        """Resource name, ``apiKeys/{id}``."""
+        return f"apiKeys/{self.key_id}"
+
+
+@dataclass(frozen=True)
+class IssuedKey:
+    """A new key and its secret, which is never shown again."""
+
+    key: ApiKey
+    secret: str
+
+
+def _hash(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def _key_of(row: ApiKeyRow) -> ApiKey:
+    return ApiKey(key_id=row.key_id, tenant=row.tenant, roles=frozenset(Role(r) for r in row.roles),
+                  data_sources=tuple(row.data_sources), display_name=row.display_name,
+                  create_time=as_utc(row.create_time), expire_time=as_utc(row.expire_time),
+                  last_used_time=as_utc(row.last_used_time), revoke_time=as_utc(row.revoke_time))
+
+
+class ApiKeyStore:
+    """API keys in the metadata store."""
+
+    def __init__(self, store: MetadataStore) -> None:
+        self._store = store
+
+    async def create(self, tenant: str, roles: Sequence[str], *, data_sources: Sequence[str] = (),
+                     display_name: str = "", expire_time: datetime | None = None) -> IssuedKey:
+        """A new key for ``tenant`` with ``roles``; the returned secret is the only copy."""
+        if not tenant:
+            raise InvalidArgument("api_key.tenant", "is required")
+        if not roles:
+            raise InvalidArgument("api_key.roles", "name at least one role")
+        try:
+            parsed = parse_roles(list(roles), "api_key.roles")
+        except ValueError as exc:
+            raise InvalidArgument("api_key.roles", str(exc)) from None
+        now = utcnow()
+        if expire_time is not None and as_utc(expire_time) <= now:
+            raise InvalidArgument("api_key.expire_time", "is in the past")
+        key_id = secrets.token_hex(8)
+        secret = f"{KEY_PREFIX}_{key_id}_{secrets.token_urlsafe(SECRET_BYTES)}"
+        row = ApiKeyRow(key_id=key_id, tenant=tenant, display_name=display_name, secret_hash=_hash(secret),
+                        roles=sorted(parsed), data_sources=sorted(set(data_sources)), create_time=now,
+                        expire_time=expire_time)
+        async with self._store.session() as session:
+            session.add(row)
+        return IssuedKey(_key_of(row), secret)
+
+    async def authenticate(self, secret: str) -> ApiKey:
+        """The key ``secret`` belongs to; Unauthenticated when it is unknown, revoked or expired."""
+        match = _KEY.match(secret)
+        if match is None:
+            raise Unauthenticated("the API key is malformed")
+        async with self._store.session() as session:
+            query = select(ApiKeyRow).where(ApiKeyRow.key_id == match.group(1))
+            row = (await session.execute(query)).scalar_one_or_none()
+        if row is None or not hmac.compare_digest(row.secret_hash, _hash(secret)):
+            raise Unauthenticated("the API key is not valid")
+        key = _key_of(row)
+        now = utcnow()
+        if key.revoke_time is not None:
+            raise Unauthenticated("the API key was revoked", "KEY_REVOKED")
+        if key.expire_time is not None and key.expire_time <= now:
+            raise Unauthenticated("the API key has expired", "KEY_EXPIRED")
+        if key.last_used_time is None or now - key.last_used_time >= LAST_USED_RESOLUTION:
+            await self._touch(key.key_id, now)
+        return key
+
+    async def list(self, tenant: str | None = None) -> list[ApiKey]:
+        """Keys of ``tenant`` (all tenants when None), oldest first; revoked ones included."""
+        query = select(ApiKeyRow).order_by(ApiKeyRow.pk)
+        if tenant is not None:
+            query = query.where(ApiKeyRow.tenant == tenant)
+        async with self._store.session() as session:
+            return [_key_of(row) for row in (await session.execute(query)).scalars()]
+
+    async def revoke(self, key_id: str, tenant: str | None = None) -> ApiKey:
+        """Revoke a key (of ``tenant``, when given); NotFound for an unknown one. Revoking twice is harmless."""
+        async with self._store.session() as session:
+            query = select(ApiKeyRow).where(ApiKeyRow.key_id == key_id)
+            if tenant is not None:
+                query = query.where(ApiKeyRow.tenant == tenant)
+            row = (await session.execute(query)).scalar_one_or_none()
+            if row is None:
+                raise NotFound(f"apiKeys/{key_id}", "API key")
+            if row.revoke_time is None:
+                row.revoke_time = utcnow()
+            return _key_of(row)
+
+    async def count(self) -> int:
+        """How many keys exist (revoked ones too): zero means the server needs a bootstrap key."""
+        return len(await self.list())
+
+    async def _touch(self, key_id: str, now: datetime) -> None:
+        async with self._store.session() as session:
+            await session.execute(update(ApiKeyRow).where(ApiKeyRow.key_id == key_id).values(last_used_time=now))

@@ -1,0 +1,113 @@
+"""Roles, the permissions they grant, and the permission every RPC needs.
+
+Every RPC names one permission; a caller's roles must grant it. Four roles, each a superset of
+the one below it in what it may read: ``viewer`` sees status and schemas; ``asker`` also asks,
+executes SQL and reads its history; ``editor`` also manages data sources, training and
+examples; ``admin`` also manages keys and policies. ``operator`` is separate: it may act for
+several tenants (the only role whose tenant header is honoured), with admin's permissions.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Permission(StrEnum):
+    """What an RPC needs."""
+
+    READ_STATUS = "status.read"
+    READ_SCHEMA = "schema.read"
+    ASK = "query.ask"
+    READ_HISTORY = "query.history.read"
+    GIVE_FEEDBACK = "query.feedback"
+    GENERATE = "prediction.generate"
+    READ_MODELS = "prediction.models.read"
+    MANAGE_MODELS = "prediction.models.manage"
+    MANAGE_SOURCES = "schema.sources.manage"
+    READ_TRAINING = "training.read"
+    MANAGE_TRAINING = "training.manage"
+    MANAGE_ACCESS = "access.manage"
+
+
+class Role(StrEnum):
+    """A named bundle of permissions."""
+
+    VIEWER = "viewer"
+    ASKER = "asker"
+    EDITOR = "editor"
+    ADMIN = "admin"
+    OPERATOR = "operator"
+
+
+_VIEWER = frozenset({Permission.READ_STATUS, Permission.READ_SCHEMA, Permission.READ_MODELS})
+_ASKER = _VIEWER | {Permission.ASK, Permission.READ_HISTORY, Permission.GIVE_FEEDBACK, Permission.GENERATE}
+_EDITOR = _ASKER | {Permission.MANAGE_SOURCES, Permission.READ_TRAINING, Permission.MANAGE_TRAINING,
+                    Permission.MANAGE_MODELS}
+_ADMIN = _EDITOR | {Permission.MANAGE_ACCESS}
+
+ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
+    Role.VIEWER: _VIEWER,
+    Role.ASKER: _ASKER,
+    Role.EDITOR: _EDITOR,
+    Role.ADMIN: _ADMIN,
+    Role.OPERATOR: _ADMIN,
+}
+
+RPC_PERMISSIONS: dict[str, Permission] = {
+    "/chatdb.schema.v1.SchemaService/CreateDataSource": Permission.MANAGE_SOURCES,
+    "/chatdb.schema.v1.SchemaService/GetDataSource": Permission.READ_SCHEMA,
+    "/chatdb.schema.v1.SchemaService/ListDataSources": Permission.READ_SCHEMA,
+    "/chatdb.schema.v1.SchemaService/UpdateDataSource": Permission.MANAGE_SOURCES,
+    "/chatdb.schema.v1.SchemaService/DeleteDataSource": Permission.MANAGE_SOURCES,
+    "/chatdb.schema.v1.SchemaService/TestConnection": Permission.MANAGE_SOURCES,
+    "/chatdb.schema.v1.SchemaService/ListTables": Permission.READ_SCHEMA,
+    "/chatdb.schema.v1.SchemaService/GetTable": Permission.READ_SCHEMA,
+    "/chatdb.schema.v1.SchemaService/RefreshSchema": Permission.MANAGE_SOURCES,
+    "/chatdb.schema.v1.SchemaService/GetSchemaGraph": Permission.READ_SCHEMA,
+    "/chatdb.training.v1.TrainingService/CreateTrainingJob": Permission.MANAGE_TRAINING,
+    "/chatdb.training.v1.TrainingService/GetTrainingJob": Permission.READ_TRAINING,
+    "/chatdb.training.v1.TrainingService/ListTrainingJobs": Permission.READ_TRAINING,
+    "/chatdb.training.v1.TrainingService/CancelTrainingJob": Permission.MANAGE_TRAINING,
+    "/chatdb.training.v1.TrainingService/WatchTrainingJob": Permission.READ_TRAINING,
+    "/chatdb.training.v1.TrainingService/CreateExample": Permission.MANAGE_TRAINING,
+    "/chatdb.training.v1.TrainingService/ListExamples": Permission.READ_TRAINING,
+    "/chatdb.training.v1.TrainingService/DeleteExample": Permission.MANAGE_TRAINING,
+    "/chatdb.query.v1.QueryService/Ask": Permission.ASK,
+    "/chatdb.query.v1.QueryService/StreamAsk": Permission.ASK,
+    "/chatdb.query.v1.QueryService/ExecuteSql": Permission.ASK,
+    "/chatdb.query.v1.QueryService/ValidateSql": Permission.ASK,
+    "/chatdb.query.v1.QueryService/ListQueries": Permission.READ_HISTORY,
+    "/chatdb.query.v1.QueryService/GetQuery": Permission.READ_HISTORY,
+    "/chatdb.query.v1.QueryService/SubmitFeedback": Permission.GIVE_FEEDBACK,
+    "/chatdb.query.v1.QueryService/GetSystemStatus": Permission.READ_STATUS,
+    "/chatdb.prediction.v1.PredictionService/GenerateSql": Permission.GENERATE,
+    "/chatdb.prediction.v1.PredictionService/ListModels": Permission.READ_MODELS,
+    "/chatdb.prediction.v1.PredictionService/LoadAdapter": Permission.MANAGE_MODELS,
+    "/chatdb.prediction.v1.PredictionService/UnloadAdapter": Permission.MANAGE_MODELS,
+}
+"""The permission each RPC needs, by full method name (``/package.Service/Method``)."""
+
+OPEN_SERVICES = frozenset({"grpc.health.v1.Health", "grpc.reflection.v1alpha.ServerReflection",
+                           "grpc.reflection.v1.ServerReflection"})
+"""Services that answer without a credential: probes and tools need them."""
+
+
+def parse_roles(names: list[str] | tuple[str, ...], field: str = "roles") -> frozenset[Role]:
+    """Roles from their names; ValueError naming the unknown ones."""
+    unknown = sorted({n for n in names if n not in Role.__members__.values()})
+    if unknown:
+        raise ValueError(f"{field}: unknown role(s) {', '.join(unknown)}; choose from {', '.join(Role)}")
+    return frozenset(Role(n) for n in names)
+
+
+def granted(roles: frozenset[Role]) -> frozenset[Permission]:
+    """Everything ``roles`` together may do."""
+    return frozenset().union(*(ROLE_PERMISSIONS[r] for r in roles))
+
+
+def required_permission(method: str) -> Permission | None:
+    """The permission ``method`` needs; None for an open service. KeyError for an unknown method."""
+    service = method.lstrip("/").split("/", 1)[0]
+    if service in OPEN_SERVICES:
+        return None
+    return RPC_PERMISSIONS[method]
