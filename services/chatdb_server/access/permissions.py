@@ -84,6 +84,16 @@ RPC_PERMISSIONS: dict[str, Permission] = {
     "/chatdb.prediction.v1.PredictionService/ListModels": Permission.READ_MODELS,
     "/chatdb.prediction.v1.PredictionService/LoadAdapter": Permission.MANAGE_MODELS,
     "/chatdb.prediction.v1.PredictionService/UnloadAdapter": Permission.MANAGE_MODELS,
+    "/chatdb.access.v1.AccessService/CreateApiKey": Permission.MANAGE_ACCESS,
+    "/chatdb.access.v1.AccessService/ListApiKeys": Permission.MANAGE_ACCESS,
+    "/chatdb.access.v1.AccessService/RevokeApiKey": Permission.MANAGE_ACCESS,
+    "/chatdb.access.v1.AccessService/CreateColumnPolicy": Permission.MANAGE_ACCESS,
+    "/chatdb.access.v1.AccessService/ListColumnPolicies": Permission.MANAGE_ACCESS,
+    "/chatdb.access.v1.AccessService/DeleteColumnPolicy": Permission.MANAGE_ACCESS,
+    "/chatdb.access.v1.AccessService/CreateRowPolicy": Permission.MANAGE_ACCESS,
+    "/chatdb.access.v1.AccessService/ListRowPolicies": Permission.MANAGE_ACCESS,
+    "/chatdb.access.v1.AccessService/DeleteRowPolicy": Permission.MANAGE_ACCESS,
+    "/chatdb.access.v1.AccessService/ListAuditEvents": Permission.MANAGE_ACCESS,
 }
 """The permission each RPC needs, by full method name (``/package.Service/Method``)."""
 

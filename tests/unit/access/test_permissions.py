@@ -6,6 +6,7 @@ import itertools
 
 import pytest
 
+from chatdb.access.v1 import access_service_pb2
 from chatdb.prediction.v1 import prediction_service_pb2
 from chatdb.query.v1 import query_service_pb2
 from chatdb.schema.v1 import schema_service_pb2
@@ -19,7 +20,7 @@ from chatdb_server.access.permissions import (
     required_permission,
 )
 
-SERVICE_FILES = (schema_service_pb2, training_service_pb2, query_service_pb2, prediction_service_pb2)
+SERVICE_FILES = (access_service_pb2, schema_service_pb2, training_service_pb2, query_service_pb2, prediction_service_pb2)
 
 
 def every_method() -> set[str]:

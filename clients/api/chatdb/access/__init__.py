@@ -1,0 +1,1 @@
+"""chatdb.access: the generated stubs live in v1."""
