@@ -9,10 +9,12 @@ the time of last use is kept to the minute.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import hmac
 import re
 import secrets
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -26,6 +28,9 @@ from chatdb_server.metadata.models import ApiKeyRow, as_utc, utcnow
 
 KEY_PREFIX = "chatdb"
 SECRET_BYTES = 32
+CACHE_TTL_S = 5.0
+"""A verified key is trusted from memory this long; revoking it through this store forgets it at once,
+another replica's revocation takes effect within this time."""
 LAST_USED_RESOLUTION = timedelta(minutes=1)
 """A key's last-use time is written at most this often, so checking a key rarely writes."""
 _KEY = re.compile(rf"^{KEY_PREFIX}_([a-z0-9]{{16}})_([A-Za-z0-9_-]{{20,}})$")
@@ -73,8 +78,11 @@ def _key_of(row: ApiKeyRow) -> ApiKey:
 class ApiKeyStore:
     """API keys in the metadata store."""
 
-    def __init__(self, store: MetadataStore) -> None:
+    def __init__(self, store: MetadataStore, *, cache_ttl_s: float = CACHE_TTL_S) -> None:
         self._store = store
+        self._ttl = cache_ttl_s
+        self._verified: dict[str, tuple[ApiKey, float]] = {}
+        """Recently verified keys by the hash of their secret, with when they were read."""
 
     async def create(self, tenant: str, roles: Sequence[str], *, data_sources: Sequence[str] = (),
                      display_name: str = "", expire_time: datetime | None = None) -> IssuedKey:
@@ -104,12 +112,18 @@ class ApiKeyStore:
         match = _KEY.match(secret)
         if match is None:
             raise Unauthenticated("the API key is malformed")
-        async with self._store.session() as session:
-            query = select(ApiKeyRow).where(ApiKeyRow.key_id == match.group(1))
-            row = (await session.execute(query)).scalar_one_or_none()
-        if row is None or not hmac.compare_digest(row.secret_hash, _hash(secret)):
-            raise Unauthenticated("the API key is not valid")
-        key = _key_of(row)
+        digest = _hash(secret)
+        cached = self._verified.get(digest)
+        if cached is not None and time.monotonic() - cached[1] < self._ttl:
+            key = cached[0]
+        else:
+            async with self._store.session() as session:
+                query = select(ApiKeyRow).where(ApiKeyRow.key_id == match.group(1))
+                row = (await session.execute(query)).scalar_one_or_none()
+            if row is None or not hmac.compare_digest(row.secret_hash, digest):
+                raise Unauthenticated("the API key is not valid")
+            key = _key_of(row)
+            self._verified[digest] = (key, time.monotonic())
         now = utcnow()
         if key.revoke_time is not None:
             raise Unauthenticated("the API key was revoked", "KEY_REVOKED")
@@ -117,6 +131,7 @@ class ApiKeyStore:
             raise Unauthenticated("the API key has expired", "KEY_EXPIRED")
         if key.last_used_time is None or now - key.last_used_time >= LAST_USED_RESOLUTION:
             await self._touch(key.key_id, now)
+            self._verified[digest] = (dataclasses.replace(key, last_used_time=now), self._verified[digest][1])
         return key
 
     async def list(self, tenant: str | None = None) -> list[ApiKey]:
@@ -138,6 +153,7 @@ class ApiKeyStore:
                 raise NotFound(f"apiKeys/{key_id}", "API key")
             if row.revoke_time is None:
                 row.revoke_time = utcnow()
+            self._verified = {d: entry for d, entry in self._verified.items() if entry[0].key_id != key_id}
             return _key_of(row)
 
     async def count(self) -> int:

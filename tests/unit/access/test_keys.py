@@ -102,3 +102,11 @@ async def test_keys_are_listed_per_tenant_and_counted(keys: ApiKeyStore) -> None
     await keys.create("globex", ["viewer"])
     assert [k.tenant for k in await keys.list("acme")] == ["acme"]
     assert await keys.count() == 2
+
+
+async def test_a_key_revoked_after_use_is_refused_at_once(keys: ApiKeyStore) -> None:
+    issued = await keys.create("acme", ["asker"])
+    await keys.authenticate(issued.secret)  # now remembered as verified
+    await keys.revoke(issued.key.key_id, tenant="acme")
+    with pytest.raises(Unauthenticated):
+        await keys.authenticate(issued.secret)

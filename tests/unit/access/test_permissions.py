@@ -20,7 +20,8 @@ from chatdb_server.access.permissions import (
     required_permission,
 )
 
-SERVICE_FILES = (access_service_pb2, schema_service_pb2, training_service_pb2, query_service_pb2, prediction_service_pb2)
+SERVICE_FILES = (access_service_pb2, schema_service_pb2, training_service_pb2, query_service_pb2,
+                 prediction_service_pb2)
 
 
 def every_method() -> set[str]:
