@@ -98,6 +98,37 @@ class Settings:
     """``json`` for machines, ``console`` for people."""
     metrics_port: int = 0
     """Port of the Prometheus metrics endpoint; 0 turns it off."""
+    authentication: bool = True
+    """Every RPC but health and reflection needs a credential; ``off`` is accepted only on loopback."""
+    bootstrap_admin_key: str = ""
+    """An admin key (``chatdb keys secret`` makes one) stored on first start, e.g. from a Kubernetes
+    Secret; empty means a key generated into ``data_dir/admin.key`` when no key exists."""
+    service_key: str = ""
+    """API key (operator role) a service sends when it calls another in a split deployment."""
+    jwt_jwks: str = ""
+    """JWKS for bearer tokens: a file path or an https URL; set this or ``jwt_secret`` to accept JWTs."""
+    jwt_secret: str = ""
+    """Shared HMAC secret for bearer tokens, instead of a JWKS."""
+    jwt_issuer: str = ""
+    """Required ``iss`` of bearer tokens."""
+    jwt_audience: str = ""
+    """Required ``aud`` of bearer tokens."""
+    jwt_tenant_claim: str = "tenant"
+    """Claim that names the tenant."""
+    jwt_roles_claim: str = "roles"
+    """Claim that lists the roles (a list or a space-separated string)."""
+    jwt_attributes_claim: str = "attributes"
+    """Claim holding an object of attributes for row policies."""
+    tls_cert_file: str = ""
+    """Server certificate (PEM); with ``tls_key_file`` it turns TLS on."""
+    tls_key_file: str = ""
+    """Server private key (PEM)."""
+    tls_client_ca_file: str = ""
+    """CA of client certificates; when set, every client must present one (mTLS)."""
+    tls_client_principals: str = ""
+    """JSON file mapping client-certificate names (CN or SAN) to a tenant and roles."""
+    tls_ca_file: str = ""
+    """CA that signed the other services' certificates, for calls between services over TLS."""
     extra: dict[str, str] = field(default_factory=dict)
     """Unrecognised ``CHATDB_*`` variables, kept so typos can be reported."""
 
@@ -151,6 +182,17 @@ def _coerce(kind: Any, raw: str, key: str) -> Any:
             return float(raw)
         if kind is Path:
             return Path(raw)
+        if kind is bool:
+            return _flag(raw)
         return raw
     except ValueError as exc:
         raise ValueError(f"{key}: cannot read {raw!r} as {getattr(kind, '__name__', kind)}") from exc
+
+
+def _flag(raw: str) -> bool:
+    lowered = raw.strip().lower()
+    if lowered in ("1", "true", "on", "yes"):
+        return True
+    if lowered in ("0", "false", "off", "no"):
+        return False
+    raise ValueError(f"not a yes/no value: {raw!r}")

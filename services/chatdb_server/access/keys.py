@@ -64,6 +64,18 @@ class IssuedKey:
     secret: str
 
 
+def new_secret() -> str:
+    """A fresh key secret: ``chatdb_<16 hex id>_<32 random bytes, base64url>``."""
+    return f"{KEY_PREFIX}_{secrets.token_hex(8)}_{secrets.token_urlsafe(SECRET_BYTES)}"
+
+
+def _key_id(secret: str) -> str:
+    match = _KEY.match(secret)
+    if match is None:
+        raise ValueError("an API key reads chatdb_<16 hex characters>_<at least 20 base64url characters>")
+    return match.group(1)
+
+
 def _hash(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
@@ -87,6 +99,22 @@ class ApiKeyStore:
     async def create(self, tenant: str, roles: Sequence[str], *, data_sources: Sequence[str] = (),
                      display_name: str = "", expire_time: datetime | None = None) -> IssuedKey:
         """A new key for ``tenant`` with ``roles``; the returned secret is the only copy."""
+        return await self._store_key(new_secret(), tenant, roles, data_sources=data_sources,
+                                     display_name=display_name, expire_time=expire_time)
+
+    async def import_key(self, secret: str, tenant: str, roles: Sequence[str], *, display_name: str = "") -> ApiKey:
+        """Store a key whose secret the operator made (a bootstrap key from a Secret); idempotent."""
+        try:
+            key_id = _key_id(secret)
+        except ValueError as exc:
+            raise InvalidArgument("bootstrap_admin_key", str(exc)) from None
+        existing = [k for k in await self.list() if k.key_id == key_id]
+        if existing:
+            return existing[0]
+        return (await self._store_key(secret, tenant, roles, display_name=display_name)).key
+
+    async def _store_key(self, secret: str, tenant: str, roles: Sequence[str], *, data_sources: Sequence[str] = (),
+                         display_name: str = "", expire_time: datetime | None = None) -> IssuedKey:
         if not tenant:
             raise InvalidArgument("api_key.tenant", "is required")
         if not roles:
@@ -98,8 +126,7 @@ class ApiKeyStore:
         now = utcnow()
         if expire_time is not None and as_utc(expire_time) <= now:
             raise InvalidArgument("api_key.expire_time", "is in the past")
-        key_id = secrets.token_hex(8)
-        secret = f"{KEY_PREFIX}_{key_id}_{secrets.token_urlsafe(SECRET_BYTES)}"
+        key_id = _key_id(secret)
         row = ApiKeyRow(key_id=key_id, tenant=tenant, display_name=display_name, secret_hash=_hash(secret),
                         roles=sorted(parsed), data_sources=sorted(set(data_sources)), create_time=now,
                         expire_time=expire_time)

@@ -6,6 +6,7 @@ roles grant a permission, which data sources it may use, and the attributes row 
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -63,6 +64,10 @@ class Principal:
             return requested
         raise PermissionDenied(f"{self.subject} belongs to tenant {self.tenant!r} and may not act for another",
                                "TENANT_MISMATCH", {"tenant": requested})
+
+    def with_tenant(self, tenant: str) -> Principal:
+        """The same principal acting for ``tenant`` (settled by :meth:`acting_tenant`)."""
+        return self if tenant == self.tenant else dataclasses.replace(self, tenant=tenant)
 
     def may_use_source(self, source_id: str) -> bool:
         """Whether the credential is allowed the data source ``source_id`` (callers answer NOT_FOUND if not)."""
