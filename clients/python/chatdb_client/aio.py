@@ -34,10 +34,14 @@ class AsyncChatDBClient:
     """Like :class:`~chatdb_client.ChatDBClient`, with coroutines. Create it inside a
     running event loop; use ``async with``, or await :meth:`close`."""
 
-    def __init__(self, target: str = "127.0.0.1:50051", tenant: str = "default", timeout: float = 30.0,
-                 credentials: grpc.ChannelCredentials | None = None, *, retry: RetryPolicy | None = None) -> None:
+    def __init__(self, target: str = "127.0.0.1:50051", tenant: str = "", timeout: float = 30.0,
+                 credentials: grpc.ChannelCredentials | None = None, *, retry: RetryPolicy | None = None,
+                 api_key: str = "", token: str = "") -> None:
+        if api_key and token:
+            raise ValueError("authenticate with an API key or a token, not both")
         self.target = target
         self.tenant = tenant
+        self._credential = api_key or token
         self.timeout = timeout
         options = channel_options(retry or RetryPolicy())
         self.channel = (grpc.aio.secure_channel(target, credentials, options=options) if credentials
@@ -155,7 +159,7 @@ class AsyncChatDBClient:
         method = getattr(self._stubs[operation.service], operation.method)
         try:
             reply = await method(operation.request, timeout=operation.timeout or self.timeout,
-                                 metadata=call_metadata(self.tenant, request_id))
+                                 metadata=call_metadata(self.tenant, request_id, self._credential))
         except grpc.RpcError as error:
             raise ChatDBError.from_rpc_error(error, request_id=request_id) from None
         return operation.read(reply)
@@ -163,7 +167,8 @@ class AsyncChatDBClient:
     async def _stream(self, operation: ops.Operation[T]) -> AsyncGenerator[T, None]:
         request_id = new_request_id()
         method = getattr(self._stubs[operation.service], operation.method)
-        call = method(operation.request, timeout=operation.timeout, metadata=call_metadata(self.tenant, request_id))
+        call = method(operation.request, timeout=operation.timeout,
+                      metadata=call_metadata(self.tenant, request_id, self._credential))
         try:
             async for reply in call:
                 yield operation.read(reply)

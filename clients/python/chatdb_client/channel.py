@@ -12,7 +12,10 @@ from __future__ import annotations
 import json
 import uuid
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
+
+import grpc
 
 from chatdb.prediction.v1 import prediction_service_pb2_grpc
 from chatdb.query.v1 import query_service_pb2_grpc
@@ -81,9 +84,29 @@ def channel_options(retry: RetryPolicy) -> list[tuple[str, Any]]:
     return options
 
 
-def call_metadata(tenant: str, request_id: str) -> tuple[tuple[str, str], ...]:
-    """The metadata every call carries."""
-    return ((TENANT_HEADER, tenant), (REQUEST_ID_HEADER, request_id))
+def call_metadata(tenant: str, request_id: str, credential: str = "") -> tuple[tuple[str, str], ...]:
+    """The metadata every call carries: the request id, the credential (an API key or a token) as
+    ``authorization: Bearer``, and the tenant header when one is named. The server takes the tenant
+    from the credential; naming another is only allowed to operators."""
+    metadata: list[tuple[str, str]] = []
+    if tenant:
+        metadata.append((TENANT_HEADER, tenant))
+    metadata.append((REQUEST_ID_HEADER, request_id))
+    if credential:
+        metadata.append(("authorization", f"Bearer {credential}"))
+    return tuple(metadata)
+
+
+def tls_credentials(ca_file: str = "", cert_file: str = "", key_file: str = "") -> grpc.ChannelCredentials:
+    """TLS channel credentials from PEM files: the CA that signed the server's certificate (empty: the
+    system's roots), and for mTLS the client's certificate and key."""
+    def read(path: str) -> bytes | None:
+        return Path(path).read_bytes() if path else None
+
+    if bool(cert_file) != bool(key_file):
+        raise ValueError("give both the client certificate and its key, or neither")
+    return grpc.ssl_channel_credentials(root_certificates=read(ca_file), private_key=read(key_file),
+                                        certificate_chain=read(cert_file))
 
 
 def new_request_id() -> str:

@@ -25,16 +25,23 @@ ProgressCallback = Callable[[training_pb2.TrainingJob], object]
 
 class ChatDBClient:
     """A connection to a ChatDB server (all four services, or one ``target`` each
-    behind a gateway). Every call carries the tenant and a fresh request id, fails
-    with :class:`~chatdb_client.ChatDBError`, and has ``timeout`` seconds unless said
-    otherwise. Use it as a context manager, or call :meth:`close`.
+    behind a gateway). Every call carries the credential (``api_key`` or ``token``, sent as
+    ``authorization: Bearer``) and a fresh request id, fails with
+    :class:`~chatdb_client.ChatDBError`, and has ``timeout`` seconds unless said otherwise.
+    The tenant comes from the credential; ``tenant`` names another one, which only an operator
+    may act for. Use it as a context manager, or call :meth:`close`.
 
-    ``credentials`` (``grpc.ssl_channel_credentials(...)``) makes a TLS channel."""
+    ``credentials`` (:func:`~chatdb_client.tls_credentials` or ``grpc.ssl_channel_credentials``)
+    makes a TLS channel."""
 
-    def __init__(self, target: str = "127.0.0.1:50051", tenant: str = "default", timeout: float = 30.0,
-                 credentials: grpc.ChannelCredentials | None = None, *, retry: RetryPolicy | None = None) -> None:
+    def __init__(self, target: str = "127.0.0.1:50051", tenant: str = "", timeout: float = 30.0,
+                 credentials: grpc.ChannelCredentials | None = None, *, retry: RetryPolicy | None = None,
+                 api_key: str = "", token: str = "") -> None:
+        if api_key and token:
+            raise ValueError("authenticate with an API key or a token, not both")
         self.target = target
         self.tenant = tenant
+        self._credential = api_key or token
         self.timeout = timeout
         options = channel_options(retry or RetryPolicy())
         self.channel = (grpc.secure_channel(target, credentials, options=options) if credentials
@@ -154,7 +161,7 @@ class ChatDBClient:
         method = getattr(self._stubs[operation.service], operation.method)
         try:
             reply = method(operation.request, timeout=operation.timeout or self.timeout,
-                           metadata=call_metadata(self.tenant, request_id))
+                           metadata=call_metadata(self.tenant, request_id, self._credential))
         except grpc.RpcError as error:
             raise ChatDBError.from_rpc_error(error, request_id=request_id) from None
         return operation.read(reply)
@@ -163,7 +170,7 @@ class ChatDBClient:
         request_id = new_request_id()
         method = getattr(self._stubs[operation.service], operation.method)
         replies = method(operation.request, timeout=operation.timeout,
-                         metadata=call_metadata(self.tenant, request_id))
+                         metadata=call_metadata(self.tenant, request_id, self._credential))
         try:
             for reply in replies:
                 yield operation.read(reply)

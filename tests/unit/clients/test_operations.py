@@ -109,6 +109,10 @@ def test_every_call_carries_tenant_and_request_id() -> None:
     assert call_metadata("acme", "r1") == (("x-chatdb-tenant", "acme"), ("x-request-id", "r1"))
 
 
+def test_the_credential_travels_as_a_bearer_and_no_tenant_header_unless_named() -> None:
+    assert call_metadata("", "r1", "chatdb_k") == (("x-request-id", "r1"), ("authorization", "Bearer chatdb_k"))
+
+
 def test_the_go_client_retries_the_same_methods_the_same_way() -> None:
     go_config = json.loads((Path(__file__).resolve().parents[3] / "clients/go/chatdb/service_config.json").read_text())
     assert go_config == RetryPolicy().service_config()
