@@ -1,5 +1,5 @@
 // Package chatdb is a small Go client for ChatDB: a connection that carries the
-// caller's tenant and a request id on every call, retries idempotent calls on
+// caller's credential (an API key or a token) and a request id on every call, TLS and mTLS, retries idempotent calls on
 // UNAVAILABLE, typed decoding of result rows, and errors with their google.rpc
 // details. The generated stubs (Schema, Training, Query, Prediction) are exposed
 // for everything the helpers do not cover.
@@ -8,11 +8,16 @@ package chatdb
 import (
 	"context"
 	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
 	_ "embed" // the retry policy is embedded from service_config.json
 	"encoding/hex"
+	"errors"
+	"io/ioutil"
 	"time"
 
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/metadata"
 
 	predictionv1 "github.com/chatdb/chatdb/gen/go/chatdb/prediction/v1"
@@ -23,8 +28,9 @@ import (
 
 // Metadata keys every call carries.
 const (
-	TenantHeader    = "x-chatdb-tenant"
-	RequestIDHeader = "x-request-id"
+	TenantHeader        = "x-chatdb-tenant"
+	RequestIDHeader     = "x-request-id"
+	AuthorizationHeader = "authorization"
 )
 
 // ServiceConfig is the gRPC service config the client dials with: idempotent
@@ -46,17 +52,56 @@ type Client struct {
 }
 
 type settings struct {
-	tenant  string
-	timeout time.Duration
-	dial    []grpc.DialOption
-	secure  bool
+	tenant     string
+	credential string
+	timeout    time.Duration
+	dial       []grpc.DialOption
+	secure     bool
+	err        error
 }
 
 // Option configures Dial.
 type Option func(*settings)
 
-// WithTenant sets the tenant sent with every call ("default" otherwise).
+// WithTenant names the tenant calls act for. The server takes the tenant from the
+// credential; naming another one is allowed only to operator keys.
 func WithTenant(tenant string) Option { return func(s *settings) { s.tenant = tenant } }
+
+// WithAPIKey sends an API key with every call, as "authorization: Bearer <key>".
+func WithAPIKey(key string) Option { return func(s *settings) { s.credential = key } }
+
+// WithToken sends a JWT from the caller's identity provider with every call.
+func WithToken(token string) Option { return func(s *settings) { s.credential = token } }
+
+// WithTLS dials over TLS, trusting the CA in caFile (the system's roots when empty).
+// With certFile and keyFile the client also presents its certificate (mTLS).
+func WithTLS(caFile, certFile, keyFile string) Option {
+	return func(s *settings) {
+		config := &tls.Config{MinVersion: tls.VersionTLS12}
+		if caFile != "" {
+			pem, err := ioutil.ReadFile(caFile)
+			if err != nil {
+				s.err = err
+				return
+			}
+			config.RootCAs = x509.NewCertPool()
+			if !config.RootCAs.AppendCertsFromPEM(pem) {
+				s.err = errors.New("chatdb: no certificate in " + caFile)
+				return
+			}
+		}
+		if certFile != "" || keyFile != "" {
+			pair, err := tls.LoadX509KeyPair(certFile, keyFile)
+			if err != nil {
+				s.err = err
+				return
+			}
+			config.Certificates = []tls.Certificate{pair}
+		}
+		s.dial = append(s.dial, grpc.WithTransportCredentials(credentials.NewTLS(config)))
+		s.secure = true
+	}
+}
 
 // WithTimeout sets the deadline the helpers give calls whose context has none (30 s otherwise).
 func WithTimeout(timeout time.Duration) Option { return func(s *settings) { s.timeout = timeout } }
@@ -73,19 +118,22 @@ func WithTransportSecurity() Option { return func(s *settings) { s.secure = true
 
 // Dial connects to target ("host:port"). The connection is lazy: errors surface on the first call.
 func Dial(target string, options ...Option) (*Client, error) {
-	s := settings{tenant: "default", timeout: 30 * time.Second}
+	s := settings{timeout: 30 * time.Second}
 	for _, option := range options {
 		option(&s)
+	}
+	if s.err != nil {
+		return nil, s.err
 	}
 	dial := []grpc.DialOption{
 		grpc.WithDefaultServiceConfig(ServiceConfig),
 		grpc.WithChainUnaryInterceptor(func(ctx context.Context, method string, req, reply interface{},
 			cc *grpc.ClientConn, invoker grpc.UnaryInvoker, opts ...grpc.CallOption) error {
-			return invoker(withCallMetadata(ctx, s.tenant), method, req, reply, cc, opts...)
+			return invoker(withCallMetadata(ctx, s.tenant, s.credential), method, req, reply, cc, opts...)
 		}),
 		grpc.WithChainStreamInterceptor(func(ctx context.Context, desc *grpc.StreamDesc, cc *grpc.ClientConn,
 			method string, streamer grpc.Streamer, opts ...grpc.CallOption) (grpc.ClientStream, error) {
-			return streamer(withCallMetadata(ctx, s.tenant), desc, cc, method, opts...)
+			return streamer(withCallMetadata(ctx, s.tenant, s.credential), desc, cc, method, opts...)
 		}),
 	}
 	if !s.secure {
@@ -120,11 +168,15 @@ func (c *Client) withDeadline(ctx context.Context) (context.Context, context.Can
 	return context.WithTimeout(ctx, c.timeout)
 }
 
-// withCallMetadata adds the tenant, and a fresh request id unless the caller set one.
-func withCallMetadata(ctx context.Context, tenant string) context.Context {
+// withCallMetadata adds the credential, the tenant when one is named, and a fresh
+// request id unless the caller set one.
+func withCallMetadata(ctx context.Context, tenant, credential string) context.Context {
 	md, _ := metadata.FromOutgoingContext(ctx)
-	if len(md.Get(TenantHeader)) == 0 {
+	if tenant != "" && len(md.Get(TenantHeader)) == 0 {
 		ctx = metadata.AppendToOutgoingContext(ctx, TenantHeader, tenant)
+	}
+	if credential != "" && len(md.Get(AuthorizationHeader)) == 0 {
+		ctx = metadata.AppendToOutgoingContext(ctx, AuthorizationHeader, "Bearer "+credential)
 	}
 	if len(md.Get(RequestIDHeader)) == 0 {
 		ctx = metadata.AppendToOutgoingContext(ctx, RequestIDHeader, NewRequestID())

@@ -26,7 +26,11 @@ import (
 
 func main() {
 	addr := flag.String("addr", "127.0.0.1:50051", "server address, host:port")
-	tenant := flag.String("tenant", "default", "tenant to call as")
+	tenant := flag.String("tenant", "", "tenant to act for (operator keys only; the key's own otherwise)")
+	apiKey := flag.String("api-key", os.Getenv("CHATDB_API_KEY"), "API key (default $CHATDB_API_KEY)")
+	caFile := flag.String("ca", "", "CA certificate (PEM) of the server: dial over TLS")
+	certFile := flag.String("cert", "", "client certificate (PEM), for mTLS")
+	keyFile := flag.String("key", "", "client private key (PEM), for mTLS")
 	source := flag.String("source", "", "data source id or dataSources/{id} (required)")
 	sql := flag.String("sql", "", "run this SQL instead of asking a question")
 	maxRows := flag.Int("max-rows", 0, "row cap (0: the server's default)")
@@ -38,7 +42,11 @@ func main() {
 		os.Exit(2)
 	}
 
-	client, err := chatdb.Dial(*addr, chatdb.WithTenant(*tenant), chatdb.WithTimeout(*timeout))
+	options := []chatdb.Option{chatdb.WithTenant(*tenant), chatdb.WithAPIKey(*apiKey), chatdb.WithTimeout(*timeout)}
+	if *caFile != "" || *certFile != "" {
+		options = append(options, chatdb.WithTLS(*caFile, *certFile, *keyFile))
+	}
+	client, err := chatdb.Dial(*addr, options...)
 	if err != nil {
 		fail(err)
 	}
