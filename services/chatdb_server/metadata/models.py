@@ -222,3 +222,25 @@ class ApiKeyRow(Base):
     expire_time: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     last_used_time: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     revoke_time: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class AuditEventRow(Base):
+    """One audited call. Append-only; it names resources but does not reference them, so it outlives them."""
+
+    __tablename__ = "audit_events"
+
+    pk: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    event_id: Mapped[str] = mapped_column(String(32), unique=True)
+    time: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    principal: Mapped[str] = mapped_column(String(255), index=True)
+    tenant: Mapped[str] = mapped_column(String(63), index=True)
+    method: Mapped[str] = mapped_column(String(255))
+    resource: Mapped[str] = mapped_column(String(255), default="")
+    data_source: Mapped[str] = mapped_column(String(127), default="", index=True)
+    question: Mapped[str] = mapped_column(Text, default="")
+    sql: Mapped[str] = mapped_column(Text, default="")
+    status_code: Mapped[str] = mapped_column(String(32))
+    row_count: Mapped[int] = mapped_column(BigInteger, default=0)
+    duration_ms: Mapped[float] = mapped_column(Float, default=0.0)
+    request_id: Mapped[str] = mapped_column(String(64), default="")
+    peer: Mapped[str] = mapped_column(String(255), default="")
