@@ -8,9 +8,11 @@ carries one ``google.rpc.ErrorInfo`` (domain ``chatdb``, a stable reason from
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import TypeAlias
 
 import grpc
-from google.protobuf import any_pb2
+from google.protobuf import any_pb2, duration_pb2
 from google.rpc import code_pb2, error_details_pb2, status_pb2
 
 ERROR_DOMAIN = "chatdb"
@@ -99,6 +101,15 @@ class PermissionDenied(ChatDBError):
         super().__init__(message, reason, metadata or {}, grpc.StatusCode.PERMISSION_DENIED)
 
 
+class ResourceExhausted(ChatDBError):
+    """A quota is spent; ``retry_after_s`` says when the caller may try again (sent as google.rpc.RetryInfo)."""
+
+    def __init__(self, message: str, retry_after_s: float, reason: str = "QUOTA_EXCEEDED",
+                 metadata: dict[str, str] | None = None) -> None:
+        super().__init__(message, reason, metadata or {}, grpc.StatusCode.RESOURCE_EXHAUSTED)
+        self.retry_after_s = retry_after_s
+
+
 class Unimplemented(ChatDBError):
     """The RPC is part of the contract but not served by this build."""
 
@@ -118,6 +129,10 @@ def to_status(error: ChatDBError) -> status_pb2.Status:
             for v in error.violations
         ])
         details.append(_pack(bad))
+    if isinstance(error, ResourceExhausted):
+        delay = duration_pb2.Duration()
+        delay.FromTimedelta(timedelta(seconds=max(error.retry_after_s, 0.001)))
+        details.append(_pack(error_details_pb2.RetryInfo(retry_delay=delay)))
     return status_pb2.Status(code=_code_number(error.code), message=error.message, details=details)
 
 
@@ -126,7 +141,10 @@ def trailing_metadata(error: ChatDBError) -> tuple[tuple[str, bytes], ...]:
     return ((STATUS_DETAILS_KEY, to_status(error).SerializeToString()),)
 
 
-def _pack(message: error_details_pb2.ErrorInfo | error_details_pb2.BadRequest) -> any_pb2.Any:
+Detail: TypeAlias = error_details_pb2.ErrorInfo | error_details_pb2.BadRequest | error_details_pb2.RetryInfo
+
+
+def _pack(message: Detail) -> any_pb2.Any:
     packed = any_pb2.Any()
     packed.Pack(message)
     return packed

@@ -129,6 +129,14 @@ class Settings:
     """JSON file mapping client-certificate names (CN or SAN) to a tenant and roles."""
     tls_ca_file: str = ""
     """CA that signed the other services' certificates, for calls between services over TLS."""
+    audit_log: str = ""
+    """Also write audit events as JSON lines: ``stdout`` or a file path; empty keeps them in the store only."""
+    asks_per_minute_per_key: int = 0
+    """Asks (Ask, StreamAsk, ExecuteSql) one credential may make a minute; 0 means no limit."""
+    asks_per_minute_per_tenant: int = 0
+    """Asks one tenant may make a minute, all its credentials together; 0 means no limit."""
+    concurrent_asks_per_tenant: int = 0
+    """Asks of one tenant that may run at once; 0 means no limit."""
     extra: dict[str, str] = field(default_factory=dict)
     """Unrecognised ``CHATDB_*`` variables, kept so typos can be reported."""
 
