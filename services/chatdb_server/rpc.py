@@ -1,5 +1,7 @@
 """What every servicer method shares: tenant and request id from metadata,
-request-scoped log context, and the one translation of domain errors into statuses.
+request-scoped log context, and the one translation of domain errors into statuses;
+and what every call to another ChatDB service shares: the tenant and request id
+forwarded, its failures turned back into domain errors, and the gRPC health probe.
 """
 
 from __future__ import annotations
@@ -8,14 +10,24 @@ import functools
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
+from contextvars import ContextVar, Token
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import grpc
 import structlog
+from google.rpc import error_details_pb2, status_pb2
+from grpc_health.v1 import health_pb2, health_pb2_grpc
 from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, NotSupportedError, ProgrammingError
 
-from chatdb_server.errors import ChatDBError, InvalidArgument, Unavailable, trailing_metadata
+from chatdb_server.errors import (
+    STATUS_DETAILS_KEY,
+    ChatDBError,
+    FieldViolation,
+    InvalidArgument,
+    Unavailable,
+    trailing_metadata,
+)
 from chatdb_server.log import get_logger
 
 TENANT_HEADER = "x-chatdb-tenant"
@@ -36,10 +48,23 @@ class CallInfo:
     request_id: str
 
 
+_AUTHENTICATED_TENANT: ContextVar[str | None] = ContextVar("chatdb_authenticated_tenant", default=None)
+
+
+def bind_tenant(tenant: str) -> Token[str | None]:
+    """The tenant authentication settled for the call in progress; it wins over the tenant header."""
+    return _AUTHENTICATED_TENANT.set(tenant)
+
+
+def unbind_tenant(token: Any) -> None:
+    """Undo :func:`bind_tenant`."""
+    _AUTHENTICATED_TENANT.reset(token)
+
+
 def call_info(context: Any) -> CallInfo:
-    """Tenant and request id from the call's metadata."""
+    """Tenant and request id: the tenant authentication settled, else the call's metadata."""
     metadata = dict(context.invocation_metadata() or ())
-    tenant = str(metadata.get(TENANT_HEADER) or DEFAULT_TENANT)
+    tenant = _AUTHENTICATED_TENANT.get() or str(metadata.get(TENANT_HEADER) or DEFAULT_TENANT)
     if not tenant.replace("-", "").replace("_", "").isalnum() or len(tenant) > 63:
         raise InvalidArgument(TENANT_HEADER, "tenant must be 1-63 letters, digits, '-' or '_'")
     request_id = str(metadata.get(REQUEST_ID_HEADER) or uuid.uuid4().hex)
@@ -130,3 +155,50 @@ def streaming(method: Callable[[Any, Any, Any, CallInfo], AsyncIterator[Any]]) -
             structlog.contextvars.clear_contextvars()
 
     return wrapper
+
+
+# ---- calling another ChatDB service ---------------------------------------------------------------
+
+HEALTH_PROBE_DEADLINE_S = 1.0
+
+
+def forwarded(tenant: str, request_id: str) -> tuple[tuple[str, str], ...]:
+    """Metadata that carries the caller's tenant and request id to another service."""
+    metadata = [(TENANT_HEADER, tenant)]
+    if request_id:
+        metadata.append((REQUEST_ID_HEADER, request_id))
+    return tuple(metadata)
+
+
+def remote_error(exc: grpc.aio.AioRpcError, service: str) -> ChatDBError:
+    """The domain error of another service's failed call: its code, ErrorInfo reason and field violations
+    kept, so a caller sees the same status the other service gave (UNAVAILABLE and deadlines as DEGRADED)."""
+    code = exc.code()
+    details = exc.details() or code.name
+    info = error_details_pb2.ErrorInfo()
+    fields: list[error_details_pb2.BadRequest.FieldViolation] = []
+    for key, value in exc.trailing_metadata() or ():
+        if key == STATUS_DETAILS_KEY and isinstance(value, bytes):
+            for detail in status_pb2.Status.FromString(value).details:
+                bad = error_details_pb2.BadRequest()
+                if not detail.Unpack(info) and detail.Unpack(bad):
+                    fields.extend(bad.field_violations)
+    if code in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED):
+        return ChatDBError(f"{service} is unavailable: {details}", "DEGRADED", {"dependency": service.lower()}, code)
+    if fields:
+        first, *more = fields
+        return InvalidArgument(first.field, first.description, reason=info.reason or "INVALID_FIELD",
+                               more=[FieldViolation(f.field, f.description) for f in more])
+    return ChatDBError(details, info.reason or code.name, dict(info.metadata), code)
+
+
+async def health_probe(channel: grpc.aio.Channel, service: str) -> None:
+    """gRPC health check of ``service``; raises ConnectionError unless it is SERVING."""
+    stub = health_pb2_grpc.HealthStub(channel)
+    try:
+        response = await stub.Check(health_pb2.HealthCheckRequest(service=service), timeout=HEALTH_PROBE_DEADLINE_S)
+    except grpc.aio.AioRpcError as exc:
+        raise ConnectionError(f"{service}: {exc.code().name} {exc.details() or ''}".strip()) from None
+    if response.status != health_pb2.HealthCheckResponse.SERVING:
+        status = health_pb2.HealthCheckResponse.ServingStatus.Name(response.status)
+        raise ConnectionError(f"{service}: {status}")

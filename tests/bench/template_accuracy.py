@@ -7,7 +7,8 @@ For each question the SchemaContext is read from the database itself (tests/benc
 the generator's first candidate and the gold SQL run on the SQLite file, and the result sets are
 compared as sql-eval does (tests/bench/spider_compare.py): lenient (extra columns allowed) and
 strict (same number of columns). Reported overall, per Spider difficulty, per database half
-(tuning half / held-out half: databases alternate by sorted name), with failure categories.
+(tuning half / held-out half: databases alternate by sorted name), with failure categories, and
+per generator rule: on how many questions it fired and how many of those answers were right.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ import sys
 import time
 from collections import Counter, defaultdict
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -31,6 +32,7 @@ from sqlglot import exp
 from chatdb_server.errors import ChatDBError
 from chatdb_server.generation.interface import GenerationRequest
 from chatdb_server.prediction.template import TemplateGenerator
+from chatdb_server.prediction.template.rules import ALL_RULE_NAMES
 from tests.bench.spider_compare import Verdict, compare, is_ordered, run_sql
 from tests.bench.spider_hardness import hardness, needs_nesting
 from tests.bench.spider_schema import DEFAULT_SAMPLE_VALUES, schema_context_for
@@ -55,6 +57,8 @@ class Outcome:
     strict: bool
     category: str
     generate_ms: float
+    rules: list[str] = field(default_factory=list)
+    """Rules that fired on the first candidate."""
 
 
 def splits() -> dict[str, str]:
@@ -107,10 +111,11 @@ def evaluate(generator: TemplateGenerator, selected: list[SpiderQuestion], sampl
         schema = schema_context_for(db, sample_values)
         level = hardness(q.sql_struct)
         started = time.perf_counter()
-        predicted, confidence, category = "", 0.0, ""
+        predicted, confidence, category, rules = "", 0.0, "", []
         try:
             result = generator.generate_sync(GenerationRequest(q.question, "sqlite", schema))  # type: ignore[arg-type]
             predicted, confidence = result.candidates[0].sql, result.candidates[0].confidence
+            rules = list(result.candidates[0].rules)
         except ChatDBError as error:
             category = "no answer" if error.reason == "NO_ANSWER" else f"error {error.reason}"
         elapsed = (time.perf_counter() - started) * 1000
@@ -125,7 +130,7 @@ def evaluate(generator: TemplateGenerator, selected: list[SpiderQuestion], sampl
             if not verdict.lenient and not category:
                 category = categorise(q, predicted)
         outcomes.append(Outcome(q.index, q.db_id, level, halves.get(q.db_id, "tune"), q.question, q.gold_sql,
-                                predicted, confidence, verdict.lenient, verdict.strict, category, elapsed))
+                                predicted, confidence, verdict.lenient, verdict.strict, category, elapsed, rules))
         if on_progress:
             on_progress(n)
     return outcomes
@@ -155,7 +160,21 @@ def summary(outcomes: list[Outcome]) -> dict[str, object]:
                         "p99": times[int(0.99 * (len(times) - 1))] if times else 0.0},
         "mean_confidence": {"correct": statistics.fmean(right) if right else 0.0,
                             "wrong": statistics.fmean(wrong) if wrong else 0.0},
+        "rules": rule_figures(outcomes),
     }
+
+
+def rule_figures(outcomes: list[Outcome]) -> dict[str, dict[str, int]]:
+    """Per rule (declared order, then any undeclared name): questions it fired on, and how many of
+    those answers were right (lenient and strict)."""
+    figures: dict[str, dict[str, int]] = {name: {"fired": 0, "lenient": 0, "strict": 0} for name in ALL_RULE_NAMES}
+    for o in outcomes:
+        for name in set(o.rules):
+            row = figures.setdefault(name, {"fired": 0, "lenient": 0, "strict": 0})
+            row["fired"] += 1
+            row["lenient"] += o.lenient
+            row["strict"] += o.strict
+    return figures
 
 
 def print_table(figures: dict[str, object], label: str) -> None:
@@ -176,6 +195,15 @@ def print_table(figures: dict[str, object], label: str) -> None:
     confidence = figures["mean_confidence"]
     print(f"\ngeneration ms p50 {timing['p50']:.2f}  p99 {timing['p99']:.2f}")  # type: ignore[index]
     print(f"mean confidence: correct {confidence['correct']:.2f}, wrong {confidence['wrong']:.2f}")  # type: ignore[index]
+    print_rules(figures["rules"])  # type: ignore[arg-type]
+
+
+def print_rules(rules: dict[str, dict[str, int]]) -> None:
+    """How often each rule fired and how often the answer it fired on was right."""
+    print(f"\nrules (questions fired on, share right):\n  {'rule':<28}{'fired':>6}{'lenient':>10}{'strict':>10}")
+    for name, row in rules.items():
+        fired = row["fired"]
+        print(f"  {name:<28}{fired:>6}{_pct(row['lenient'], fired):>10}{_pct(row['strict'], fired):>10}")
 
 
 def _embedder() -> Callable[[list[str]], np.ndarray]:

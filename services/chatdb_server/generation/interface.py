@@ -65,6 +65,8 @@ class SqlCandidate:
     sql: str
     confidence: float
     explanation: str = ""
+    rules: tuple[str, ...] = ()
+    """Names of the rules that produced the query (template backend; empty for models)."""
 
 
 @dataclass

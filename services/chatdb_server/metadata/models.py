@@ -244,3 +244,35 @@ class AuditEventRow(Base):
     duration_ms: Mapped[float] = mapped_column(Float, default=0.0)
     request_id: Mapped[str] = mapped_column(String(64), default="")
     peer: Mapped[str] = mapped_column(String(255), default="")
+
+
+class ColumnPolicyRow(Base):
+    """A column policy: the column is excluded or masked for everyone but the exempt roles."""
+
+    __tablename__ = "column_policies"
+    __table_args__ = (UniqueConstraint("source_pk", "table_name", "column_name", name="uq_column_policies_column"),)
+
+    pk: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    policy_id: Mapped[str] = mapped_column(String(32), unique=True)
+    tenant: Mapped[str] = mapped_column(String(63), index=True)
+    source_pk: Mapped[int] = mapped_column(ForeignKey("data_sources.pk", ondelete="CASCADE"), index=True)
+    table_name: Mapped[str] = mapped_column(String(255))
+    column_name: Mapped[str] = mapped_column(String(255))
+    action: Mapped[str] = mapped_column(String(16))
+    exempt_roles: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    create_time: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class RowPolicyRow(Base):
+    """A row policy: a predicate added to every reference to its table."""
+
+    __tablename__ = "row_policies"
+
+    pk: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    policy_id: Mapped[str] = mapped_column(String(32), unique=True)
+    tenant: Mapped[str] = mapped_column(String(63), index=True)
+    source_pk: Mapped[int] = mapped_column(ForeignKey("data_sources.pk", ondelete="CASCADE"), index=True)
+    table_name: Mapped[str] = mapped_column(String(255))
+    predicate: Mapped[str] = mapped_column(Text)
+    exempt_roles: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    create_time: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

@@ -2,12 +2,15 @@
 
 Entries are served fresh for ``ttl_s`` (a repeated question answers without touching
 the database) and, when the database is unreachable, stale for up to a day (level 3).
-Rows are stored as serialised protobuf, so cached values keep their types.
+Results are stored in a serialisation of their own: JSON with typed cells
+(:func:`chatdb_server.query.domain.cell_to_json`), so cached values come back as the same
+Python values. An entry that cannot be read (an older format, a damaged row) is a miss.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -19,17 +22,18 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import SQLAlchemyError
 from sqlglot.errors import SqlglotError
 
-from chatdb.common.v1 import value_pb2
-from chatdb.query.v1 import query_service_pb2
 from chatdb_server.log import get_logger
 from chatdb_server.metadata.db import MetadataStore
 from chatdb_server.metadata.models import ResultCacheRow, as_utc, utcnow
+from chatdb_server.query.domain import Rows, cell_from_json, cell_to_json
 from chatdb_server.sql.dsn import Dialect
 from chatdb_server.sql.structure import SourceRef
+from chatdb_server.sql.values import ResultColumn
 
 STALE_MAX_AGE = timedelta(days=1)
 PURGE_EVERY_S = 600.0
 """How often a process drops a source's entries older than the stale limit."""
+PAYLOAD_FORMAT = "chatdb.result/1"
 
 log = get_logger(__name__)
 
@@ -38,9 +42,7 @@ log = get_logger(__name__)
 class CachedResult:
     """A cached result set."""
 
-    columns: list[value_pb2.ResultColumn]
-    rows: list[value_pb2.Row]
-    truncated: bool
+    result: Rows
     cached_time: datetime
     fresh: bool
     """Within the TTL: as good as running the SQL now."""
@@ -48,7 +50,32 @@ class CachedResult:
     @property
     def row_count(self) -> int:
         """Rows in the result."""
-        return len(self.rows)
+        return len(self.result.rows)
+
+
+def encode_result(result: Rows) -> bytes:
+    """The cache's serialisation of a result: UTF-8 JSON, every cell typed."""
+    document = {
+        "format": PAYLOAD_FORMAT,
+        "columns": [[c.name, c.value_type, c.database_type] for c in result.columns],
+        "rows": [[cell_to_json(cell) for cell in row] for row in result.rows],
+        "truncated": result.truncated,
+    }
+    return json.dumps(document, ensure_ascii=False, separators=(",", ":"), default=str).encode()
+
+
+def decode_result(payload: bytes) -> Rows:
+    """The result :func:`encode_result` wrote; ValueError for anything else (an older entry's protobuf)."""
+    try:
+        document = json.loads(payload.decode())
+        if not isinstance(document, dict) or document.get("format") != PAYLOAD_FORMAT:
+            raise ValueError("not a cached result of this format")
+        columns = [ResultColumn(str(name), str(value_type), str(database_type))
+                   for name, value_type, database_type in document["columns"]]
+        rows = [tuple(cell_from_json(cell) for cell in row) for row in document["rows"]]
+        return Rows(columns, rows, bool(document["truncated"]))
+    except (UnicodeDecodeError, KeyError, TypeError) as exc:
+        raise ValueError(f"unreadable cached result: {type(exc).__name__}") from None
 
 
 def normalised_sql(sql: str, dialect: Dialect) -> str:
@@ -90,19 +117,21 @@ class ResultCache:
         fresh = age < self.ttl
         if not fresh and (not allow_stale or age > self._stale_max_age):
             return None
-        payload = query_service_pb2.ExecuteSqlResponse.FromString(row.payload)
-        return CachedResult(list(payload.columns), list(payload.rows), payload.truncated, cached_time, fresh)
+        try:
+            result = decode_result(bytes(row.payload))
+        except ValueError as exc:
+            log.info("result_cache.unreadable_entry", source=source.name, detail=str(exc)[:200])
+            return None
+        return CachedResult(result, cached_time, fresh)
 
-    async def put(self, source: SourceRef, sql: str, columns: list[value_pb2.ResultColumn],
-                  rows: list[value_pb2.Row], truncated: bool) -> None:
+    async def put(self, source: SourceRef, sql: str, result: Rows) -> None:
         """Remember the result of ``sql``, replacing an older one, in one short upsert.
 
         Best effort: a cache that cannot be written (a busy metadata store) never fails the answer."""
         key = sql_hash(sql, source.dialect)
-        payload = query_service_pb2.ExecuteSqlResponse(columns=columns, rows=rows, row_count=len(rows),
-                                                       truncated=truncated).SerializeToString()
+        payload = encode_result(result)
         now = utcnow()
-        values = {"sql": sql, "payload": payload, "row_count": len(rows), "truncated": truncated,
+        values = {"sql": sql, "payload": payload, "row_count": len(result.rows), "truncated": result.truncated,
                   "cached_time": now}
         insert = sqlite_insert if self._store.is_sqlite else postgresql_insert
         statement = insert(ResultCacheRow).values(tenant=source.tenant, source_pk=source.pk, sql_hash=key, **values)

@@ -8,23 +8,30 @@ the most confident candidate of the winning group is the answer.
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
-from chatdb.common.v1 import value_pb2
+from chatdb_server.query.domain import cell_to_json
+from chatdb_server.sql.values import ResultColumn
 
 T = TypeVar("T")
 
 
-def result_signature(columns: Sequence[value_pb2.ResultColumn], rows: Sequence[value_pb2.Row]) -> str:
+def result_signature(columns: Sequence[ResultColumn], rows: Sequence[Sequence[Any]]) -> str:
     """Equal for results with the same number of columns and the same multiset of rows (column names and
-    row order aside: two correct queries may alias or order differently)."""
+    row order aside: two correct queries may alias or order differently); cells compare with their types."""
     digest = hashlib.sha256(str(len(columns)).encode())
-    for encoded in sorted(row.SerializeToString(deterministic=True) for row in rows):
+    for encoded in sorted(_row_bytes(row) for row in rows):
         digest.update(len(encoded).to_bytes(4, "big"))
         digest.update(encoded)
     return digest.hexdigest()
+
+
+def _row_bytes(row: Sequence[Any]) -> bytes:
+    cells = [cell_to_json(cell) for cell in row]
+    return json.dumps(cells, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str).encode()
 
 
 @dataclass(frozen=True)

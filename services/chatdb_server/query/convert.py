@@ -1,21 +1,46 @@
-"""Domain results of QueryService → its protobuf replies."""
+"""QueryService's protobuf edge: request fields → domain values, domain results → replies.
+
+The only module of the query package, with the servicer, that knows the contract's messages.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
+from datetime import timedelta
+from typing import Any
+
 from google.protobuf import duration_pb2
 
+from chatdb.common.v1 import dialect_pb2, value_pb2
 from chatdb.query.v1 import query_pb2, query_service_pb2
-from chatdb.wire import timestamp
-from chatdb_server.query.clients import DIALECT_TO_PROTO
-from chatdb_server.query.history import duration, timings_message
+from chatdb.wire import timestamp, to_value
+from chatdb_server.query.domain import QueryState, Rating, Rows, ServedBy, StageKind
+from chatdb_server.query.history import TIMING_STEPS, Feedback, QueryPage, StoredQuery
 from chatdb_server.query.pipeline import Answer, AskOptions, Stage
-from chatdb_server.query.pipeline_sql import SqlRun
+from chatdb_server.query.pipeline_sql import SqlRun, SqlValidation
+from chatdb_server.query.service import SystemStatus
+from chatdb_server.query.stream import AskEvent, RowBatch
+from chatdb_server.resilience.levels import DependencyHealth
 from chatdb_server.retrieval.retriever import JOIN_NEIGHBOR, ScoredTable
-from chatdb_server.sql.guard import GuardVerdict
-from chatdb_server.sql.structure import SourceRef
+from chatdb_server.sql.dsn import Dialect
+from chatdb_server.sql.values import ResultColumn, value_type_enum
 
+DIALECT_TO_PROTO: dict[Dialect, dialect_pb2.Dialect] = {
+    Dialect.POSTGRESQL: dialect_pb2.DIALECT_POSTGRESQL,
+    Dialect.MYSQL: dialect_pb2.DIALECT_MYSQL,
+    Dialect.SQLITE: dialect_pb2.DIALECT_SQLITE,
+}
 _REASONS = {JOIN_NEIGHBOR: query_pb2.RETRIEVAL_REASON_JOIN_NEIGHBOR}
+_SERVED_BY: dict[ServedBy, query_pb2.ServedBy] = {s: query_pb2.ServedBy.Value(f"SERVED_BY_{s.value}") for s in ServedBy}
+_STAGES: dict[StageKind, query_service_pb2.AskStage] = {
+    k: query_service_pb2.AskStage.Value(f"ASK_STAGE_{k.value}") for k in StageKind}
+_STATES: dict[QueryState, query_pb2.QueryState] = {
+    s: query_pb2.QueryState.Value(f"QUERY_STATE_{s.value}") for s in QueryState}
+_RATINGS: dict[Rating, query_pb2.FeedbackRating] = {
+    r: query_pb2.FeedbackRating.Value(f"FEEDBACK_RATING_{r.value}") for r in Rating}
 
+
+# ---- requests → domain ------------------------------------------------------------------------------
 
 def ask_options(message: query_pb2.AskOptions) -> AskOptions:
     """The domain options of a request (unset fields take the defaults)."""
@@ -31,11 +56,60 @@ def seconds(value: duration_pb2.Duration) -> float:
     return value.seconds + value.nanos / 1e9
 
 
-def retrieved_tables(tables: list[ScoredTable] | tuple[ScoredTable, ...]) -> list[query_pb2.RetrievedTable]:
+def rating_from_proto(value: int) -> Rating | None:
+    """The domain rating; None when unset or unknown (the service says it is required)."""
+    return next((rating for rating, number in _RATINGS.items() if number == value), None)
+
+
+# ---- domain → replies -------------------------------------------------------------------------------
+
+def rows_to_proto(columns: Sequence[ResultColumn], rows: Iterable[Sequence[Any]]) -> list[value_pb2.Row]:
+    """Rows on the wire, each cell typed by its column."""
+    types = [c.value_type for c in columns]
+    return [value_pb2.Row(values=[to_value(cell, types[i] if i < len(types) else "") for i, cell in enumerate(row)])
+            for row in rows]
+
+
+def columns_to_proto(columns: Sequence[ResultColumn]) -> list[value_pb2.ResultColumn]:
+    """Result columns on the wire."""
+    return [value_pb2.ResultColumn(name=c.name, type=value_type_enum(c.value_type),  # type: ignore[arg-type]
+                                   database_type=c.database_type) for c in columns]
+
+
+def served_by_to_proto(served_by: ServedBy) -> query_pb2.ServedBy:
+    """The contract's ServedBy."""
+    return _SERVED_BY[served_by]
+
+
+def duration(value: float) -> duration_pb2.Duration:
+    """A Duration of ``value`` seconds."""
+    message = duration_pb2.Duration()
+    message.FromTimedelta(timedelta(seconds=value))
+    return message
+
+
+def timings_message(steps: dict[str, float]) -> query_pb2.Timings:
+    """Timings of seconds per step."""
+    message = query_pb2.Timings()
+    for step in TIMING_STEPS:
+        if step in steps:
+            getattr(message, step).CopyFrom(duration(steps[step]))
+    return message
+
+
+def retrieved_tables(tables: Sequence[ScoredTable]) -> list[query_pb2.RetrievedTable]:
     """What retrieval chose, best first."""
     return [query_pb2.RetrievedTable(table=t.name, score=t.score,
                                      reason=_REASONS.get(t.reason, query_pb2.RETRIEVAL_REASON_SEARCH))
             for t in tables]
+
+
+def _result_fields(rows: Rows, with_rows: bool) -> dict[str, Any]:
+    fields: dict[str, Any] = {"columns": columns_to_proto(rows.columns), "row_count": len(rows.rows),
+                              "truncated": rows.truncated}
+    if with_rows:
+        fields["rows"] = rows_to_proto(rows.columns, rows.rows)
+    return fields
 
 
 def ask_response(answer: Answer, *, with_rows: bool = True) -> query_service_pb2.AskResponse:
@@ -44,14 +118,9 @@ def ask_response(answer: Answer, *, with_rows: bool = True) -> query_service_pb2
         query=answer.query, sql=answer.sql, explanation=answer.explanation, confidence=answer.confidence,
         retrieved_tables=retrieved_tables(answer.retrieved), tables_used=answer.tables_used,
         warnings=answer.warnings, timings=timings_message(answer.timings),
-        degradation_level=answer.level.to_proto(), served_by=query_pb2.ServedBy.Value(f"SERVED_BY_{answer.served_by}"),
-        model=answer.model, stale=answer.stale, executed=answer.executed)
-    if answer.rows is not None:
-        response.columns.extend(answer.rows.columns)
-        response.row_count = len(answer.rows.rows)
-        response.truncated = answer.rows.truncated
-        if with_rows:
-            response.rows.extend(answer.rows.rows)
+        degradation_level=answer.level.to_proto(), served_by=served_by_to_proto(answer.served_by),
+        model=answer.model, stale=answer.stale, executed=answer.executed,
+        **(_result_fields(answer.rows, with_rows) if answer.rows is not None else {}))
     if answer.cached_time is not None and answer.stale:
         response.cached_time.CopyFrom(timestamp(answer.cached_time))
     return response
@@ -60,25 +129,76 @@ def ask_response(answer: Answer, *, with_rows: bool = True) -> query_service_pb2
 def stage_event(stage: Stage) -> query_service_pb2.StreamAskResponse:
     """A StreamAsk stage event."""
     event = query_service_pb2.StageEvent(
-        stage=query_service_pb2.AskStage.Value(f"ASK_STAGE_{stage.kind}"), sql=stage.sql,
-        retrieved_tables=retrieved_tables(stage.retrieved), columns=list(stage.columns),
-        elapsed=duration(stage.elapsed_s))
+        stage=_STAGES[stage.kind], sql=stage.sql, retrieved_tables=retrieved_tables(stage.retrieved),
+        columns=columns_to_proto(stage.columns), elapsed=duration(stage.elapsed_s))
     return query_service_pb2.StreamAskResponse(stage=event)
+
+
+def stream_message(event: AskEvent) -> query_service_pb2.StreamAskResponse:
+    """The StreamAsk message of a streamed ask's event."""
+    if isinstance(event, Stage):
+        return stage_event(event)
+    if isinstance(event, RowBatch):
+        return query_service_pb2.StreamAskResponse(
+            rows=query_service_pb2.RowBatch(rows=rows_to_proto(event.columns, event.rows)))
+    return query_service_pb2.StreamAskResponse(summary=ask_response(event, with_rows=False))
 
 
 def execute_response(result: SqlRun) -> query_service_pb2.ExecuteSqlResponse:
     """The ExecuteSqlResponse of a run."""
-    rows = result.run.rows
     return query_service_pb2.ExecuteSqlResponse(
-        query=result.query, sql=result.verdict.sql, columns=rows.columns, rows=rows.rows, row_count=len(rows.rows),
-        truncated=rows.truncated, warnings=[*result.verdict.warnings, *result.run.warnings],
+        query=result.query, sql=result.verdict.sql, warnings=[*result.verdict.warnings, *result.run.warnings],
         timings=timings_message(result.timings), degradation_level=result.level.to_proto(),
-        served_by=query_pb2.ServedBy.Value(f"SERVED_BY_{result.served_by}"), stale=result.run.stale)
+        served_by=served_by_to_proto(result.served_by), stale=result.run.stale,
+        **_result_fields(result.run.rows, True))
 
 
-def validate_response(source: SourceRef, verdict: GuardVerdict) -> query_service_pb2.ValidateSqlResponse:
+def validate_response(validation: SqlValidation) -> query_service_pb2.ValidateSqlResponse:
     """The ValidateSqlResponse of a verdict."""
+    verdict = validation.verdict
     return query_service_pb2.ValidateSqlResponse(
         valid=verdict.valid, sql=verdict.sql if verdict.valid else "",
         violations=[query_service_pb2.Violation(reason=v.reason, message=v.message) for v in verdict.violations],
-        tables=verdict.tables, dialect=DIALECT_TO_PROTO[source.dialect], warnings=verdict.warnings)
+        tables=verdict.tables, dialect=DIALECT_TO_PROTO[validation.dialect], warnings=verdict.warnings)
+
+
+def feedback_to_proto(feedback: Feedback) -> query_pb2.Feedback:
+    """The contract's Feedback."""
+    return query_pb2.Feedback(rating=_RATINGS[feedback.rating], corrected_sql=feedback.corrected_sql,
+                              comment=feedback.comment, example=feedback.example,
+                              create_time=timestamp(feedback.create_time))
+
+
+def query_to_proto(stored: StoredQuery) -> query_pb2.Query:
+    """The contract's Query of a recorded query."""
+    record = stored.record
+    message = query_pb2.Query(
+        name=stored.name, question=record.question, sql=record.sql,
+        state=_STATES[record.state], error_reason=record.error_reason,
+        error_message=record.error_message, model=record.model, degradation_level=record.level.to_proto(),
+        row_count=record.row_count, confidence=record.confidence, timings=timings_message(record.timings),
+        create_time=timestamp(stored.create_time))
+    if record.served_by is not None:
+        message.served_by = served_by_to_proto(record.served_by)
+    if stored.feedback is not None:
+        message.feedback.CopyFrom(feedback_to_proto(stored.feedback))
+    return message
+
+
+def list_queries_response(page: QueryPage) -> query_service_pb2.ListQueriesResponse:
+    """The ListQueriesResponse of a page."""
+    return query_service_pb2.ListQueriesResponse(queries=[query_to_proto(q) for q in page.queries],
+                                                 next_page_token=page.next_page_token)
+
+
+def dependency_to_proto(health: DependencyHealth) -> query_pb2.DependencyStatus:
+    """One dependency's DependencyStatus."""
+    return query_pb2.DependencyStatus(name=health.name, healthy=health.healthy, detail=health.detail,
+                                      breaker_state=health.breaker_state, failure_count=health.failure_count)
+
+
+def system_status_response(status: SystemStatus) -> query_service_pb2.GetSystemStatusResponse:
+    """The GetSystemStatusResponse of a status."""
+    return query_service_pb2.GetSystemStatusResponse(
+        degradation_level=status.level.to_proto(),
+        dependencies=[dependency_to_proto(d) for d in status.dependencies], check_time=timestamp(status.check_time))

@@ -1,28 +1,31 @@
-"""The record of every ask and SQL execution of a source, and the feedback given on them."""
+"""The record of every ask and SQL execution of a source, and the feedback given on them.
+
+Records are domain values; the contract's ``Query`` message is built from them at the edge
+(:func:`chatdb_server.query.convert.query_to_proto`).
+"""
 
 from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
-from google.protobuf import duration_pb2
 from sqlalchemy import select
 
-from chatdb.query.v1 import query_pb2
-from chatdb.wire import timestamp
 from chatdb_server.errors import NotFound
+from chatdb_server.log import get_logger
 from chatdb_server.metadata.db import MetadataStore
 from chatdb_server.metadata.models import QueryRow, as_utc, utcnow
 from chatdb_server.names import parse_name
 from chatdb_server.pagination import PageTokens
+from chatdb_server.query.domain import QueryState, Rating, ServedBy
 from chatdb_server.resilience.levels import Level
 from chatdb_server.sql.structure import SourceRef
 
+log = get_logger(__name__)
+
 QUERY = "dataSources/{data_source}/queries/{query}"
-SUCCEEDED = "SUCCEEDED"
-FAILED = "FAILED"
 TIMING_STEPS = ("retrieval", "generation", "guard", "execution", "total")
 
 
@@ -38,11 +41,11 @@ class QueryRecord:
 
     question: str = ""
     sql: str = ""
-    state: str = SUCCEEDED
+    state: QueryState = QueryState.SUCCEEDED
     error_reason: str = ""
     error_message: str = ""
-    served_by: str = ""
-    """A ServedBy name without prefix: MODEL, TEMPLATE, CACHE or CALLER_SQL."""
+    served_by: ServedBy | None = None
+    """None when the ask failed before anything served it."""
     model: str = ""
     level: Level = Level.FULL
     row_count: int = 0
@@ -52,13 +55,35 @@ class QueryRecord:
 
 
 @dataclass(frozen=True)
+class Feedback:
+    """A caller's judgement of a recorded query, and the golden example it made (if any)."""
+
+    rating: Rating
+    corrected_sql: str = ""
+    comment: str = ""
+    example: str = ""
+    """``dataSources/{ds}/examples/{id}``, or empty."""
+    create_time: datetime | None = None
+
+
+@dataclass(frozen=True)
 class StoredQuery:
     """A recorded query as read back."""
 
+    name: str
+    """``dataSources/{ds}/queries/{q}``."""
     query_id: str
     record: QueryRecord
-    feedback: dict[str, Any]
+    feedback: Feedback | None
     create_time: datetime
+
+
+@dataclass(frozen=True)
+class QueryPage:
+    """A page of recorded queries, newest first, and the next page's token."""
+
+    queries: list[StoredQuery]
+    next_page_token: str
 
 
 class QueryHistory:
@@ -74,8 +99,9 @@ class QueryHistory:
         async with self._store.session() as session:
             session.add(QueryRow(
                 query_id=query_id, tenant=source.tenant, source_pk=source.pk, question=record.question,
-                sql=record.sql, state=record.state, error_reason=record.error_reason,
-                error_message=record.error_message[:4000], served_by=record.served_by, model=record.model,
+                sql=record.sql, state=record.state.value, error_reason=record.error_reason,
+                error_message=record.error_message[:4000],
+                served_by=record.served_by.value if record.served_by else "", model=record.model,
                 degradation_level=int(record.level), row_count=record.row_count, confidence=record.confidence,
                 timings={k: round(v, 6) for k, v in record.timings.items()}, feedback={}))
         return f"{source.name}/queries/{query_id}"
@@ -84,9 +110,9 @@ class QueryHistory:
         """One recorded query of ``source``; NotFound when there is none."""
         async with self._store.session() as session:
             row = await self._row(session, source, query_id)
-            return _stored(row)
+            return _stored(source, row)
 
-    async def list(self, source: SourceRef, page_size: int, page_token: str) -> tuple[list[StoredQuery], str]:
+    async def list(self, source: SourceRef, page_size: int, page_token: str) -> QueryPage:
         """A page of ``source``'s queries, newest first, and the next page's token."""
         scope = f"queries:{source.tenant}:{source.source_id}"
         page = self._pages.page(page_size, page_token, scope)
@@ -96,15 +122,17 @@ class QueryHistory:
                 .order_by(QueryRow.create_time.desc(), QueryRow.pk.desc())
                 .offset(page.offset).limit(page.size + 1))).scalars().all()
         more = len(rows) > page.size
-        found = [_stored(r) for r in rows[:page.size]]
-        return found, self._pages.next_token(page, len(found), more, scope)
+        found = [_stored(source, r) for r in rows[:page.size]]
+        return QueryPage(found, self._pages.next_token(page, len(found), more, scope))
 
-    async def set_feedback(self, source: SourceRef, query_id: str, feedback: dict[str, Any]) -> StoredQuery:
-        """Attach feedback (replacing earlier feedback) to a recorded query."""
+    async def set_feedback(self, source: SourceRef, query_id: str, feedback: Feedback) -> StoredQuery:
+        """Attach feedback (replacing earlier feedback) to a recorded query; its time is now."""
         async with self._store.session() as session:
             row = await self._row(session, source, query_id)
-            row.feedback = {**feedback, "create_time": utcnow().isoformat()}
-            return _stored(row)
+            row.feedback = {"rating": feedback.rating.value, "corrected_sql": feedback.corrected_sql,
+                            "comment": feedback.comment, "example": feedback.example,
+                            "create_time": utcnow().isoformat()}
+            return _stored(source, row)
 
     @staticmethod
     async def _row(session: Any, source: SourceRef, query_id: str) -> QueryRow:
@@ -115,48 +143,28 @@ class QueryHistory:
         return row
 
 
-def _stored(row: QueryRow) -> StoredQuery:
+def _stored(source: SourceRef, row: QueryRow) -> StoredQuery:
     record = QueryRecord(
-        question=row.question, sql=row.sql, state=row.state, error_reason=row.error_reason,
-        error_message=row.error_message, served_by=row.served_by, model=row.model,
+        question=row.question, sql=row.sql, state=QueryState(row.state), error_reason=row.error_reason,
+        error_message=row.error_message, served_by=_served_by(row.served_by), model=row.model,
         level=Level(row.degradation_level), row_count=row.row_count, confidence=row.confidence,
         timings=dict(row.timings or {}))
-    return StoredQuery(row.query_id, record, dict(row.feedback or {}), as_utc(row.create_time))
+    return StoredQuery(f"{source.name}/queries/{row.query_id}", row.query_id, record,
+                       _feedback(dict(row.feedback or {})), as_utc(row.create_time))
 
 
-def query_message(source: SourceRef, stored: StoredQuery) -> query_pb2.Query:
-    """The contract's Query of a stored query."""
-    record = stored.record
-    message = query_pb2.Query(
-        name=f"{source.name}/queries/{stored.query_id}", question=record.question, sql=record.sql,
-        state=query_pb2.QueryState.Value(f"QUERY_STATE_{record.state}"), error_reason=record.error_reason,
-        error_message=record.error_message, model=record.model, degradation_level=record.level.to_proto(),
-        row_count=record.row_count, confidence=record.confidence, timings=timings_message(record.timings),
-        create_time=timestamp(stored.create_time))
-    if record.served_by:
-        message.served_by = query_pb2.ServedBy.Value(f"SERVED_BY_{record.served_by}")
-    feedback = stored.feedback
-    if feedback.get("rating"):
-        message.feedback.CopyFrom(query_pb2.Feedback(
-            rating=query_pb2.FeedbackRating.Value(f"FEEDBACK_RATING_{feedback['rating']}"),
-            corrected_sql=feedback.get("corrected_sql", ""), comment=feedback.get("comment", ""),
-            example=feedback.get("example", ""),
-            create_time=timestamp(datetime.fromisoformat(feedback["create_time"]))))
-    return message
+def _served_by(text: str) -> ServedBy | None:
+    try:
+        return ServedBy(text) if text else None
+    except ValueError:
+        log.warning("history.unknown_served_by", served_by=text)
+        return None
 
 
-def timings_message(seconds: dict[str, float]) -> query_pb2.Timings:
-    """Timings of seconds per step."""
-    message = query_pb2.Timings()
-    for step in TIMING_STEPS:
-        if step in seconds:
-            getattr(message, step).CopyFrom(duration(seconds[step]))
-    return message
-
-
-def duration(seconds: float) -> duration_pb2.Duration:
-    """A Duration of ``seconds``."""
-    message = duration_pb2.Duration()
-    message.FromTimedelta(timedelta(seconds=seconds))
-    return message
-
+def _feedback(stored: dict[str, Any]) -> Feedback | None:
+    if not stored.get("rating"):
+        return None
+    created = stored.get("create_time")
+    return Feedback(Rating(stored["rating"]), corrected_sql=stored.get("corrected_sql", ""),
+                    comment=stored.get("comment", ""), example=stored.get("example", ""),
+                    create_time=datetime.fromisoformat(created) if created else None)

@@ -8,15 +8,14 @@ first), becomes a FEEDBACK example through TrainingService. While TrainingServic
 from __future__ import annotations
 
 from chatdb_server.errors import ChatDBError, InvalidArgument, Unavailable
-from chatdb_server.query.clients import TrainingClient
-from chatdb_server.query.history import SUCCEEDED, QueryHistory, StoredQuery, query_name_parts
+from chatdb_server.query.domain import QueryState, Rating
+from chatdb_server.query.history import Feedback, QueryHistory, StoredQuery, query_name_parts
 from chatdb_server.query.pipeline_execution import GuardedExecution, refusal, require_sql
 from chatdb_server.query.pipeline_sources import SourceContext, SourceContexts, metadata_store_errors
+from chatdb_server.query.ports import ExampleSink
 from chatdb_server.resilience.breakers import is_service_failure
 from chatdb_server.resilience.levels import TRAINING, HealthMonitor
 
-CORRECT = "CORRECT"
-INCORRECT = "INCORRECT"
 MAX_COMMENT_CHARS = 4_000
 
 
@@ -24,20 +23,20 @@ class FeedbackDesk:
     """Records feedback and turns it into golden examples."""
 
     def __init__(self, contexts: SourceContexts, history: QueryHistory, execution: GuardedExecution,
-                 training: TrainingClient, monitor: HealthMonitor) -> None:
+                 training: ExampleSink, monitor: HealthMonitor) -> None:
         self._contexts = contexts
         self._history = history
         self._execution = execution
         self._training = training
         self._monitor = monitor
 
-    async def submit(self, tenant: str, name: str, rating: str, corrected_sql: str, comment: str,
-                     request_id: str = "") -> tuple[SourceContext, StoredQuery]:
-        """Attach feedback to the query ``name``; ``rating`` is CORRECT or INCORRECT."""
+    async def submit(self, tenant: str, name: str, rating: Rating | None, corrected_sql: str, comment: str,
+                     request_id: str = "") -> StoredQuery:
+        """Attach feedback to the query ``name``; InvalidArgument when ``rating`` is None."""
         source_id, query_id = query_name_parts(name)
-        if rating not in (CORRECT, INCORRECT):
+        if rating is None:
             raise InvalidArgument("rating", "is required: FEEDBACK_RATING_CORRECT or FEEDBACK_RATING_INCORRECT")
-        if corrected_sql.strip() and rating == CORRECT:
+        if corrected_sql.strip() and rating is Rating.CORRECT:
             raise InvalidArgument("corrected_sql", "is only for an INCORRECT rating")
         if len(comment) > MAX_COMMENT_CHARS:
             raise InvalidArgument("comment", f"must be at most {MAX_COMMENT_CHARS} characters")
@@ -46,19 +45,19 @@ class FeedbackDesk:
         async with metadata_store_errors():
             stored = await self._history.get(source, query_id)
         example_sql = ""
-        if rating == INCORRECT and corrected_sql.strip():
+        if rating is Rating.INCORRECT and corrected_sql.strip():
             example_sql = require_sql(corrected_sql, "corrected_sql")
             verdict = self._execution.check(context, example_sql, self._execution.limits(0, None).max_rows)
             if not verdict.valid:
                 raise refusal(verdict, "corrected_sql")
-        elif rating == CORRECT and stored.record.state == SUCCEEDED:
+        elif rating is Rating.CORRECT and stored.record.state is QueryState.SUCCEEDED:
             example_sql = stored.record.sql
         example = ""
         if example_sql and stored.record.question:
             example = await self._make_example(context, stored.record.question, example_sql, request_id)
-        feedback = {"rating": rating, "corrected_sql": corrected_sql.strip(), "comment": comment, "example": example}
+        feedback = Feedback(rating, corrected_sql=corrected_sql.strip(), comment=comment, example=example)
         async with metadata_store_errors():
-            return context, await self._history.set_feedback(source, query_id, feedback)
+            return await self._history.set_feedback(source, query_id, feedback)
 
     async def _make_example(self, context: SourceContext, question: str, sql: str, request_id: str) -> str:
         refused = Unavailable("TrainingService is unavailable (level 1): feedback that makes a golden example "

@@ -15,7 +15,6 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
-from chatdb.common.v1 import value_pb2
 from chatdb_server.errors import ChatDBError, DeadlineExceeded, FailedPrecondition, InvalidArgument, Unavailable
 from chatdb_server.generation.interface import (
     MAX_QUESTION_CHARS,
@@ -23,27 +22,27 @@ from chatdb_server.generation.interface import (
     GenerationRequest,
     GenerationResult,
     RepairHint,
+    SqlGenerator,
 )
 from chatdb_server.log import get_logger
 from chatdb_server.query.candidates import Ballot, choose, result_signature
-from chatdb_server.query.clients import Generator, PredictionClient
-from chatdb_server.query.history import FAILED, QueryHistory, QueryRecord
+from chatdb_server.query.domain import QueryState, ServedBy, StageKind
+from chatdb_server.query.history import QueryHistory, QueryRecord
 from chatdb_server.query.pipeline_execution import GuardedExecution, Limits, Rows, Run
 from chatdb_server.query.pipeline_sources import SourceContext, SourceContexts, metadata_store_errors
+from chatdb_server.query.ports import Generator
 from chatdb_server.resilience.breakers import database_key, is_service_failure
 from chatdb_server.resilience.levels import HealthMonitor, Level
 from chatdb_server.retrieval.retriever import Retriever, ScoredTable
 from chatdb_server.sql.errors import QueryFailed
 from chatdb_server.sql.guard import GuardVerdict
+from chatdb_server.sql.values import ResultColumn
 
 log = get_logger(__name__)
 
 MAX_CANDIDATES = 8
 RETRIEVED_TABLES = 5
 RETRIEVED_EXAMPLES = 3
-MODEL = "MODEL"
-TEMPLATE = "TEMPLATE"
-CACHE = "CACHE"
 TEMPLATE_MODEL_NAME = "template"
 
 
@@ -62,12 +61,11 @@ class AskOptions:
 class Stage:
     """A step of an ask, reported as it completes (StreamAsk)."""
 
-    kind: str
-    """RETRIEVED, GENERATED or EXECUTED."""
+    kind: StageKind
     elapsed_s: float
     retrieved: tuple[ScoredTable, ...] = ()
     sql: str = ""
-    columns: tuple[value_pb2.ResultColumn, ...] = ()
+    columns: tuple[ResultColumn, ...] = ()
 
 
 StageListener = Callable[[Stage], Awaitable[None]]
@@ -87,7 +85,7 @@ class Answer:
     rows: Rows | None
     timings: dict[str, float]
     level: Level
-    served_by: str
+    served_by: ServedBy
     model: str
     executed: bool
     stale: bool = False
@@ -105,7 +103,7 @@ class _Candidate:
 @dataclass
 class _Generated:
     candidates: list[_Candidate]
-    served_by: str
+    served_by: ServedBy
     fallback: bool
     rejected: list[str] = field(default_factory=list)
 
@@ -117,7 +115,7 @@ class _Trace:
     started: float = field(default_factory=time.perf_counter)
     timings: dict[str, float] = field(default_factory=dict)
     sql: str = ""
-    served_by: str = ""
+    served_by: ServedBy | None = None
     model: str = ""
     level: Level = Level.FULL
     warnings: list[str] = field(default_factory=list)
@@ -132,8 +130,8 @@ class _Trace:
 class AskPipeline:
     """Answers questions about trained sources."""
 
-    def __init__(self, contexts: SourceContexts, retriever: Retriever, prediction: PredictionClient,
-                 fallback: Generator, execution: GuardedExecution, history: QueryHistory,
+    def __init__(self, contexts: SourceContexts, retriever: Retriever, prediction: Generator,
+                 fallback: SqlGenerator, execution: GuardedExecution, history: QueryHistory,
                  monitor: HealthMonitor) -> None:
         self._contexts = contexts
         self._retriever = retriever
@@ -178,7 +176,7 @@ class AskPipeline:
                                                    k=RETRIEVED_TABLES, example_k=RETRIEVED_EXAMPLES)
         trace.add("retrieval", time.perf_counter() - started)
         if on_stage:
-            await on_stage(Stage("RETRIEVED", trace.timings["retrieval"], retrieved=tuple(retrieval.tables)))
+            await on_stage(Stage(StageKind.RETRIEVED, trace.timings["retrieval"], retrieved=tuple(retrieval.tables)))
 
         request = GenerationRequest(
             question=question, dialect=source.dialect, schema=retrieval.context,
@@ -189,18 +187,20 @@ class AskPipeline:
         best = generated.candidates[0]
         trace.sql = best.verdict.sql
         if on_stage:
-            await on_stage(Stage("GENERATED", trace.timings["generation"] + trace.timings["guard"], sql=best.sql))
+            await on_stage(Stage(StageKind.GENERATED, trace.timings["generation"] + trace.timings["guard"],
+                                 sql=best.sql))
 
         run: Run | None = None
         if options.execute:
             started = time.perf_counter()
             best, run = await self._execute(context, request, generated, limits, trace, request_id)
             if on_stage:
-                await on_stage(Stage("EXECUTED", time.perf_counter() - started, columns=tuple(run.rows.columns)))
+                await on_stage(Stage(StageKind.EXECUTED, time.perf_counter() - started,
+                                     columns=tuple(run.rows.columns)))
         level = max(trace.level, await self._monitor.level(database_key(source.tenant, source.name)))
         if run is not None and run.stale:
             level = max(level, Level.NO_DATABASE)
-        served_by = CACHE if run is not None and run.from_cache else generated.served_by
+        served_by = ServedBy.CACHE if run is not None and run.from_cache else generated.served_by
         return Answer(
             query="", sql=best.verdict.sql, explanation=best.explanation, confidence=best.confidence,
             retrieved=list(retrieval.tables), tables_used=list(dict.fromkeys(best.verdict.tables)),
@@ -223,7 +223,7 @@ class AskPipeline:
         result: GenerationResult | None = None
         if not fallback_only:
             try:
-                result = await self._prediction.generate(request, tenant=tenant, request_id=request_id)
+                result = await self._prediction.generate(request, tenant, request_id)
             except Exception as exc:
                 if not is_service_failure(exc):
                     raise
@@ -239,9 +239,9 @@ class AskPipeline:
         if result is None:
             result = await self._fallback.generate(replace(request, model=""))
         trace.add("generation", time.perf_counter() - started)
-        served_by = TEMPLATE if fallback or result.backend == "template" else MODEL
+        served_by = ServedBy.TEMPLATE if fallback or result.backend == "template" else ServedBy.MODEL
         trace.served_by = served_by
-        trace.model = TEMPLATE_MODEL_NAME if served_by == TEMPLATE else result.model
+        trace.model = TEMPLATE_MODEL_NAME if served_by is ServedBy.TEMPLATE else result.model
 
         started = time.perf_counter()
         generated = _Generated([], served_by, fallback)
@@ -265,7 +265,7 @@ class AskPipeline:
                           request_id: str) -> _Generated:
         """The one repair round: the database's error goes back to generation."""
         tried = frozenset(sql for sql, _ in failures)
-        if generated.served_by == TEMPLATE:
+        if generated.served_by is ServedBy.TEMPLATE:
             # The template generator reads the question the same way again; ask it for its next readings.
             repair = replace(request, candidate_count=min(len(tried) + request.candidate_count, MAX_CANDIDATES))
         else:
@@ -335,7 +335,7 @@ class AskPipeline:
         try:
             async with metadata_store_errors():
                 name = await self._history.record(context.source, QueryRecord(
-                    question=question, sql=trace.sql, state=FAILED, error_reason=error.reason,
+                    question=question, sql=trace.sql, state=QueryState.FAILED, error_reason=error.reason,
                     error_message=error.message, served_by=trace.served_by, model=trace.model,
                     level=trace.level, timings=trace.total()))
             error.metadata = {**error.metadata, "query": name}

@@ -13,9 +13,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
-from chatdb.common.v1 import value_pb2
 from chatdb_server.errors import ChatDBError, InvalidArgument, Unavailable
 from chatdb_server.query.cache import ResultCache
+from chatdb_server.query.domain import Rows, plain_rows
 from chatdb_server.query.pipeline_sources import SourceContext, metadata_store_errors
 from chatdb_server.resilience.breakers import BreakerOpen, Breakers, database_key
 from chatdb_server.resilience.levels import HealthMonitor
@@ -23,7 +23,6 @@ from chatdb_server.settings import Settings
 from chatdb_server.sql.errors import SourceUnreachable
 from chatdb_server.sql.guard import PARSE_ERROR, GuardVerdict, SqlGuard
 from chatdb_server.sql.structure import SourceRef
-from chatdb_server.sql.values import columns_to_proto, rows_to_proto
 
 MAX_SQL_CHARS = 100_000
 
@@ -33,6 +32,8 @@ class Executor(Protocol):
 
     async def execute(self, source: SourceRef, sql: str, *, max_rows: int, timeout_s: float) -> Any: ...
 
+    async def dispose_source(self, pk: int) -> None: ...
+
 
 @dataclass(frozen=True)
 class Limits:
@@ -40,15 +41,6 @@ class Limits:
 
     max_rows: int
     timeout_s: float
-
-
-@dataclass
-class Rows:
-    """A result in wire form: typed columns and rows."""
-
-    columns: list[value_pb2.ResultColumn]
-    rows: list[value_pb2.Row]
-    truncated: bool
 
 
 @dataclass
@@ -102,8 +94,7 @@ class GuardedExecution:
             async with metadata_store_errors():
                 hit = await self._cache.get(source, sql)
             if hit is not None:
-                return Run(Rows(hit.columns, hit.rows, hit.truncated), 0.0, from_cache=True,
-                           cached_time=hit.cached_time)
+                return Run(hit.result, 0.0, from_cache=True, cached_time=hit.cached_time)
         key = database_key(source.tenant, source.name)
         if live:
             started = time.perf_counter()
@@ -117,10 +108,9 @@ class GuardedExecution:
                 raise
             else:
                 self._monitor.database_reachable(key)
-                columns = result.columns
-                rows = Rows(columns_to_proto(columns), rows_to_proto(columns, result.rows), result.truncated)
+                rows = Rows(list(result.columns), plain_rows(result.rows), result.truncated)
                 async with metadata_store_errors():
-                    await self._cache.put(source, sql, rows.columns, rows.rows, rows.truncated)
+                    await self._cache.put(source, sql, rows)
                 return Run(rows, float(getattr(result, "elapsed_s", time.perf_counter() - started)))
         return await self._stale(source, sql)
 
@@ -135,7 +125,7 @@ class GuardedExecution:
                 "retry when it is back (GetSystemStatus shows its state)",
                 reason="DEGRADED", metadata={"dependency": source.name})
         moment = hit.cached_time.isoformat(timespec="seconds")
-        return Run(Rows(hit.columns, hit.rows, hit.truncated), 0.0, from_cache=True, stale=True,
+        return Run(hit.result, 0.0, from_cache=True, stale=True,
                    cached_time=hit.cached_time,
                    warnings=[f"the database is unreachable: rows served stale from the cache, read at {moment}"])
 

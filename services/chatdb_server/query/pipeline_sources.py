@@ -11,27 +11,17 @@ import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from typing import Protocol
 
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
 from chatdb_server.errors import Unavailable
 from chatdb_server.log import get_logger
+from chatdb_server.query.ports import SchemaLookup
 from chatdb_server.sql.structure import JoinEdge, SourceRef, StoredTable, known_columns
 
 log = get_logger(__name__)
 
 DEFAULT_TTL_S = 2.0
-
-
-class Catalog(Protocol):
-    """The part of SchemaCatalog the pipeline reads."""
-
-    async def resolve(self, tenant: str, name: str, field: str = "name") -> SourceRef: ...
-
-    async def stored_tables(self, source: SourceRef) -> list[StoredTable]: ...
-
-    async def join_edges(self, source: SourceRef) -> list[JoinEdge]: ...
 
 
 @dataclass(frozen=True)
@@ -69,7 +59,7 @@ def _store_down() -> Unavailable:
 class SourceContexts:
     """Source contexts by tenant and name, cached for ``ttl_s``."""
 
-    def __init__(self, catalog: Catalog, ttl_s: float = DEFAULT_TTL_S) -> None:
+    def __init__(self, catalog: SchemaLookup, ttl_s: float = DEFAULT_TTL_S) -> None:
         self._catalog = catalog
         self._ttl_s = ttl_s
         self._cache: dict[tuple[str, str], tuple[float, SourceContext]] = {}

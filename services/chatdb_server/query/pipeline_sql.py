@@ -7,15 +7,14 @@ import time
 from dataclasses import dataclass
 
 from chatdb_server.errors import ChatDBError
-from chatdb_server.query.history import FAILED, QueryHistory, QueryRecord
+from chatdb_server.query.domain import QueryState, ServedBy
+from chatdb_server.query.history import QueryHistory, QueryRecord
 from chatdb_server.query.pipeline_execution import GuardedExecution, Run, refusal, require_sql
 from chatdb_server.query.pipeline_sources import SourceContext, SourceContexts, metadata_store_errors
 from chatdb_server.resilience.breakers import database_key
 from chatdb_server.resilience.levels import HealthMonitor, Level
+from chatdb_server.sql.dsn import Dialect
 from chatdb_server.sql.guard import GuardVerdict
-
-CALLER_SQL = "CALLER_SQL"
-CACHE = "CACHE"
 
 
 @dataclass
@@ -29,9 +28,17 @@ class SqlRun:
     level: Level
 
     @property
-    def served_by(self) -> str:
+    def served_by(self) -> ServedBy:
         """CALLER_SQL, or CACHE when the rows are stale."""
-        return CACHE if self.run.stale else CALLER_SQL
+        return ServedBy.CACHE if self.run.stale else ServedBy.CALLER_SQL
+
+
+@dataclass(frozen=True)
+class SqlValidation:
+    """The reply to ValidateSql: the guard's verdict and the dialect it judged in."""
+
+    dialect: Dialect
+    verdict: GuardVerdict
 
 
 class CallerSql:
@@ -44,12 +51,12 @@ class CallerSql:
         self._history = history
         self._monitor = monitor
 
-    async def validate(self, tenant: str, parent: str, sql: str) -> tuple[SourceContext, GuardVerdict]:
+    async def validate(self, tenant: str, parent: str, sql: str) -> SqlValidation:
         """The guard's verdict on ``sql`` as it would run with the default row cap."""
         text = require_sql(sql)
-        context = await self._contexts.get(tenant, parent)
+        context: SourceContext = await self._contexts.get(tenant, parent)
         limits = self._execution.limits(0, None)
-        return context, self._execution.check(context, text, limits.max_rows)
+        return SqlValidation(context.source.dialect, self._execution.check(context, text, limits.max_rows))
 
     async def execute(self, tenant: str, parent: str, sql: str, max_rows: int, timeout_s: float | None) -> SqlRun:
         """Guard and run ``sql``; INVALID_ARGUMENT (UNSAFE_SQL / INVALID_SQL) on ``sql`` when refused."""
@@ -68,8 +75,8 @@ class CallerSql:
             timings["total"] = time.perf_counter() - started
             async with metadata_store_errors():
                 await self._history.record(source, QueryRecord(
-                    sql=verdict.sql or text, state=FAILED, error_reason=error.reason, error_message=error.message,
-                    served_by=CALLER_SQL, timings=timings))
+                    sql=verdict.sql or text, state=QueryState.FAILED, error_reason=error.reason,
+                    error_message=error.message, served_by=ServedBy.CALLER_SQL, timings=timings))
             raise
         timings["execution"] = run.elapsed_s
         level = await self._monitor.level(database_key(source.tenant, source.name))

@@ -21,6 +21,7 @@ from sqlalchemy.types import NullType
 from chatdb_server.errors import ChatDBError
 from chatdb_server.schema.sampling import DEFAULT_LIMITS, SampleLimits, catalog_row_estimates, sample_table
 from chatdb_server.sql.connection import REACH_ERRORS, open_engine, unreachable
+from chatdb_server.sql.dialects import ReflectionExtras, support
 from chatdb_server.sql.dsn import Dialect, ParsedDsn
 from chatdb_server.sql.structure import ColumnStructure, ForeignKeyStructure, IndexStructure, TableStructure
 from chatdb_server.sql.types import value_type_for_database_type
@@ -40,8 +41,8 @@ class Discovery:
 async def discover(dsn: ParsedDsn, schemas: Sequence[str] = (), limits: SampleLimits = DEFAULT_LIMITS) -> Discovery:
     """Reflect and sample every table and view; SOURCE_UNREACHABLE when the database cannot be read.
 
-    ``schemas`` names PostgreSQL schemas to discover (the default schema when empty);
-    MySQL and SQLite discover the connection's database.
+    ``schemas`` names schemas to discover where the dialect has them (PostgreSQL; the default
+    schema when empty); MySQL and SQLite discover the connection's database.
     """
     try:
         async with open_engine(dsn) as engine:
@@ -66,7 +67,7 @@ def _reflect(conn: Connection, dialect: Dialect,
     default = inspector.default_schema_name or ""
     targets: list[str] = [default]
     missing: tuple[str, ...] = ()
-    if dialect is Dialect.POSTGRESQL and schemas:
+    if support(dialect).selectable_schemas and schemas:
         existing = set(inspector.get_schema_names())
         wanted = list(dict.fromkeys(s.strip() for s in schemas if s.strip()))
         targets = [s for s in wanted if s in existing]
@@ -82,7 +83,8 @@ def _reflect_schema(conn: Connection, inspector: Inspector, dialect: Dialect, sc
     any_kind = ObjectKind.ANY
     # Reflection's TypedDicts are read as plain dicts below.
     views = set(inspector.get_view_names(schema=schema))
-    if dialect is Dialect.POSTGRESQL:
+    dialect_support = support(dialect)
+    if dialect_support.has_materialized_views:
         views |= set(inspector.get_materialized_view_names(schema=schema))
     columns: dict[Any, Any] = inspector.get_multi_columns(schema=schema, kind=any_kind)
     primary_keys: dict[Any, Any] = inspector.get_multi_pk_constraint(schema=schema, kind=ObjectKind.TABLE)
@@ -97,16 +99,16 @@ def _reflect_schema(conn: Connection, inspector: Inspector, dialect: Dialect, sc
     for key, reflected_columns in columns.items():
         name = key[1]
         primary_key = tuple(c for c in (primary_keys.get(key) or {}).get("constrained_columns") or () if c)
-        sqlite_extras = _sqlite_extras(conn, name) if dialect is Dialect.SQLITE else None
+        extras = dialect_support.reflection_extras(conn, name) if dialect_support.reflection_extras else None
         yield TableStructure(
             name=_qualified(schema, name),
             schema=schema or "",
             kind="VIEW" if name in views else "TABLE",
-            columns=tuple(_column(c, conn, primary_key, sqlite_extras) for c in reflected_columns),
+            columns=tuple(_column(c, conn, primary_key, extras) for c in reflected_columns),
             primary_key=primary_key,
-            foreign_keys=tuple(_foreign_key(fk, default, sqlite_extras) for fk in foreign_keys.get(key, ())),
+            foreign_keys=tuple(_foreign_key(fk, default, extras) for fk in foreign_keys.get(key, ())),
             indexes=_indexes(indexes.get(key, ()),
-                             [*uniques.get(key, ()), *(sqlite_extras.unique_constraints if sqlite_extras else ())]),
+                             [*uniques.get(key, ()), *(extras.unique_constraints if extras else ())]),
             comment=((comments.get(key) or {}).get("text") or "").strip(),
         )
 
@@ -127,41 +129,12 @@ def _type_text(column: dict[str, Any], conn: Connection) -> str:
     return _CHARSET_SUFFIX.sub("", text)
 
 
-@dataclass(frozen=True)
-class _SqliteExtras:
-    """What SQLAlchemy's SQLite reflection leaves out: declared types, foreign-key actions
-    and unique constraints declared inline on a column."""
-
-    declared_types: dict[str, str]
-    fk_actions: dict[tuple[str, ...], tuple[str, str]]
-    unique_constraints: tuple[dict[str, Any], ...]
-
-
-def _sqlite_extras(conn: Connection, table: str) -> _SqliteExtras:
-    quoted = conn.dialect.identifier_preparer.quote_identifier(table)
-    declared = {row[1]: str(row[2] or "") for row in conn.exec_driver_sql(f"PRAGMA table_xinfo({quoted})")}
-    grouped: dict[int, list[Any]] = {}
-    for row in conn.exec_driver_sql(f"PRAGMA foreign_key_list({quoted})"):
-        grouped.setdefault(row[0], []).append(row)
-    actions = {}
-    for rows in grouped.values():
-        rows.sort(key=lambda r: r[1])
-        actions[tuple(r[3] for r in rows)] = (str(rows[0][6]), str(rows[0][5]))
-    uniques = []
-    for row in conn.exec_driver_sql(f"PRAGMA index_list({quoted})").fetchall():
-        if row[3] == "u":  # created by a UNIQUE constraint rather than CREATE INDEX
-            index = conn.dialect.identifier_preparer.quote_identifier(row[1])
-            columns = [r[2] for r in sorted(conn.exec_driver_sql(f"PRAGMA index_info({index})"), key=lambda r: r[0])]
-            uniques.append({"name": row[1], "column_names": columns})
-    return _SqliteExtras(declared, actions, tuple(uniques))
-
-
 def _column(column: dict[str, Any], conn: Connection, primary_key: tuple[str, ...],
-            sqlite_extras: _SqliteExtras | None) -> ColumnStructure:
+            extras: ReflectionExtras | None) -> ColumnStructure:
     name = column["name"]
     data_type = _type_text(column, conn)
-    if sqlite_extras is not None:
-        data_type = sqlite_extras.declared_types.get(name, data_type).strip() or data_type
+    if extras is not None:
+        data_type = extras.declared_types.get(name, data_type).strip() or data_type
     default = column.get("default")
     return ColumnStructure(
         name=name,
@@ -179,12 +152,12 @@ def _action(value: str | None) -> str:
     return "" if action in _DEFAULT_FK_ACTIONS else action
 
 
-def _foreign_key(fk: dict[str, Any], default_schema: str, sqlite_extras: _SqliteExtras | None) -> ForeignKeyStructure:
+def _foreign_key(fk: dict[str, Any], default_schema: str, extras: ReflectionExtras | None) -> ForeignKeyStructure:
     options = fk.get("options") or {}
     on_delete, on_update = options.get("ondelete"), options.get("onupdate")
     columns = tuple(fk["constrained_columns"])
-    if sqlite_extras is not None and columns in sqlite_extras.fk_actions:
-        on_delete, on_update = sqlite_extras.fk_actions[columns]
+    if extras is not None and columns in extras.fk_actions:
+        on_delete, on_update = extras.fk_actions[columns]
     referred_schema = fk.get("referred_schema")
     return ForeignKeyStructure(
         columns=columns,

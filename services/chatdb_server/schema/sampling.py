@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from chatdb_server.log import get_logger
 from chatdb_server.sql.connection import REACH_ERRORS
+from chatdb_server.sql.dialects import support
 from chatdb_server.sql.dsn import Dialect
 from chatdb_server.sql.structure import ColumnStructure, TableStructure
 from chatdb_server.sql.types import STRING
@@ -88,33 +89,13 @@ def _relation(table: TableStructure) -> sa.TableClause:
     return sa.table(base, schema=table.schema or None)
 
 
-async def _limit_statement_time(conn: AsyncConnection, dialect: Dialect, seconds: float) -> None:
-    """Bound the statements of this transaction; best effort (MySQL and MariaDB differ)."""
-    if dialect is Dialect.POSTGRESQL:
-        await conn.execute(sa.text(f"SET LOCAL statement_timeout = {int(seconds * 1000)}"))
-    elif dialect is Dialect.MYSQL:
-        for statement in (f"SET SESSION max_statement_time = {seconds}",  # MariaDB
-                          f"SET SESSION max_execution_time = {int(seconds * 1000)}"):  # MySQL
-            try:
-                await conn.execute(sa.text(statement))
-            except REACH_ERRORS:
-                continue
-
-
 async def catalog_row_estimates(conn: AsyncConnection, dialect: Dialect, default_schema: str) -> dict[str, int]:
     """The database's own row estimates by table name (qualified outside the default schema)."""
-    if dialect is Dialect.POSTGRESQL:
-        rows = await conn.execute(sa.text(
-            "SELECT n.nspname, c.relname, c.reltuples FROM pg_class c "
-            "JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.relkind IN ('r', 'p', 'm')"))
-    elif dialect is Dialect.MYSQL:
-        rows = await conn.execute(sa.text(
-            "SELECT table_schema, table_name, table_rows FROM information_schema.tables "
-            "WHERE table_schema = DATABASE() AND table_type = 'BASE TABLE'"))
-    else:
+    query = support(dialect).row_estimates_sql
+    if query is None:
         return {}
     estimates: dict[str, int] = {}
-    for schema, name, count in rows:
+    for schema, name, count in await conn.execute(sa.text(query)):
         if count is None or count < 0:
             continue
         estimates[name if schema == default_schema else f"{schema}.{name}"] = int(count)
@@ -177,15 +158,18 @@ async def sample_table(engine: AsyncEngine, dialect: Dialect, table: TableStruct
                        limits: SampleLimits = DEFAULT_LIMITS) -> TableSample:
     """Row estimate, sample rows and distinct values of ``table``; empty samples when it cannot be read.
 
-    SQLite counts exactly; elsewhere the catalog's estimate stands unless it is unknown
-    or below ``count_cap``, in which case a bounded count replaces it. Views get no count.
+    Dialects without catalog estimates (SQLite) count exactly; elsewhere the catalog's estimate
+    stands unless it is unknown or below ``count_cap``, in which case a bounded count replaces
+    it. Views get no count.
     """
     row_estimate = -1 if estimate is None else estimate
+    dialect_support = support(dialect)
     try:
         async with engine.connect() as conn, conn.begin():
-            await _limit_statement_time(conn, dialect, limits.statement_timeout_s)
+            if dialect_support.limit_statement_time is not None:
+                await dialect_support.limit_statement_time(conn, limits.statement_timeout_s)
             if table.kind == "TABLE":
-                if dialect is Dialect.SQLITE:
+                if dialect_support.counts_exactly:
                     row_estimate = await _bounded_count(conn, table, None) or 0  # never None without a cap
                 elif estimate is None or estimate < limits.count_cap:
                     counted = await _bounded_count(conn, table, limits.count_cap)

@@ -8,24 +8,22 @@ reason SOURCE_UNREACHABLE carrying the driver's own reason, scrubbed of the pass
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
 from sqlalchemy import text
-from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from chatdb_server.errors import FailedPrecondition
 from chatdb_server.log import redact_url_passwords
+from chatdb_server.sql.dialects import support
 from chatdb_server.sql.dsn import Dialect, ParsedDsn
 from chatdb_server.sql.engines import create_engine
+from chatdb_server.sql.errors import REACH_ERRORS
 
 SOURCE_UNREACHABLE = "SOURCE_UNREACHABLE"
-REACH_ERRORS: tuple[type[BaseException], ...] = (SQLAlchemyError, OSError, asyncio.TimeoutError, ConnectionError)
-"""What a database that is down, refusing or unreadable raises through SQLAlchemy and its drivers."""
 MAX_REASON_CHARS = 500
 
 
@@ -69,12 +67,7 @@ async def open_engine(dsn: ParsedDsn) -> AsyncIterator[AsyncEngine]:
 
 async def server_version(conn: AsyncConnection, dialect: Dialect) -> str:
     """The server's version string, e.g. "PostgreSQL 15.19" or "10.11.19-MariaDB"."""
-    if dialect is Dialect.POSTGRESQL:
-        version = str((await conn.execute(text("SHOW server_version"))).scalar_one())
-        return f"PostgreSQL {version.split()[0]}"
-    if dialect is Dialect.MYSQL:
-        return str((await conn.execute(text("SELECT VERSION()"))).scalar_one())
-    return f"SQLite {(await conn.execute(text('SELECT sqlite_version()'))).scalar_one()}"
+    return await support(dialect).server_version(conn)
 
 
 async def probe_connection(dsn: ParsedDsn) -> ConnectionReport:

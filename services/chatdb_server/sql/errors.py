@@ -8,11 +8,17 @@ with reason ``QUERY_TIMEOUT``, raised only after the query was cancelled in the 
 
 from __future__ import annotations
 
+import asyncio
+
+from sqlalchemy.exc import SQLAlchemyError
+
 from chatdb_server.errors import DeadlineExceeded, FailedPrecondition
 
 SOURCE_UNREACHABLE = "SOURCE_UNREACHABLE"
 QUERY_FAILED = "QUERY_FAILED"
 QUERY_TIMEOUT = "QUERY_TIMEOUT"
+REACH_ERRORS: tuple[type[BaseException], ...] = (SQLAlchemyError, OSError, asyncio.TimeoutError, ConnectionError)
+"""What a database that is down, refusing or unreadable raises through SQLAlchemy and its drivers."""
 
 
 class SourceUnreachable(FailedPrecondition):

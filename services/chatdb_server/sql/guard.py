@@ -19,6 +19,7 @@ import sqlglot
 from sqlglot import exp
 from sqlglot.errors import ParseError, TokenError
 
+from chatdb_server.sql.dialects import support
 from chatdb_server.sql.dsn import Dialect
 from chatdb_server.sql.guard_names import check_names
 from chatdb_server.sql.guard_rules import (
@@ -94,7 +95,7 @@ class SqlGuard:
         if names.problems:
             return GuardVerdict(valid=False, sql="", violations=_unique([Violation(r, m) for r, m in names.problems]),
                                 tables=names.tables)
-        if dialect is not Dialect.SQLITE:
+        if support(dialect).guard.derived_tables_need_alias:
             _name_derived_tables(query)
         cap = _cap_rows(query, max_rows)
         shown = query.sql(dialect=dialect.value, comments=False)
@@ -135,7 +136,8 @@ def _statement_violations(statement: exp.Expression, dialect: Dialect) -> list[V
 
 def _node_violations(node: exp.Expression, dialect: Dialect) -> list[Violation]:
     found: list[Violation] = []
-    if dialect is Dialect.MYSQL and any(c.lstrip().startswith(("!", "M!")) for c in node.comments or ()):
+    executable = support(dialect).guard.executable_comment_prefixes
+    if executable and any(c.lstrip().startswith(executable) for c in node.comments or ()):
         found.append(Violation(FORBIDDEN_COMMAND, "MySQL executable comments (/*! ... */) are not allowed"))
     if isinstance(node, tuple(WRITING_STATEMENTS)):
         found.append(Violation(WRITES_DATA, f"{_statement_name(node)} inside the query writes data"))
@@ -185,7 +187,7 @@ def _cap_rows(query: exp.Query, max_rows: int) -> _RowCap:
 
 
 def _name_derived_tables(query: exp.Query) -> None:
-    """MySQL/MariaDB and PostgreSQL before 16 insist that a subquery in FROM has an alias; SQLite does not."""
+    """MySQL/MariaDB and PostgreSQL before 16 insist that a subquery in FROM has an alias (SQLite does not)."""
     for number, subquery in enumerate(query.find_all(exp.Subquery), start=1):
         if not subquery.alias and isinstance(subquery.parent, exp.From | exp.Join):
             subquery.set("alias", exp.TableAlias(this=exp.to_identifier(f"derived_{number}")))

@@ -13,8 +13,9 @@ from sqlglot import exp
 from sqlglot.errors import OptimizeError
 from sqlglot.optimizer.scope import Scope, traverse_scope
 
+from chatdb_server.sql.dialects import support
 from chatdb_server.sql.dsn import Dialect
-from chatdb_server.sql.guard_rules import DEFAULT_SCHEMAS, is_system_table
+from chatdb_server.sql.guard_rules import default_schemas, is_system_table
 
 UNKNOWN_TABLE = "UNKNOWN_TABLE"
 UNKNOWN_COLUMN = "UNKNOWN_COLUMN"
@@ -32,9 +33,9 @@ class NameCheck:
 def check_names(statement: exp.Query, dialect: Dialect, known_columns: dict[str, set[str]]) -> NameCheck:
     """Check tables and columns of ``statement``.
 
-    On SQLite a double-quoted name that matches no column is a string literal (SQLite's own
-    fallback); such nodes are rewritten into literals in place, so the rendered SQL means the
-    same thing in every dialect.
+    Where a double-quoted name that matches no column is a string literal (SQLite's own
+    fallback, ``GuardRules.quoted_unknown_is_string``), such nodes are rewritten into literals
+    in place, so the rendered SQL means the same thing in every dialect.
     """
     result = NameCheck()
     cte_names = {cte.alias_or_name.lower() for cte in statement.find_all(exp.CTE)}
@@ -66,7 +67,7 @@ def table_key(table: exp.Table, dialect: Dialect) -> str | None:
         return None
     name = table.name.lower()
     schema = table.db.lower()
-    if not schema or schema in DEFAULT_SCHEMAS[dialect]:
+    if not schema or schema in default_schemas(dialect):
         return name
     return f"{schema}.{name}"
 
@@ -108,7 +109,8 @@ def _check_column(column: exp.Column, scope: Scope, dialect: Dialect, known: dic
     if _resolves_unqualified(name, column, scope, dialect, known):
         return
     identifier = column.this
-    if dialect is Dialect.SQLITE and isinstance(identifier, exp.Identifier) and identifier.quoted:
+    if (support(dialect).guard.quoted_unknown_is_string and isinstance(identifier, exp.Identifier)
+            and identifier.quoted):
         column.replace(exp.Literal.string(identifier.name))
         return
     result.problems.append((UNKNOWN_COLUMN, f"column {column.sql(dialect=dialect.value)} does not exist "

@@ -1,8 +1,9 @@
-"""What the SQL guard lets through, per dialect.
+"""What the SQL guard lets through.
 
 Functions are checked against allow-lists: a typed sqlglot function class must be
 in :data:`SAFE_FUNCTION_CLASSES`, and a function sqlglot does not know (parsed as
-``Anonymous``) must be named in :data:`SAFE_FUNCTION_NAMES` for the dialect. Anything
+``Anonymous``) must be named in the dialect's ``GuardRules.safe_function_names``
+(each dialect's rules live in its module of ``chatdb_server.sql.dialects``). Anything
 else (``pg_sleep``, ``load_file``, ``dblink``, ``query_to_xml``, ``set_config``,
 ``nextval``, advisory locks, ``load_extension``, ``readfile`` ...) is refused without
 having to be listed. Statement kinds and system catalogs are block-listed because
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 from sqlglot import exp
 
+from chatdb_server.sql.dialects import support
 from chatdb_server.sql.dsn import Dialect
 
 
@@ -54,42 +56,6 @@ SAFE_FUNCTION_CLASSES = _classes(
 )
 """Typed sqlglot functions that only compute a value from their arguments."""
 
-_COMMON_NAMES = frozenset({
-    "count", "sum", "avg", "min", "max", "abs", "round", "floor", "ceil", "ceiling", "sqrt", "power",
-    "pow", "mod", "ln", "log", "exp", "sign", "lower", "upper", "length", "char_length",
-    "character_length", "substr", "substring", "replace", "trim", "ltrim", "rtrim", "concat",
-    "concat_ws", "coalesce", "nullif", "greatest", "least", "left", "right", "reverse", "instr",
-    "stddev", "stddev_pop", "stddev_samp", "variance", "var_pop", "var_samp", "row_number", "rank",
-    "dense_rank", "percent_rank", "cume_dist", "ntile", "lag", "lead", "first_value", "last_value",
-    "nth_value", "group_concat", "date", "time", "datetime", "extract", "cast",
-})
-
-SAFE_FUNCTION_NAMES: dict[Dialect, frozenset[str]] = {
-    Dialect.SQLITE: _COMMON_NAMES | {
-        "total", "julianday", "strftime", "unixepoch", "printf", "format", "ifnull", "iif", "typeof",
-        "char", "unicode", "hex", "quote", "likely", "unlikely", "glob", "like", "json", "json_extract",
-        "json_array_length", "json_type", "json_valid", "trunc", "pi",
-    },
-    Dialect.POSTGRESQL: _COMMON_NAMES | {
-        "age", "make_date", "make_time", "make_timestamp", "date_part", "date_trunc", "to_char",
-        "to_date", "to_number", "to_timestamp", "now", "btrim", "initcap", "split_part", "strpos",
-        "position", "octet_length", "regexp_replace", "string_agg", "bool_and", "bool_or", "every",
-        "percentile_cont", "percentile_disc", "mode", "trunc", "div", "md5", "translate",
-        "jsonb_extract_path_text", "json_extract_path_text", "jsonb_typeof", "json_typeof",
-        "width_bucket", "scale", "isfinite", "justify_days", "justify_hours", "justify_interval",
-    },
-    Dialect.MYSQL: _COMMON_NAMES | {
-        "now", "curdate", "curtime", "unix_timestamp", "from_unixtime", "date_format", "str_to_date",
-        "datediff", "timestampdiff", "timediff", "year", "month", "day", "dayname", "monthname",
-        "dayofweek", "dayofmonth", "dayofyear", "week", "weekday", "weekofyear", "quarter", "hour",
-        "minute", "second", "last_day", "makedate", "adddate", "subdate", "date_add", "date_sub",
-        "if", "ifnull", "isnull", "lcase", "ucase", "locate", "position", "substring_index", "format",
-        "truncate", "log10", "log2", "rand", "std", "field", "elt", "find_in_set", "json_extract",
-        "json_unquote", "json_length", "json_type", "json_valid",
-    },
-}
-"""Functions sqlglot parses as ``Anonymous`` that are safe to call, per dialect (lower-case)."""
-
 WRITING_STATEMENTS = _classes(
     "Insert", "Update", "Delete", "Merge", "Create", "Drop", "Alter", "AlterColumn", "TruncateTable",
     "Rename", "RenameTable", "Grant", "Revoke", "Comment",
@@ -107,37 +73,24 @@ COMMAND_STATEMENTS = _classes(
 VARIABLE_EXPRESSIONS = _classes("PropertyEQ", "SessionParameter", "Parameter", "Placeholder")
 """Variable reads and assignments (``@a := 1``, ``@@version``) and bind parameters."""
 
-SYSTEM_SCHEMAS: dict[Dialect, frozenset[str]] = {
-    Dialect.POSTGRESQL: frozenset({"pg_catalog", "information_schema", "pg_toast"}),
-    Dialect.MYSQL: frozenset({"mysql", "information_schema", "performance_schema", "sys"}),
-    Dialect.SQLITE: frozenset({"temp"}),
-}
-SYSTEM_TABLE_PREFIXES: dict[Dialect, tuple[str, ...]] = {
-    Dialect.POSTGRESQL: ("pg_",),
-    Dialect.MYSQL: (),
-    Dialect.SQLITE: ("sqlite_", "pragma_"),
-}
-"""Unqualified names that resolve to the catalog (PostgreSQL searches pg_catalog first)."""
 
-DEFAULT_SCHEMAS: dict[Dialect, frozenset[str]] = {
-    Dialect.POSTGRESQL: frozenset({"public"}),
-    Dialect.MYSQL: frozenset(),
-    Dialect.SQLITE: frozenset({"main"}),
-}
-"""Schema qualifiers that name the default schema, where known tables are unqualified."""
+def default_schemas(dialect: Dialect) -> frozenset[str]:
+    """Schema qualifiers that name the default schema, where known tables are unqualified."""
+    return support(dialect).guard.default_schemas
 
 
 def is_system_table(dialect: Dialect, schema: str, name: str) -> bool:
     """Whether ``schema.name`` (lower-case, schema may be empty) is a system catalog object."""
+    rules = support(dialect).guard
     if schema:
-        return schema in SYSTEM_SCHEMAS[dialect] or (dialect is Dialect.POSTGRESQL and schema.startswith("pg_"))
-    return name.startswith(SYSTEM_TABLE_PREFIXES[dialect])
+        return schema in rules.system_schemas or schema.startswith(rules.system_schema_prefixes)
+    return name.startswith(rules.system_table_prefixes)
 
 
 def is_safe_function(node: exp.Func, dialect: Dialect) -> bool:
     """Whether a function call only computes a value (operators that sqlglot models as functions too)."""
     if isinstance(node, exp.Anonymous):
-        return node.name.lower() in SAFE_FUNCTION_NAMES[dialect]
+        return node.name.lower() in support(dialect).guard.safe_function_names
     if isinstance(node, exp.Binary | exp.Connector | exp.Unary):
         return True
     return type(node) in SAFE_FUNCTION_CLASSES

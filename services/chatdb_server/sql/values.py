@@ -9,7 +9,6 @@ form of its own (a PostgreSQL ``interval`` as ``timedelta`` travels as text).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
@@ -23,8 +22,6 @@ from chatdb_server.sql.types import value_type_for_database_type
 
 __all__ = [
     "ResultColumn",
-    "columns_to_proto",
-    "rows_to_proto",
     "to_value",
     "value_to_python",
     "value_type_enum",
@@ -90,16 +87,3 @@ def _python_type_name(value: Any) -> str:
         if isinstance(value, types):
             return name
     return "STRING"
-
-
-def rows_to_proto(columns: Sequence[ResultColumn], rows: Iterable[Sequence[Any]]) -> list[value_pb2.Row]:
-    """Rows on the wire, each cell typed by its column."""
-    types = [c.value_type for c in columns]
-    return [value_pb2.Row(values=[to_value(cell, types[i] if i < len(types) else "") for i, cell in enumerate(row)])
-            for row in rows]
-
-
-def columns_to_proto(columns: Sequence[ResultColumn]) -> list[value_pb2.ResultColumn]:
-    """Result columns on the wire."""
-    return [value_pb2.ResultColumn(name=c.name, type=value_type_enum(c.value_type),  # type: ignore[arg-type]
-                                   database_type=c.database_type) for c in columns]

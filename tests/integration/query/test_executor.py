@@ -15,6 +15,9 @@ from typing import Any
 import pytest
 from sqlalchemy import text
 
+from chatdb_server.query.cache import decode_result, encode_result
+from chatdb_server.query.convert import rows_to_proto
+from chatdb_server.query.domain import Rows, plain_rows
 from chatdb_server.sql.dsn import Dialect, parse_dsn
 from chatdb_server.sql.errors import (
     QUERY_FAILED,
@@ -26,7 +29,7 @@ from chatdb_server.sql.errors import (
 )
 from chatdb_server.sql.executor import QueryExecutor
 from chatdb_server.sql.structure import SourceRef
-from chatdb_server.sql.values import rows_to_proto, to_value, value_to_python
+from chatdb_server.sql.values import to_value, value_to_python
 from tests.support.databases import sync_engine_for
 
 _pks = itertools.count(1)
@@ -123,6 +126,9 @@ async def test_typed_values_round_trip(target: Target, executor: QueryExecutor) 
         elif expected is not None:
             assert value_to_python(cell) == expected, name
         assert to_value(value_to_python(cell), column.value_type) == cell, name
+    cached = decode_result(encode_result(Rows(result.columns, plain_rows(result.rows), result.truncated)))
+    assert cached.columns == result.columns
+    assert rows_to_proto(cached.columns, cached.rows) == [row]  # the cache gives back what the driver gave
 
 
 async def test_mariadb_json_and_booleans_arrive_as_stored(mysql_dsn: str, executor: QueryExecutor) -> None:

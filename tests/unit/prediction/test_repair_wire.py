@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import replace
 
 from chatdb_server.generation.interface import RepairHint
+from chatdb_server.prediction.client import generate_sql_request
 from chatdb_server.prediction.convert import request_from_proto
-from chatdb_server.query.clients import generate_sql_request
 from tests.unit.prediction.prediction_fixtures import request
 
 

@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import pytest
 from cryptography.fernet import Fernet
+from sqlalchemy import select
 
 from chatdb.common.v1 import degradation_pb2
 from chatdb.query.v1 import query_pb2
 from chatdb_server.errors import InvalidArgument, NotFound
 from chatdb_server.metadata.db import MetadataStore
+from chatdb_server.metadata.models import QueryRow
 from chatdb_server.pagination import PageTokens
-from chatdb_server.query.history import FAILED, QueryHistory, QueryRecord, query_message, query_name_parts
+from chatdb_server.query.convert import query_to_proto
+from chatdb_server.query.domain import QueryState, Rating, ServedBy
+from chatdb_server.query.history import Feedback, QueryHistory, QueryRecord, query_name_parts
 from chatdb_server.resilience.levels import Level
 from tests.unit.query.test_pipeline_support import add_source_row
 
@@ -28,12 +32,12 @@ def history(store: MetadataStore) -> QueryHistory:
 async def test_record_and_read_back_every_field(store: MetadataStore, history: QueryHistory) -> None:
     source = await add_source_row(store, "shop")
     name = await history.record(source, QueryRecord(
-        question="how many orders?", sql="SELECT COUNT(*) FROM orders LIMIT 1000", served_by="TEMPLATE",
+        question="how many orders?", sql="SELECT COUNT(*) FROM orders LIMIT 1000", served_by=ServedBy.TEMPLATE,
         model="template", level=Level.NO_MODEL, row_count=1, confidence=0.8,
         timings={"retrieval": 0.01, "generation": 0.002, "guard": 0.001, "execution": 0.003, "total": 0.02}))
     source_id, query_id = query_name_parts(name)
     assert source_id == "shop"
-    message = query_message(source, await history.get(source, query_id))
+    message = query_to_proto(await history.get(source, query_id))
     assert message.name == name
     assert message.question == "how many orders?"
     assert message.state == query_pb2.QUERY_STATE_SUCCEEDED
@@ -47,9 +51,9 @@ async def test_record_and_read_back_every_field(store: MetadataStore, history: Q
 
 async def test_failures_keep_their_reason(store: MetadataStore, history: QueryHistory) -> None:
     source = await add_source_row(store, "shop")
-    name = await history.record(source, QueryRecord(question="drop it", state=FAILED, error_reason="UNSAFE_SQL",
-                                                    error_message="DROP is not allowed"))
-    message = query_message(source, await history.get(source, query_name_parts(name)[1]))
+    name = await history.record(source, QueryRecord(question="drop it", state=QueryState.FAILED,
+                                                    error_reason="UNSAFE_SQL", error_message="DROP is not allowed"))
+    message = query_to_proto(await history.get(source, query_name_parts(name)[1]))
     assert message.state == query_pb2.QUERY_STATE_FAILED
     assert (message.error_reason, message.error_message) == ("UNSAFE_SQL", "DROP is not allowed")
 
@@ -62,9 +66,10 @@ async def test_pages_are_newest_first_and_complete(store: MetadataStore, history
     seen: list[str] = []
     token = ""
     while True:
-        page, token = await history.list(source, 3, token)
-        assert len(page) <= 3
-        seen.extend(f"{source.name}/queries/{q.query_id}" for q in page)
+        page = await history.list(source, 3, token)
+        token = page.next_page_token
+        assert len(page.queries) <= 3
+        seen.extend(q.name for q in page.queries)
         if not token:
             break
     assert seen == list(reversed(names))
@@ -81,7 +86,7 @@ async def test_bad_page_input_is_invalid_argument(store: MetadataStore, history:
     with pytest.raises(InvalidArgument) as forged:
         await history.list(source, 1, "not-a-token")
     assert forged.value.reason == "INVALID_PAGE_TOKEN"
-    _, token = await history.list(source, 1, "")
+    token = (await history.list(source, 1, "")).next_page_token
     with pytest.raises(InvalidArgument):
         await history.list(other, 1, token)
 
@@ -107,10 +112,27 @@ def test_malformed_query_names_name_the_field() -> None:
 async def test_feedback_is_attached(store: MetadataStore, history: QueryHistory) -> None:
     source = await add_source_row(store, "shop")
     _, query_id = query_name_parts(await history.record(source, QueryRecord(question="q", sql="SELECT 1")))
-    await history.set_feedback(source, query_id, {"rating": "INCORRECT", "corrected_sql": "SELECT 2",
-                                                  "comment": "off by one", "example": "dataSources/shop/examples/e1"})
-    message = query_message(source, await history.get(source, query_id))
+    stored = await history.set_feedback(source, query_id, Feedback(
+        Rating.INCORRECT, corrected_sql="SELECT 2", comment="off by one", example="dataSources/shop/examples/e1"))
+    assert stored.feedback is not None and stored.feedback.rating is Rating.INCORRECT
+    assert stored.feedback.create_time is not None
+    message = query_to_proto(await history.get(source, query_id))
     assert message.feedback.rating == query_pb2.FEEDBACK_RATING_INCORRECT
     assert message.feedback.corrected_sql == "SELECT 2"
     assert message.feedback.example == "dataSources/shop/examples/e1"
     assert message.feedback.create_time.seconds > 0
+
+
+async def test_the_store_keeps_the_same_text(store: MetadataStore, history: QueryHistory) -> None:
+    """Enums go in as the text the queries table always held, and come back as enums."""
+    source = await add_source_row(store, "shop")
+    _, query_id = query_name_parts(await history.record(source, QueryRecord(
+        question="q", state=QueryState.FAILED, served_by=ServedBy.CALLER_SQL)))
+    await history.set_feedback(source, query_id, Feedback(Rating.CORRECT))
+    async with store.session() as session:
+        row = (await session.execute(select(QueryRow).where(QueryRow.query_id == query_id))).scalar_one()
+        assert (row.state, row.served_by, row.feedback["rating"]) == ("FAILED", "CALLER_SQL", "CORRECT")
+        row.served_by = ""
+    stored = await history.get(source, query_id)
+    assert stored.record.state is QueryState.FAILED and stored.record.served_by is None
+    assert query_to_proto(stored).served_by == query_pb2.SERVED_BY_UNSPECIFIED

@@ -16,10 +16,12 @@ from prometheus_client import REGISTRY
 from chatdb.common.v1 import degradation_pb2
 from chatdb_server.errors import Unavailable
 from chatdb_server.metadata.db import MetadataStore
-from chatdb_server.query.clients import PREDICTION_SERVICE, TRAINING_SERVICE, health_probe
+from chatdb_server.prediction.client import PREDICTION_SERVICE
 from chatdb_server.resilience.breakers import Breakers
 from chatdb_server.resilience.levels import METADATA, PREDICTION, TRAINING, HealthMonitor, Level
 from chatdb_server.resilience.metrics import MetricsServer
+from chatdb_server.rpc import health_probe
+from chatdb_server.training.client import TRAINING_SERVICE
 
 SOURCE = "default/dataSources/shop"
 

@@ -13,16 +13,17 @@ import pytest_asyncio
 
 from chatdb_server.errors import FailedPrecondition, InvalidArgument, NotFound, Unavailable
 from chatdb_server.generation.interface import GenerationRequest, GenerationResult, SqlCandidate
+from chatdb_server.prediction.client import LocalPrediction, RemotePrediction
 from chatdb_server.prediction.template import TemplateGenerator
-from chatdb_server.query.clients import PredictionClient
+from chatdb_server.query.domain import QueryState, Row, ServedBy
 from chatdb_server.query.history import query_name_parts
 from chatdb_server.query.pipeline import AskOptions, AskPipeline
+from chatdb_server.query.ports import BreakerGenerator, Generator
 from chatdb_server.resilience.breakers import Breakers
 from chatdb_server.resilience.levels import Level
 from chatdb_server.retrieval.embeddings import Embedder
 from chatdb_server.retrieval.retriever import Retriever
 from chatdb_server.schema.records import DataSourceSpec
-from chatdb_server.sql.values import value_to_python
 from tests.unit.query.test_pipeline_support import QueryStack, open_query_stack, unreachable_address
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
@@ -41,10 +42,6 @@ def direct_rows(path: Path, sql: str) -> list[tuple[object, ...]]:
         return [tuple(row) for row in conn.execute(sql).fetchall()]
 
 
-def python_rows(answer_rows: list) -> list[tuple[object, ...]]:  # type: ignore[type-arg]
-    return [tuple(value_to_python(v) for v in row.values) for row in answer_rows]
-
-
 class ScriptedModel:
     """Stands in for a GPU model backend: answers from a script, and repairs when the request carries the error."""
 
@@ -60,17 +57,23 @@ class ScriptedModel:
         return GenerationResult(list(self.candidates), model="scripted", backend="vllm")
 
 
-def pipeline_with(stack: QueryStack, prediction: PredictionClient) -> AskPipeline:
-    return AskPipeline(stack.contexts, Retriever(Embedder.shared(), stack.training.vectors), prediction,
-                       TemplateGenerator(), stack.execution, stack.history, stack.monitor)
+def pipeline_with(stack: QueryStack, generator: Generator, breakers: Breakers | None = None) -> AskPipeline:
+    breaker = (breakers or Breakers(fail_max=5, reset_s=60)).prediction
+    return AskPipeline(stack.contexts, Retriever(Embedder.shared(), stack.training.vectors),
+                       BreakerGenerator(generator, breaker), TemplateGenerator(), stack.execution, stack.history,
+                       stack.monitor)
+
+
+def rows_of(answer_rows: list[Row]) -> list[tuple[object, ...]]:
+    return [tuple(row) for row in answer_rows]
 
 
 async def test_answer_has_every_field_and_the_rows_of_its_sql(stack: QueryStack) -> None:
     answer = await stack.pipeline.ask("default", SHOP, "How many orders were placed in each city?", AskOptions())
     assert answer.executed and answer.rows is not None
-    assert python_rows(answer.rows.rows) == direct_rows(stack.shop_path, answer.sql)
+    assert rows_of(answer.rows.rows) == direct_rows(stack.shop_path, answer.sql)
     assert len(answer.rows.columns) == 2 and answer.rows.columns[0].name == "city"
-    assert answer.served_by == "TEMPLATE" and answer.model == "template"
+    assert answer.served_by is ServedBy.TEMPLATE and answer.model == "template"
     assert answer.level is Level.FULL
     assert {"customers", "orders"} <= set(answer.tables_used)
     searched = [t.score for t in answer.retrieved if t.reason == "SEARCH"]
@@ -87,8 +90,8 @@ async def test_answer_has_every_field_and_the_rows_of_its_sql(stack: QueryStack)
 async def test_values_stay_typed(stack: QueryStack) -> None:
     answer = await stack.pipeline.ask("default", SHOP, "How many customers are there?", AskOptions())
     assert answer.rows is not None
-    assert answer.rows.rows[0].values[0].WhichOneof("kind") == "int_value"
-    assert answer.rows.columns[0].type != 0
+    assert type(answer.rows.rows[0][0]) is int
+    assert answer.rows.columns[0].value_type == "INTEGER"
 
 
 async def test_execute_false_generates_and_validates_only(stack: QueryStack) -> None:
@@ -131,11 +134,11 @@ async def test_untrained_source_says_to_train_it(stack: QueryStack) -> None:
 async def test_prediction_down_falls_back_to_the_template_at_level_2(stack: QueryStack) -> None:
     breakers = Breakers(fail_max=2, reset_s=3600)
     channel = grpc.aio.insecure_channel(unreachable_address())
-    pipeline = pipeline_with(stack, PredictionClient(breakers.prediction, channel=channel, deadline_s=2.0))
+    pipeline = pipeline_with(stack, RemotePrediction(channel, deadline_s=2.0), breakers)
     try:
         for _ in range(3):
             answer = await pipeline.ask("default", SHOP, "How many customers are there?", AskOptions())
-            assert answer.served_by == "TEMPLATE" and answer.level is Level.NO_MODEL
+            assert answer.served_by is ServedBy.TEMPLATE and answer.level is Level.NO_MODEL
             assert any("template generator" in w for w in answer.warnings)
             assert answer.rows is not None and answer.rows.rows
         assert breakers.prediction.state == "open"
@@ -150,10 +153,10 @@ async def test_rejected_sql_is_repaired_once_with_the_error_in_the_prompt(stack:
     # Passes the guard; SQLite rejects it when it runs ("integer overflow").
     broken = ScriptedModel([SqlCandidate("SELECT ABS(-9223372036854775807 - 1) FROM customers", 0.9)],
                            repaired="SELECT COUNT(*) FROM customers")
-    pipeline = pipeline_with(stack, PredictionClient(Breakers(fail_max=5, reset_s=60).prediction, local=broken))
+    pipeline = pipeline_with(stack, LocalPrediction(broken))
     answer = await pipeline.ask("default", SHOP, "How many customers are there?", AskOptions())
     assert answer.sql.startswith("SELECT COUNT(*) FROM customers")
-    assert answer.served_by == "MODEL" and answer.model == "scripted"
+    assert answer.served_by is ServedBy.MODEL and answer.model == "scripted"
     assert len(broken.requests) == 2 and broken.requests[0].repair is None
     repair = broken.requests[1].repair
     assert repair is not None and "integer overflow" in repair.error and repair.failed_sql.startswith("SELECT ABS(")
@@ -163,7 +166,7 @@ async def test_rejected_sql_is_repaired_once_with_the_error_in_the_prompt(stack:
 
 async def test_a_second_rejection_is_the_answer(stack: QueryStack) -> None:
     broken = ScriptedModel([SqlCandidate("SELECT ABS(-9223372036854775807 - 1) FROM customers", 0.9)])
-    pipeline = pipeline_with(stack, PredictionClient(Breakers(fail_max=5, reset_s=60).prediction, local=broken))
+    pipeline = pipeline_with(stack, LocalPrediction(broken))
     with pytest.raises(FailedPrecondition) as rejected:
         await pipeline.ask("default", SHOP, "How many customers are there?", AskOptions())
     assert rejected.value.reason == "QUERY_FAILED" and "overflow" in rejected.value.message
@@ -174,7 +177,7 @@ async def test_agreement_beats_a_more_confident_outlier(stack: QueryStack) -> No
     model = ScriptedModel([SqlCandidate("SELECT COUNT(*) FROM products", 0.9),
                            SqlCandidate("SELECT COUNT(*) FROM customers", 0.6),
                            SqlCandidate("SELECT COUNT(id) FROM customers", 0.5)])
-    pipeline = pipeline_with(stack, PredictionClient(Breakers(fail_max=5, reset_s=60).prediction, local=model))
+    pipeline = pipeline_with(stack, LocalPrediction(model))
     answer = await pipeline.ask("default", SHOP, "How many customers are there?", AskOptions(candidate_count=3))
     assert answer.sql.startswith("SELECT COUNT(*) FROM customers")
     assert any("2 of 3 candidates agreed" in w for w in answer.warnings)
@@ -182,13 +185,13 @@ async def test_agreement_beats_a_more_confident_outlier(stack: QueryStack) -> No
 
 async def test_unsafe_generated_sql_is_refused(stack: QueryStack) -> None:
     model = ScriptedModel([SqlCandidate("DELETE FROM customers", 0.9)])
-    pipeline = pipeline_with(stack, PredictionClient(Breakers(fail_max=5, reset_s=60).prediction, local=model))
+    pipeline = pipeline_with(stack, LocalPrediction(model))
     with pytest.raises(FailedPrecondition) as refused:
         await pipeline.ask("default", SHOP, "Remove every customer", AskOptions())
     assert refused.value.reason == "UNSAFE_SQL"
     _, query_id = query_name_parts(refused.value.metadata["query"])
     stored = await stack.history.get(stack.source, query_id)
-    assert (stored.record.state, stored.record.error_reason) == ("FAILED", "UNSAFE_SQL")
+    assert (stored.record.state, stored.record.error_reason) == (QueryState.FAILED, "UNSAFE_SQL")
     assert direct_rows(stack.shop_path, "SELECT COUNT(*) > 0 FROM customers") == [(1,)]
 
 
@@ -200,7 +203,7 @@ async def test_unreachable_database_serves_stale_rows_then_degraded(stack: Query
     await stack.executor.dispose_source(stack.source.pk)
     try:
         stale = await stack.pipeline.ask("default", SHOP, question, AskOptions())
-        assert stale.stale and stale.served_by == "CACHE" and stale.level is Level.NO_DATABASE
+        assert stale.stale and stale.served_by is ServedBy.CACHE and stale.level is Level.NO_DATABASE
         assert stale.rows is not None and fresh.rows is not None and stale.rows.rows == fresh.rows.rows
         assert stale.cached_time is not None and any("stale" in w for w in stale.warnings)
         with pytest.raises(Unavailable) as nothing_cached:

@@ -2,29 +2,35 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+from decimal import Decimal
+
 import pytest
 
-from chatdb.common.v1 import value_pb2
 from chatdb_server.query.candidates import Ballot, choose, result_signature
+from chatdb_server.sql.values import ResultColumn
 
-ONE_COLUMN = [value_pb2.ResultColumn(name="n", type=value_pb2.VALUE_TYPE_INTEGER)]
+ONE_COLUMN = [ResultColumn("n", "INTEGER")]
 
 
-def rows(*values: int) -> list[value_pb2.Row]:
-    return [value_pb2.Row(values=[value_pb2.Value(int_value=v)]) for v in values]
+def rows(*values: int) -> list[tuple[object, ...]]:
+    return [(v,) for v in values]
 
 
 def test_signature_ignores_row_order_and_column_names() -> None:
-    renamed = [value_pb2.ResultColumn(name="count", type=value_pb2.VALUE_TYPE_INTEGER)]
+    renamed = [ResultColumn("count", "INTEGER")]
     assert result_signature(ONE_COLUMN, rows(1, 2, 3)) == result_signature(renamed, rows(3, 1, 2))
     assert result_signature(ONE_COLUMN, rows(1, 2)) != result_signature(ONE_COLUMN, rows(1, 2, 2))
     assert result_signature(ONE_COLUMN, rows(1)) != result_signature(ONE_COLUMN * 2, rows(1))
 
 
 def test_signature_tells_types_apart() -> None:
-    as_int = [value_pb2.Row(values=[value_pb2.Value(int_value=1)])]
-    as_text = [value_pb2.Row(values=[value_pb2.Value(string_value="1")])]
-    assert result_signature(ONE_COLUMN, as_int) != result_signature(ONE_COLUMN, as_text)
+    variants = [[(1,)], [("1",)], [(1.0,)], [(True,)], [(Decimal("1"),)], [({"n": 1},)], [(None,)]]
+    signatures = {result_signature(ONE_COLUMN, v) for v in variants}
+    assert len(signatures) == len(variants)
+    moment = datetime(2024, 1, 2, 3, 4, 5, tzinfo=UTC)
+    assert result_signature(ONE_COLUMN, [(moment,)]) == result_signature(ONE_COLUMN, [(moment,)])
+    assert result_signature(ONE_COLUMN, [(moment,)]) != result_signature(ONE_COLUMN, [(moment.isoformat(),)])
 
 
 def test_agreement_beats_confidence() -> None:

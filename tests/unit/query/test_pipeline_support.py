@@ -11,28 +11,28 @@ import grpc
 
 from chatdb_server.metadata.db import MetadataStore
 from chatdb_server.metadata.models import DataSourceRow
+from chatdb_server.prediction.client import LocalPrediction, RemotePrediction
 from chatdb_server.prediction.engine import PredictionEngine
 from chatdb_server.prediction.template import TemplateGenerator
-from chatdb_server.query.cache import ResultCache
-from chatdb_server.query.clients import PredictionClient, TrainingClient
 from chatdb_server.query.history import QueryHistory
 from chatdb_server.query.history_feedback import FeedbackDesk
 from chatdb_server.query.pipeline import AskPipeline
 from chatdb_server.query.pipeline_execution import GuardedExecution
 from chatdb_server.query.pipeline_sources import SourceContexts
 from chatdb_server.query.pipeline_sql import CallerSql
+from chatdb_server.query.ports import ExampleSink, Generator
+from chatdb_server.query.service import QueryService
 from chatdb_server.query.servicer import QueryServicer
 from chatdb_server.resilience.breakers import Breakers
-from chatdb_server.resilience.levels import METADATA, PREDICTION, TRAINING, HealthMonitor
+from chatdb_server.resilience.levels import HealthMonitor
 from chatdb_server.retrieval.embeddings import Embedder
 from chatdb_server.retrieval.retriever import Retriever
 from chatdb_server.samples.shop import build_shop_database
 from chatdb_server.settings import Settings
 from chatdb_server.sql.dsn import parse_dsn
 from chatdb_server.sql.executor import QueryExecutor
-from chatdb_server.sql.guard import SqlGuard
 from chatdb_server.sql.structure import SourceRef
-from chatdb_server.training.examples import FEEDBACK
+from chatdb_server.training.client import LocalExamples, RemoteExamples
 from chatdb_server.training.job_model import JobState, JobType
 from tests.unit.training.job_fixtures import TrainingStack, open_stack, register_sqlite
 
@@ -66,6 +66,7 @@ class QueryStack:
     caller_sql: CallerSql
     feedback: FeedbackDesk
     executor: QueryExecutor
+    service: QueryService
     servicer: QueryServicer
     channels: list[grpc.aio.Channel] = field(default_factory=list)
 
@@ -104,31 +105,22 @@ async def open_query_stack(directory: Path, *, prediction_address: str = "", tra
     monitor = HealthMonitor(breakers, probe_ttl_s=0)
     channels: list[grpc.aio.Channel] = []
     template = TemplateGenerator()
+    generator: Generator
     if prediction_address:
         channels.append(grpc.aio.insecure_channel(prediction_address))
-        prediction = PredictionClient(breakers.prediction, channel=channels[-1], deadline_s=2.0)
+        generator = RemotePrediction(channels[-1], deadline_s=2.0)
     else:
-        prediction = PredictionClient(breakers.prediction, local=PredictionEngine(template))
+        generator = LocalPrediction(PredictionEngine(template))
+    examples: ExampleSink
     if training_address:
         channels.append(grpc.aio.insecure_channel(training_address))
-        trainer = TrainingClient(breakers.training, channel=channels[-1], deadline_s=2.0)
+        examples = RemoteExamples(channels[-1], deadline_s=2.0)
     else:
-        async def create_example(source: SourceRef, question: str, sql: str) -> str:
-            return (await training.service.examples.create(source, question, sql, FEEDBACK)).name
-
-        trainer = TrainingClient(breakers.training, local=create_example)
-    monitor.register(METADATA, training.store.ping)
-    monitor.register(PREDICTION, prediction.probe, breakers.prediction)
-    monitor.register(TRAINING, trainer.probe, breakers.training)
-    contexts = SourceContexts(training.catalog, ttl_s=0)
+        examples = LocalExamples(training.service.examples)
     executor = QueryExecutor()
-    cache = ResultCache(training.store, config.result_cache_ttl_s)
-    history = QueryHistory(training.store, training.service.pages)
-    execution = GuardedExecution(config, SqlGuard(), executor, cache, breakers, monitor)
     retriever = Retriever(Embedder.shared(), training.vectors)
-    pipeline = AskPipeline(contexts, retriever, prediction, template, execution, history, monitor)
-    caller_sql = CallerSql(contexts, execution, history, monitor)
-    feedback = FeedbackDesk(contexts, history, execution, trainer, monitor)
-    servicer = QueryServicer(pipeline, caller_sql, feedback, history, contexts, monitor)
-    return QueryStack(training, source, shop_path, breakers, monitor, contexts, execution, history, pipeline,
-                      caller_sql, feedback, executor, servicer, channels)
+    service = QueryService(config, training.store, training.service.pages, training.catalog, retriever, executor,
+                           generator, template, examples, breakers, monitor, contexts_ttl_s=0)
+    return QueryStack(training, source, shop_path, breakers, monitor, service.contexts, service.execution,
+                      service.history, service.pipeline, service.caller_sql, service.feedback, executor, service,
+                      QueryServicer(service), channels)

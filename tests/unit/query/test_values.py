@@ -10,10 +10,9 @@ import pytest
 from sqlalchemy import types as sqltypes
 
 from chatdb.common.v1 import value_pb2
+from chatdb_server.query.convert import columns_to_proto, rows_to_proto
 from chatdb_server.sql.values import (
     ResultColumn,
-    columns_to_proto,
-    rows_to_proto,
     to_value,
     value_to_python,
     value_type_for_database_type,

@@ -12,11 +12,12 @@ from chatdb_server.prediction.template.plan import Aggregate, Output
 from chatdb_server.prediction.template.question import Question
 from chatdb_server.prediction.template.schema_index import ColumnEntry, TableEntry
 from chatdb_server.prediction.template.state import ReadingState
+from chatdb_server.prediction.template.vocabulary import word_set
 
 #: Words naming the measure of a table when it has several numeric columns.
-_MEASURE_WORDS = frozenset({"amount", "total", "price", "value", "cost", "revenue", "sale", "sales"})
+_MEASURE_WORDS = word_set("cues", "measure_words")
 #: Aggregate words that, before a table, aggregate its measure; "total orders" is more often a count.
-_TABLE_AGGREGATES = frozenset(w for w, a in AGGREGATE_WORDS.items() if w not in ("total", "combined"))
+_TABLE_AGGREGATES = frozenset(w for w in AGGREGATE_WORDS if w not in word_set("cues", "table_aggregates_excluded"))
 
 
 def summed_totals(state: ReadingState) -> list[Output]:

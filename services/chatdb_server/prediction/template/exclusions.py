@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from chatdb_server.prediction.template import costs
 from chatdb_server.prediction.template.plan import Condition, Exclusion
 from chatdb_server.prediction.template.question import Question
 from chatdb_server.prediction.template.schema_index import TableEntry
@@ -26,7 +27,8 @@ def exclusions(q: Question, subject: TableEntry, state: ReadingState, tables: li
             continue
         path = q.graph.path([subject], negated)
         if not path:
-            state.penalty += 0.2
+            state.penalty += costs.EXCLUSION_NOT_JOINED
+            state.fire("exclusion-not-joined")
             continue
         first = path[0]
         inner_tables = [first.right, *[e.right for e in path[1:]]]
@@ -44,6 +46,7 @@ def exclusions(q: Question, subject: TableEntry, state: ReadingState, tables: li
                 tables.remove(table)
         found.append(Exclusion(first.left_columns[0], first.right_columns[0], inner_tables, inner_conditions))
         state.notes.append(f"without any matching {negated.name}")
+        state.fire("exclude-related")
     return found, conditions
 
 

@@ -18,6 +18,7 @@ import sqlglot
 
 from chatdb_server.errors import FailedPrecondition, InvalidArgument
 from chatdb_server.generation.interface import GenerationRequest, GenerationResult, SqlCandidate
+from chatdb_server.prediction.template import costs
 from chatdb_server.prediction.template.builder import JoinError, build_sql
 from chatdb_server.prediction.template.intents import (
     AGGREGATE_WORDS,
@@ -45,6 +46,7 @@ from chatdb_server.prediction.template.plan import Plan
 from chatdb_server.prediction.template.question import Choices, Unreadable
 from chatdb_server.prediction.template.reader import Reader
 from chatdb_server.prediction.template.schema_index import SchemaIndex, build_index
+from chatdb_server.prediction.template.vocabulary import word_set
 from chatdb_server.prediction.template.words import STOPWORDS, Token, tokenize
 from chatdb_server.retrieval.context import SchemaContext
 from chatdb_server.sql.dsn import Dialect
@@ -54,15 +56,15 @@ MAX_CANDIDATES = 10
 _SCHEMA_CACHE_SIZE = 32
 _CUE_WORDS = frozenset({*AGGREGATE_WORDS, *EXTREME_WORDS, *ORDER_WORDS, *GROUP_WORDS, *DISTINCT_WORDS,
                         *NEGATION_WORDS, *ASCENDING_WORDS, *DESCENDING_WORDS, *IMPLIED_SUPERLATIVES,
-                        *IMPLIED_COMPARATIVES, *(w for p in COUNT_PHRASES for w in p), "than", "more", "less",
-                        "greater", "smaller", "larger", "fewer", "after", "before", "between", "least", "top"})
+                        *IMPLIED_COMPARATIVES, *(w for p in COUNT_PHRASES for w in p),
+                        *word_set("cues", "coverage_cue_words_extra")})
 #: How much less sure each alternative reading is than the main one.
 _ALTERNATIVES: tuple[tuple[Choices, float], ...] = (
-    (Choices(superlative_as_aggregate=True), 0.15),
-    (Choices(aggregate_as_superlative=True), 0.15),
-    (Choices(drop_distinct=True), 0.1),
-    (Choices(drop_context_tables=True), 0.12),
-    (Choices(all_columns=True), 0.2),
+    (Choices(superlative_as_aggregate=True), costs.SUPERLATIVE_AS_AGGREGATE),
+    (Choices(aggregate_as_superlative=True), costs.AGGREGATE_AS_SUPERLATIVE),
+    (Choices(drop_distinct=True), costs.DROP_DISTINCT),
+    (Choices(drop_context_tables=True), costs.DROP_CONTEXT_TABLES),
+    (Choices(all_columns=True), costs.ALL_COLUMNS),
 )
 
 
@@ -113,8 +115,8 @@ class TemplateGenerator:
         readings = self._readings(tokens, mentions, prepared, dialect, wanted)
         if not readings:
             raise FailedPrecondition("The question could not be read against this schema.", "NO_ANSWER")
-        candidates = [SqlCandidate(sql=r.sql, confidence=round(r.confidence, 3), explanation=_explain(r.plan))
-                      for r in readings[:wanted]]
+        candidates = [SqlCandidate(sql=r.sql, confidence=round(r.confidence, 3), explanation=_explain(r.plan),
+                                   rules=tuple(r.plan.rules)) for r in readings[:wanted]]
         return GenerationResult(candidates=candidates, model=MODEL_NAME, backend=self.name,
                                 generation_seconds=time.perf_counter() - started)
 
@@ -146,7 +148,7 @@ class TemplateGenerator:
         choices: list[tuple[Choices, float]] = [(Choices(), 0.0)]
         if wanted > 1:
             ambiguous = sum(1 for m in mentions if m.kind == "column" and len(m.targets) > 1)
-            choices += [(Choices(alternative_column=i), 0.12) for i in range(min(ambiguous, 3))]
+            choices += [(Choices(alternative_column=i), costs.ALTERNATIVE_COLUMN) for i in range(min(ambiguous, 3))]
             choices += list(_ALTERNATIVES)
         readings: list[_Reading] = []
         seen: set[str] = set()
@@ -159,13 +161,13 @@ class TemplateGenerator:
             if sql in seen or not _parses(sql, dialect):
                 continue
             seen.add(sql)
-            confidence = max(0.02, min(0.95, base - plan.penalty - cost))
+            confidence = max(costs.MIN_CONFIDENCE, min(costs.MAX_CONFIDENCE, base - plan.penalty - cost))
             readings.append(_Reading(plan, sql, confidence))
             if wanted == 1:
                 break
         # The main reading stays first; alternatives follow by confidence, each below it.
         main, rest = readings[:1], sorted(readings[1:], key=lambda r: -r.confidence)
-        return main + [_Reading(r.plan, r.sql, min(r.confidence, main[0].confidence - 0.01)) for r in rest]
+        return main + [_Reading(r.plan, r.sql, min(r.confidence, main[0].confidence - costs.BELOW_MAIN)) for r in rest]
 
 
 def _validate(request: GenerationRequest) -> str:
@@ -204,13 +206,13 @@ def _coverage_confidence(tokens: list[Token], mentions: list[Mention]) -> float:
         if i in covered:
             weights.append(covered[i])
         elif token.lower in _CUE_WORDS or token.lemma in _CUE_WORDS:
-            weights.append(1.0)
+            weights.append(costs.CUE_WORD_WEIGHT)
         else:
             weights.append(0.0)
     if not weights:
-        return 0.1
+        return costs.NO_CONTENT_CONFIDENCE
     coverage = sum(weights) / len(weights)
-    return 0.1 + 0.8 * coverage
+    return costs.COVERAGE_BASE + costs.COVERAGE_WEIGHT * coverage
 
 
 def _explain(plan: Plan) -> str:
@@ -218,4 +220,5 @@ def _explain(plan: Plan) -> str:
     tables = ", ".join(t.name for t in plan.tables)
     details = "; ".join(dict.fromkeys(plan.notes))
     sentence = f"Read as {outputs} from {tables}"
-    return f"{sentence} ({details})." if details else f"{sentence}."
+    read = f"{sentence} ({details})." if details else f"{sentence}."
+    return f"{read} Rules: {', '.join(plan.rules)}." if plan.rules else read

@@ -5,11 +5,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from chatdb_server.prediction.template import costs
 from chatdb_server.prediction.template.intents import GROUP_WORDS, ORDER_WORDS
 from chatdb_server.prediction.template.plan import Ordering, Output, Period
 from chatdb_server.prediction.template.question import Question
 from chatdb_server.prediction.template.schema_index import ColumnEntry, TableEntry
 from chatdb_server.prediction.template.state import ReadingState
+from chatdb_server.prediction.template.vocabulary import entry
 
 
 def groups_by(q: Question, position: int, words: set[str]) -> bool:
@@ -19,8 +21,7 @@ def groups_by(q: Question, position: int, words: set[str]) -> bool:
 
 
 #: Words that group by a period of a date column: "per month", "by year", "monthly".
-_PERIOD_WORDS: dict[str, Period] = {"month": "month", "monthly": "month", "year": "year", "yearly": "year",
-                                    "annual": "year", "annually": "year"}
+_PERIOD_WORDS: dict[str, Period] = dict(entry("cues", "period_words"))
 
 
 def read_periods(q: Question, state: ReadingState) -> None:
@@ -49,10 +50,12 @@ def period_outputs(subject: TableEntry, state: ReadingState, outputs: list[Outpu
     tables = [subject, *(o.column.table for o in outputs if o.column is not None)]
     column = named[0].column if named else next((c for t in tables for c in t.columns if c.kind == "date"), None)
     if column is None:
-        state.penalty += 0.2
+        state.penalty += costs.NO_DATE_COLUMN
+        state.fire("no-date-column")
         state.notes.append("no date column to group by " + " and ".join(state.periods))
         return [], outputs
     state.notes.append(f"grouped by {' and '.join(state.periods)} of {column.name}")
+    state.fire("group-by-period")
     periods = [Output(column, period=p) for p in sorted(state.periods, key=("year", "month").index)]
     return periods, [o for o in outputs if not (o.column is column and o.aggregate is None)]
 

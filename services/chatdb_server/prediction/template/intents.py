@@ -1,6 +1,7 @@
 """Cue words that say what a question wants: counts, aggregates, superlatives, order, comparisons.
 
-Each helper looks at token lemmas only; the reader decides what the cues apply to.
+Each helper looks at token lemmas only; the reader decides what the cues apply to. The word lists
+are data: ``lexicon/intents.json``.
 """
 
 from __future__ import annotations
@@ -10,71 +11,39 @@ from dataclasses import dataclass
 from typing import Literal
 
 from chatdb_server.prediction.template.plan import Aggregate, Operator
+from chatdb_server.prediction.template.vocabulary import entry, phrases, word_set
 from chatdb_server.prediction.template.words import Token
 
-AGGREGATE_WORDS: dict[str, Aggregate] = {
-    "average": "avg", "mean": "avg", "avg": "avg", "total": "sum", "sum": "sum", "combined": "sum",
-    "maximum": "max", "max": "max", "minimum": "min", "min": "min",
-}
+AGGREGATE_WORDS: dict[str, Aggregate] = dict(entry("intents", "aggregate_words"))
 #: Extremes: as an aggregate ("the highest age") or a superlative ("the singer with the highest age").
-EXTREME_WORDS: dict[str, bool] = {
-    "highest": True, "largest": True, "biggest": True, "greatest": True, "most": True, "maximum": True,
-    "max": True, "top": True, "lowest": False, "smallest": False, "least": False, "fewest": False,
-    "minimum": False, "min": False,
-}
+EXTREME_WORDS: dict[str, bool] = dict(entry("intents", "extreme_words"))
 
 #: Superlative adjectives that imply the column: word → (words naming the column, descending).
 IMPLIED_SUPERLATIVES: dict[str, tuple[tuple[str, ...], bool]] = {
-    "oldest": (("age", "old"), True), "youngest": (("age", "young"), False),
-    "tallest": (("height", "tall"), True), "shortest": (("height", "length", "duration"), False),
-    "heaviest": (("weight",), True), "lightest": (("weight",), False),
-    "longest": (("length", "duration", "time"), True), "cheapest": (("price", "cost"), False),
-    "latest": (("date", "year", "time"), True), "newest": (("date", "year", "time"), True),
-    "earliest": (("date", "year", "time"), False), "recent": (("date", "year", "time"), True),
-    "richest": (("money", "worth", "wealth", "earning"), True), "fastest": (("speed",), True),
-    "slowest": (("speed",), False), "expensive": (("price", "cost"), True), "largest": (("size", "area"), True),
-    "biggest": (("size", "area"), True), "smallest": (("size", "area"), False), "best": (("rank", "score"), False),
-}
+    k: (tuple(v["columns"]), v["descending"]) for k, v in entry("intents", "implied_superlatives").items()}
 
 #: Comparatives that imply the column: word → (words naming the column, operator).
 IMPLIED_COMPARATIVES: dict[str, tuple[tuple[str, ...], Operator]] = {
-    "older": (("age",), ">"), "younger": (("age",), "<"), "taller": (("height",), ">"),
-    "shorter": (("height",), "<"), "heavier": (("weight",), ">"), "lighter": (("weight",), "<"),
-    "cheaper": (("price", "cost"), "<"), "longer": (("length", "duration"), ">"),
-}
+    k: (tuple(v["columns"]), v["operator"]) for k, v in entry("intents", "implied_comparatives").items()}
 
+#: Comparator phrases, tried in file order (longer phrases first where they overlap).
 _COMPARATORS: list[tuple[tuple[str, ...], Operator]] = [
-    (("at", "least"), ">="), (("no", "less", "than"), ">="), (("not", "less", "than"), ">="),
-    (("or", "after"), ">="), (("or", "later"), ">="), (("or", "above"), ">="), (("or", "higher"), ">="),
-    (("or", "older"), ">="), (("or", "before"), "<="), (("or", "earlier"), "<="), (("or", "below"), "<="),
-    (("or", "lower"), "<="), (("or", "younger"), "<="),
-    (("at", "most"), "<="), (("no", "more", "than"), "<="), (("not", "more", "than"), "<="),
-    (("or", "more"), ">="), (("or", "greater"), ">="), (("or", "less"), "<="), (("or", "fewer"), "<="),
-    (("more", "than"), ">"), (("greater", "than"), ">"), (("larger", "than"), ">"), (("bigger", "than"), ">"),
-    (("higher", "than"), ">"), (("longer", "than"), ">"), (("older", "than"), ">"), (("taller", "than"), ">"),
-    (("heavier", "than"), ">"), (("later", "than"), ">"), (("over",), ">"), (("above",), ">"),
-    (("exceeding",), ">"), (("exceed",), ">"), (("after",), ">"), (("since",), ">="),
-    (("less", "than"), "<"), (("fewer", "than"), "<"), (("smaller", "than"), "<"), (("lower", "than"), "<"),
-    (("shorter", "than"), "<"), (("younger", "than"), "<"), (("earlier", "than"), "<"),
-    (("lighter", "than"), "<"), (("cheaper", "than"), "<"), (("below",), "<"), (("under",), "<"),
-    (("before",), "<"), (("equal", "to"), "="), (("exactly",), "="),
-]
+    (tuple(c["phrase"].split()), c["operator"]) for c in entry("intents", "comparators")]
 
-_NEGATED: dict[Operator, Operator] = {">": "<=", "<": ">=", ">=": "<", "<=": ">"}
+_NEGATED: dict[Operator, Operator] = dict(entry("intents", "negated_operators"))
 
-COUNT_PHRASES: list[tuple[str, ...]] = [("how", "many"), ("number", "of"), ("count", "of"), ("count",),
-                                        ("how", "much")]
-GROUP_WORDS = frozenset({"each", "per", "every"})
-ORDER_WORDS = frozenset({"order", "ordered", "sort", "sorted", "sorting", "ordering", "rank", "ranked",
-                         "arrange", "arranged"})
-DESCENDING_WORDS = frozenset({"descending", "decreasing", "desc", "reverse", "descend"})
-ASCENDING_WORDS = frozenset({"ascending", "increasing", "alphabetical", "alphabetically", "asc", "lexicographic"})
-NEGATION_WORDS = frozenset({"not", "no", "never", "without", "except", "excluding", "nor"})
-DISTINCT_WORDS = frozenset({"distinct", "different", "unique"})
-CONDITION_WORDS = frozenset({"who", "whose", "that", "which", "where", "with", "having", "has", "have", "had",
-                             "whom", "when", "than", "without", "except", "if", "whereas", "while"})
-ALL_COLUMNS_WORDS = frozenset({"information", "info", "detail", "details", "everything", "attribute"})
-FREQUENCY_WORDS = frozenset({"common", "frequent", "popular", "often"})
+COUNT_PHRASES: list[tuple[str, ...]] = phrases("intents", "count_phrases")
+#: Words before "number of" that make it no count ("the average number of ...").
+_COUNT_BLOCKERS: tuple[str, ...] = tuple(entry("intents", "count_blocking_extremes"))
+GROUP_WORDS = word_set("intents", "group_words")
+ORDER_WORDS = word_set("intents", "order_words")
+DESCENDING_WORDS = word_set("intents", "descending_words")
+ASCENDING_WORDS = word_set("intents", "ascending_words")
+NEGATION_WORDS = word_set("intents", "negation_words")
+DISTINCT_WORDS = word_set("intents", "distinct_words")
+CONDITION_WORDS = word_set("intents", "condition_words")
+ALL_COLUMNS_WORDS = word_set("intents", "all_columns_words")
+FREQUENCY_WORDS = word_set("intents", "frequency_words")
 
 
 def is_negation(token: Token) -> bool:
@@ -91,7 +60,7 @@ class Comparison:
     implied: tuple[str, ...] = ()
 
 
-_FILLER = frozenset({"the", "a", "an", "of", "than", "year", "is", "are", "was", "were", "to", "by", "in", "just"})
+_FILLER = word_set("intents", "comparison_filler")
 
 
 def comparison_before(tokens: Sequence[Token], position: int, window: int = 4) -> Comparison | None:
@@ -136,16 +105,16 @@ def count_cue_end(tokens: Sequence[Token], named: set[int] | frozenset[int] = fr
             if tuple(lemmas[i:i + len(phrase)]) == phrase:
                 if phrase == ("how", "much"):
                     return None
-                if phrase == ("number", "of") and i > 0 and lemmas[i - 1] in ("average", "maximum", "minimum",
-                                                                               "max", "min", "largest",
-                                                                               "smallest", "highest", "lowest",
-                                                                               "most", "least", "greatest"):
+                if phrase == ("number", "of") and i > 0 and lemmas[i - 1] in _COUNT_BLOCKERS:
                     continue
                 return i + len(phrase)
     return None
 
 
 Direction = Literal["asc", "desc"]
+#: Phrases that state a direction without "ascending" or "descending", tried in file order.
+_DIRECTION_PHRASES: list[tuple[str, bool]] = [
+    (d["phrase"], d["descending"]) for d in entry("intents", "direction_phrases")]
 
 
 def order_direction(lemmas: Sequence[str]) -> bool | None:
@@ -156,14 +125,7 @@ def order_direction(lemmas: Sequence[str]) -> bool | None:
     if words & ASCENDING_WORDS:
         return False
     text = " ".join(w for w in lemmas if w not in ("the", "a", "an"))
-    for phrase, descending in (("from highest", True), ("from largest", True), ("from most", True),
-                               ("from oldest to youngest", True), ("from youngest to oldest", False),
-                               ("from lowest", False), ("from smallest", False), ("from least", False),
-                               ("high to low", True), ("low to high", False), ("largest first", True),
-                               ("biggest first", True), ("smallest first", False), ("oldest to newest", False),
-                               ("newest to oldest", True), ("most to least", True), ("least to most", False),
-                               ("old to young", True), ("young to old", False), ("oldest first", True),
-                               ("youngest first", False), ("z to a", True), ("a to z", False)):
+    for phrase, descending in _DIRECTION_PHRASES:
         if phrase in text:
             return descending
     return None

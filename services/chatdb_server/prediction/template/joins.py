@@ -5,6 +5,7 @@ from __future__ import annotations
 import heapq
 from dataclasses import dataclass
 
+from chatdb_server.prediction.template import costs
 from chatdb_server.prediction.template.schema_index import ColumnEntry, SchemaIndex, TableEntry
 from chatdb_server.retrieval.context import SchemaContext
 
@@ -36,7 +37,8 @@ class JoinGraph:
             right_cols = tuple(index.column(right.name, c) for c in join.to_columns)
             if any(c is None for c in left_cols + right_cols):
                 continue
-            cost = 1.0 if not join.inferred else 1.0 + (1.0 - max(0.0, min(1.0, join.confidence)))
+            unsure = 1.0 - max(0.0, min(1.0, join.confidence))
+            cost = costs.DECLARED_JOIN if not join.inferred else costs.DECLARED_JOIN + unsure
             self._add(Edge(left, left_cols, right, right_cols, cost))  # type: ignore[arg-type]
         self._infer(index)
 
@@ -64,7 +66,7 @@ class JoinGraph:
                     continue
                 for column in other.columns:
                     if column.name.lower() in wanted and column.words != ("id",):
-                        self._add(Edge(other, (column,), table, (key,), 2.5))
+                        self._add(Edge(other, (column,), table, (key,), costs.GUESSED_JOIN))
                         break
 
     def neighbours(self, table: TableEntry) -> list[Edge]:

@@ -16,23 +16,18 @@ from typing import Literal
 
 import numpy as np
 
+from chatdb_server.prediction.template import costs
 from chatdb_server.prediction.template.intents import NEGATION_WORDS
 from chatdb_server.prediction.template.schema_index import ColumnEntry, SchemaIndex, TableEntry, is_generic
+from chatdb_server.prediction.template.vocabulary import word_set
 from chatdb_server.prediction.template.words import GENERIC_WORDS, STOPWORDS, SYNONYMS, Token, stem
 
 Embedder = Callable[[list[str]], np.ndarray]
 MentionKind = Literal["table", "column", "value", "number"]
 
 _MAX_SPAN = 4
-_EMBED_THRESHOLD = 0.62
 #: Words that never start or end a name mention on their own.
-_CUE_WORDS = frozenset({"average", "mean", "total", "sum", "maximum", "minimum", "max", "min", "most", "least",
-                        "highest", "lowest", "largest", "smallest", "count", "many", "more", "less", "than",
-                        "older", "younger", "greater", "fewer", "larger", "smaller", "bigger", "higher",
-                        "lower", "before", "after", "between", "order", "sort", "sorted", "ordered",
-                        "descending", "ascending", "alphabetical", "alphabetically", "top", "different",
-                        "distinct", "unique", "not", "no", "without", "except", "number", "also", "all",
-                        "equal", "over", "above", "below", "under", "first", "last", "latest", "earliest"})
+_CUE_WORDS = word_set("cues", "linking_cue_words")
 
 
 @dataclass
@@ -94,9 +89,11 @@ def build_phrases(index: SchemaIndex) -> _PhraseTables:
             return
         key = _content(key)
         if len(key) > 1:
-            bags.setdefault(frozenset(key), []).append(Target(target.table, target.column, target.score * 0.9))
+            bag = Target(target.table, target.column, target.score * costs.BAG_OF_WORDS_MATCH)
+            bags.setdefault(frozenset(key), []).append(bag)
         elif key[0] not in GENERIC_WORDS:
-            stems.setdefault(stem(key[0]), []).append(Target(target.table, target.column, target.score * 0.75))
+            stemmed = Target(target.table, target.column, target.score * costs.STEM_MATCH)
+            stems.setdefault(stem(key[0]), []).append(stemmed)
         bucket = phrases.setdefault(key, [])
         for i, existing in enumerate(bucket):
             if existing.table is target.table and existing.column is target.column:
@@ -108,23 +105,23 @@ def build_phrases(index: SchemaIndex) -> _PhraseTables:
     for table in index.tables:
         _add_parts(add, table.words, partial(Target, table, None))
         if len(table.words) > 1:
-            joined.setdefault("".join(table.words), []).append(Target(table, None, 1.0))
+            joined.setdefault("".join(table.words), []).append(Target(table, None, costs.EXACT_MATCH))
         for column in table.columns:
             make = partial(Target, table, column)
             _add_parts(add, column.words, make)
             if column.own_words != column.words and column.own_words:
-                _add_parts(add, column.own_words, make, scale=0.95)
+                _add_parts(add, column.own_words, make, scale=costs.OWN_WORDS_MATCH)
             if column.comment_words:
-                _add_parts(add, column.comment_words, make, scale=0.7)
+                _add_parts(add, column.comment_words, make, scale=costs.COMMENT_MATCH)
             if len(column.words) > 1:
-                joined.setdefault("".join(column.words), []).append(Target(table, column, 1.0))
+                joined.setdefault("".join(column.words), []).append(Target(table, column, costs.EXACT_MATCH))
     for bucket in [*phrases.values(), *joined.values(), *bags.values(), *stems.values()]:
         bucket.sort(key=lambda t: -t.score)
     return _PhraseTables(phrases, joined, bags, stems)
 
 
 def _add_parts(add: Callable[[tuple[str, ...], Target], None], words: tuple[str, ...],
-               make: Callable[[float], Target], scale: float = 1.0) -> None:
+               make: Callable[[float], Target], scale: float = costs.EXACT_MATCH) -> None:
     n = len(words)
     for i in range(n):
         for j in range(i + 1, n + 1):
@@ -134,7 +131,7 @@ def _add_parts(add: Callable[[tuple[str, ...], Target], None], words: tuple[str,
             elif all(w in STOPWORDS for w in part):
                 continue
             elif not is_generic(part):
-                add(part, make(scale * 0.9 * len(part) / n))
+                add(part, make(scale * costs.PART_OF_NAME_MATCH * len(part) / n))
 
 
 def _span_ok(tokens: Sequence[Token], i: int, j: int) -> bool:
@@ -158,7 +155,8 @@ def link_names(tokens: Sequence[Token], index: SchemaIndex, tables: _PhraseTable
             if j - i == 1 and _is_ordering_phrase(tokens, i):
                 continue
             targets = list(tables.phrases.get(lemmas, ()))
-            targets += [Target(t.table, t.column, t.score * 0.98) for t in tables.joined.get("".join(lemmas), ())]
+            targets += [Target(t.table, t.column, t.score * costs.JOINED_MATCH)
+                        for t in tables.joined.get("".join(lemmas), ())]
             if len(lemmas) > 1:
                 targets += tables.bags.get(frozenset(lemmas), [])
             if j - i == 1:
@@ -173,10 +171,8 @@ def link_names(tokens: Sequence[Token], index: SchemaIndex, tables: _PhraseTable
     return _drop_cue_names(tokens, _choose(found))
 
 
-_ORDER_DETERMINERS = frozenset({"a", "an", "any", "each", "every", "no", "one", "per", "their", "his", "her",
-                                 "its", "this", "that", "my", "our", "your", "first", "last", "latest", "same"})
-_ORDER_NEIGHBOURS = frozenset({"descending", "ascending", "alphabetical", "reverse", "increasing", "decreasing",
-                               "in", "by", "numerical", "chronological", "sorted", "the"})
+_ORDER_DETERMINERS = word_set("cues", "order_determiners")
+_ORDER_NEIGHBOURS = word_set("cues", "order_neighbours")
 
 
 def _is_ordering_phrase(tokens: Sequence[Token], i: int) -> bool:
@@ -203,8 +199,7 @@ def _names_an_order(tokens: Sequence[Token], i: int) -> bool:
         before == "been" and i > 1 and tokens[i - 2].lower in NEGATION_WORDS)
 
 
-_AGGREGATE_CUES = frozenset({"average", "mean", "total", "sum", "maximum", "minimum", "max", "min", "highest",
-                             "lowest", "largest", "smallest", "most", "least"})
+_AGGREGATE_CUES = word_set("cues", "aggregate_cues")
 
 
 def _drop_cue_names(tokens: Sequence[Token], mentions: list[Mention]) -> list[Mention]:
@@ -225,7 +220,7 @@ def _synonym_targets(lemma: str, tables: _PhraseTables) -> list[Target]:
     out: list[Target] = []
     for alternative in SYNONYMS.get(lemma, ()):
         for target in tables.phrases.get((alternative,), ()):
-            out.append(Target(target.table, target.column, target.score * 0.8))
+            out.append(Target(target.table, target.column, target.score * costs.SYNONYM_MATCH))
     return out
 
 
@@ -259,7 +254,7 @@ def link_values(tokens: Sequence[Token], index: SchemaIndex) -> list[Mention]:
     for i, token in enumerate(tokens):
         if token.quoted:
             matches = index.values.get(" ".join(token.lower.split()), [])
-            targets = [Target(c.table, c, 1.0, value) for c, value in matches]
+            targets = [Target(c.table, c, costs.EXACT_MATCH, value) for c, value in matches]
             found.append(Mention(i, i + 1, "value", targets, text=token.text))
             taken.add(i)
     for size in range(index.max_value_words, 0, -1):
@@ -274,7 +269,7 @@ def link_values(tokens: Sequence[Token], index: SchemaIndex) -> list[Mention]:
             capitalised = any(tokens[k].text[:1].isupper() for k in span if k > 0) or tokens[i].text.isupper()
             if size == 1 and (tokens[i].lemma in STOPWORDS or tokens[i].lemma in GENERIC_WORDS):
                 continue
-            score = 1.0 if size > 1 or capitalised else 0.6
+            score = costs.EXACT_MATCH if size > 1 or capitalised else costs.WEAK_VALUE_MATCH
             targets = [Target(c.table, c, score, value) for c, value in matches]
             found.append(Mention(i, i + size, "value", targets, text=key))
             taken |= set(span)
@@ -288,13 +283,14 @@ def merge(names: list[Mention], values: list[Mention]) -> list[Mention]:
     """All mentions in question order; a value wins over a weak name on the same words."""
     out = list(values)
     value_words = {k for m in values for k in range(m.start, m.end)}
-    strong_value_words = {k for m in values if m.kind == "value" and m.score >= 1.0 for k in range(m.start, m.end)}
+    strong_value_words = {k for m in values if m.kind == "value" and m.score >= costs.EXACT_MATCH
+                          for k in range(m.start, m.end)}
     for mention in names:
         span = set(range(mention.start, mention.end))
         if span & strong_value_words:
             continue
         if span & value_words:
-            if mention.score >= 0.99 and mention.end - mention.start >= 1:
+            if mention.score >= costs.STRONG_NAME and mention.end - mention.start >= 1:
                 out = [v for v in out if not (set(range(v.start, v.end)) & span) or v.kind == "number"]
             else:
                 continue
@@ -322,8 +318,8 @@ def link_by_embedding(tokens: Sequence[Token], mentions: list[Mention], index: S
     added = list(mentions)
     for row, (i, j) in enumerate(spans):
         order = np.argsort(-sims[row])[:3]
-        targets = [Target(columns[k].table, columns[k], float(sims[row, k]) * 0.8) for k in order
-                   if sims[row, k] >= _EMBED_THRESHOLD]
+        targets = [Target(columns[k].table, columns[k], float(sims[row, k]) * costs.EMBED_MATCH) for k in order
+                   if sims[row, k] >= costs.EMBED_THRESHOLD]
         if targets:
             added.append(Mention(i, j, "column", targets, text=tokens[i].text))
     return sorted(added, key=lambda m: m.start)

@@ -4,6 +4,7 @@ with a column ("older than 30", a year against a date column), or a count of rel
 
 from __future__ import annotations
 
+from chatdb_server.prediction.template import costs
 from chatdb_server.prediction.template.intents import (
     EXTREME_WORDS,
     IMPLIED_SUPERLATIVES,
@@ -15,10 +16,10 @@ from chatdb_server.prediction.template.plan import Condition, Literal_, Operator
 from chatdb_server.prediction.template.question import Question
 from chatdb_server.prediction.template.schema_index import ColumnEntry, TableEntry
 from chatdb_server.prediction.template.state import ReadingState
+from chatdb_server.prediction.template.vocabulary import word_set
 
 #: Words after which a number says how many rows are wanted ("which 3 customers", "the 5 products").
-_ROW_COUNT_LEADS = frozenset({"which", "what", "the", "list", "show", "find", "give", "name", "me", "return",
-                              "display", "get", "are", "were"})
+_ROW_COUNT_LEADS = word_set("cues", "row_count_leads")
 
 
 def read_number(q: Question, position: int, mention: Mention, state: ReadingState) -> None:
@@ -32,6 +33,7 @@ def read_number(q: Question, position: int, mention: Mention, state: ReadingStat
     if (before and before[-1] in ("top", "first")) or (after and after[0] in EXTREME_WORDS) or (
             after and after[0] in IMPLIED_SUPERLATIVES):
         state.limit = int(mention.number)
+        state.fire("top-n")
         return
     if before and before[-1] == "between":
         following = next((m for m in q.mentions[position + 1:] if m.kind == "number"), None)
@@ -44,12 +46,14 @@ def read_number(q: Question, position: int, mention: Mention, state: ReadingStat
                 bounds = (int_if_whole(mention.number), int_if_whole(following.number))
                 state.having.append(Condition(None, "between", bounds, "count"))
                 state.context_tables.append(counted.best.table)
+                state.fire("count-between")
                 return
             column = _number_column(q, position, mention, None)
             if column is not None:
                 low, high = _year_bounds(column, mention.number, following.number)
                 state.conditions.append(Condition(column, "between", (low, high)))
                 state.notes.append(f"{column.name} between {low} and {high}")
+                state.fire("number-between")
             return
     comparison = comparison_before(q.tokens, start)
     operator: Operator | None = comparison.operator if comparison else comparison_after(q.tokens, mention.end)
@@ -59,17 +63,20 @@ def read_number(q: Question, position: int, mention: Mention, state: ReadingStat
         state.having.append(Condition(None, operator or "=", (int_if_whole(mention.number),), "count"))
         state.context_tables.append(following.best.table)
         state.notes.append(f"having {operator or '='} {int_if_whole(mention.number)} {following.best.table.name}")
+        state.fire("having-count")
         return
     if operator is None and _counts_rows_asked(q, position, mention):
         state.limit = int(mention.number)
         state.notes.append(f"the first {state.limit}")
+        state.fire("first-n-rows")
         return
     implied = comparison.implied if comparison else ()
     column = _number_column(q, position, mention, implied)
     if column is None:
         if operator is not None:
-            state.penalty += 0.2
+            state.penalty += costs.NUMBER_NOT_PLACED
             state.notes.append(f"could not place number {mention.text}")
+            state.fire("number-not-placed")
         return
     if operator is None:
         operator = "="
@@ -79,6 +86,7 @@ def read_number(q: Question, position: int, mention: Mention, state: ReadingStat
     value = int_if_whole(mention.number)
     state.conditions.extend(date_aware(column, operator, value))
     state.notes.append(f"{column.name} {operator} {value}")
+    state.fire("compare-number")
 
 
 def _counts_rows_asked(q: Question, position: int, mention: Mention) -> bool:

@@ -93,3 +93,5 @@ class Plan:
     notes: list[str] = field(default_factory=list)
     penalty: float = 0.0
     """How much this reading guessed (0 for none); lowers confidence."""
+    rules: list[str] = field(default_factory=list)
+    """Names of the rules that produced this plan, each once, in the order they first fired."""

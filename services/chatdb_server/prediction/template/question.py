@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from chatdb_server.prediction.template import costs
 from chatdb_server.prediction.template.intents import (
     AGGREGATE_WORDS,
     CONDITION_WORDS,
@@ -22,20 +23,18 @@ from chatdb_server.prediction.template.intents import (
 from chatdb_server.prediction.template.joins import JoinGraph
 from chatdb_server.prediction.template.linking import Mention, Target
 from chatdb_server.prediction.template.schema_index import ColumnEntry, SchemaIndex, TableEntry
+from chatdb_server.prediction.template.vocabulary import word_set
 from chatdb_server.prediction.template.words import Token
 
 #: Words that may sit between a column and its value ("whose country *is* France").
-VALUE_GLUE = frozenset({"is", "are", "was", "were", "of", "named", "called", "=", "as", "equal", "equals",
-                        "to", "the", "a", "an", "not", "in", "at", "from", "with", "by"})
+VALUE_GLUE = word_set("cues", "value_glue")
 
 #: Words that may sit between the things a question asks for ("the names *and* ages *of all* singers").
-_REQUEST_GLUE = frozenset({"of", "and", "the", "a", "an", "all", "each", "every", "for", "their", "its", "as",
-                           "well", "also", "both", "along", "together", "plus", "in", "corresponding",
-                           "respective", "distinct", "different", "unique", "list", "show", "what", "are", "is"})
+_REQUEST_GLUE = word_set("cues", "request_glue")
 
 
 #: Words that call a numeric column a total, which is summed when grouped ("revenue per month").
-_TOTAL_WORDS = frozenset({"total", "sum", "revenue", "sales", "sale", "income"})
+_TOTAL_WORDS = word_set("cues", "total_words")
 
 
 class Unreadable(ValueError):
@@ -142,7 +141,7 @@ class Question:
         chosen: dict[int, Target] = {}
         for column_index, (position, ranked) in enumerate(sorted(ranked_by_position.items())):
             best_score = ranked[0][0]
-            close = [pair for pair in ranked if pair[0] >= best_score - 0.15]
+            close = [pair for pair in ranked if pair[0] >= best_score - costs.CLOSE_TARGETS]
             close.sort(key=lambda pair: (-support.get(id(pair[1].table), 0.0), -pair[0]))
             ordered = [pair[1] for pair in close] + [pair[1] for pair in ranked if pair not in close]
             pick = 1 if self.choices.alternative_column == column_index and len(ordered) > 1 else 0
@@ -152,11 +151,11 @@ class Question:
     def _target_score(self, target: Target, adjacent: TableEntry | None) -> float:
         score = target.score
         if any(target.table is t for t in self.mentioned_tables):
-            score += 0.35
+            score += costs.MENTIONED_TABLE_BONUS
         if adjacent is not None and target.table is adjacent:
-            score += 0.5
+            score += costs.ADJACENT_TABLE_BONUS
         if target.column is not None and target.column.is_key_like:
-            score -= 0.05
+            score -= costs.KEY_COLUMN_MALUS
         return score
 
     # ---- shared look-ups -------------------------------------------------------------------------

@@ -15,8 +15,9 @@ from chatdb_server.prediction.template.plan import AverageComparison, Condition,
 from chatdb_server.prediction.template.question import Question
 from chatdb_server.prediction.template.schema_index import ColumnEntry
 from chatdb_server.prediction.template.state import ReadingState
+from chatdb_server.prediction.template.vocabulary import word_set
 
-_AVERAGE_WORDS = frozenset({"average", "mean"})
+_AVERAGE_WORDS = word_set("cues", "average_words")
 _UPPER = frozenset({"<", "<="})
 _LOWER = frozenset({">", ">="})
 
@@ -34,6 +35,7 @@ def read_average_comparisons(q: Question, state: ReadingState) -> None:
             continue
         state.average_comparisons.append(AverageComparison(column, comparison.operator))
         state.notes.append(f"{column.name} {comparison.operator} its average")
+        state.fire("compare-with-average")
         named_elsewhere = [o for o in state.outputs if o.column is not column]
         state.outputs = [o for o in state.outputs if o.column is not column or (
             o.aggregate is None and not named_elsewhere and not state.count_requested)]
@@ -73,7 +75,8 @@ def intersect_conflicting(q: Question, plan: Plan) -> Plan:
             if first.column is not None and first.column is second.column and _exclusive(first, second):
                 others = [c for c in plan.conditions if c is not first and c is not second]
                 notes = [*plan.notes, f"rows found both where {_say(first)} and where {_say(second)}"]
-                return replace(plan, conditions=[*others, first], intersect_with=[*others, second], notes=notes)
+                return replace(plan, conditions=[*others, first], intersect_with=[*others, second], notes=notes,
+                               rules=list(dict.fromkeys([*plan.rules, "intersect-conflicting"])))
     return plan
 
 

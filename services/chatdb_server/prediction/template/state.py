@@ -41,6 +41,12 @@ class ReadingState:
     """Token positions of numbers already read (the second bound of a BETWEEN)."""
     penalty: float = 0.0
     notes: list[str] = field(default_factory=list)
+    fired: list[str] = field(default_factory=list)
+    """Names of the rules that fired, in order (see ``rules.py`` and ``outcomes.py``)."""
+
+    def fire(self, rule: str) -> None:
+        """Record that the rule named ``rule`` shaped this reading."""
+        self.fired.append(rule)
 
     def subject_guess(self, question_tables: list[TableEntry]) -> TableEntry | None:
         """The table the question seems to be about so far: what is counted, selected or first mentioned."""

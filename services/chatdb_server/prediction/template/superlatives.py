@@ -17,13 +17,14 @@ from chatdb_server.prediction.template.plan import Ordering, Output
 from chatdb_server.prediction.template.question import Question
 from chatdb_server.prediction.template.schema_index import ColumnEntry
 from chatdb_server.prediction.template.state import ReadingState
+from chatdb_server.prediction.template.vocabulary import entry, word_set
 
 #: Words that tie a superlative to what it picks ("the singer *with* the highest age").
-_SUPERLATIVE_LINKS = CONDITION_WORDS | {"by", "is", "are", "was", "were", "the"}
+_SUPERLATIVE_LINKS = CONDITION_WORDS | word_set("cues", "superlative_links_extra")
 #: Words that rank rows by what follows "by" ("the top 5 products by price").
-_RANKING_WORDS = frozenset({"top", "bottom"})
+_RANKING_WORDS = word_set("cues", "ranking_words")
 #: Extremes that, before a table, ask for the row with the most or fewest related rows.
-_COUNT_EXTREMES = ("most", "fewest", "least", "maximum", "minimum", "highest", "lowest", "largest", "smallest")
+_COUNT_EXTREMES: tuple[str, ...] = tuple(entry("cues", "count_extremes"))
 
 
 def orders_by_column(q: Question, mention: Mention, words: set[str]) -> bool:
@@ -109,6 +110,7 @@ def read_implied_superlative(q: Question, state: ReadingState) -> None:
         state.order.append(Ordering(Output(column), descending))
         state.limit = state.limit or 1
         state.notes.append(f"the {lower} by {column.name}")
+        state.fire("implied-superlative")
         return
 
 

@@ -3,6 +3,7 @@ negated on another table — a condition the rows must have no match for."""
 
 from __future__ import annotations
 
+from chatdb_server.prediction.template import costs
 from chatdb_server.prediction.template.intents import is_negation
 from chatdb_server.prediction.template.linking import Mention, Target
 from chatdb_server.prediction.template.numbers import as_number
@@ -10,9 +11,9 @@ from chatdb_server.prediction.template.plan import Condition, Literal_, Operator
 from chatdb_server.prediction.template.question import VALUE_GLUE, Question
 from chatdb_server.prediction.template.schema_index import ColumnEntry
 from chatdb_server.prediction.template.state import ReadingState
+from chatdb_server.prediction.template.vocabulary import word_set
 
-_LIKE_WORDS = frozenset({"contain", "contains", "containing", "include", "includes", "including", "like",
-                         "substring", "word"})
+_LIKE_WORDS = word_set("cues", "like_words")
 
 
 def read_value(q: Question, position: int, mention: Mention, gap: list[str], state: ReadingState) -> None:
@@ -24,13 +25,14 @@ def read_value(q: Question, position: int, mention: Mention, gap: list[str], sta
         if matching:
             target = matching[0]
         elif target is None:
-            target = Target(previous.table, previous, 0.5, mention.text)
+            target = Target(previous.table, previous, costs.PLACED_VALUE_MATCH, mention.text)
     elif target is not None and len(mention.targets) > 1:
         target = max(mention.targets, key=lambda t: _value_target_score(q, t))
     if target is None:
         target = _label_target(q, position, mention)
     if target is None or target.column is None:
-        state.penalty += 0.2
+        state.penalty += costs.VALUE_NOT_PLACED
+        state.fire("value-not-placed")
         state.notes.append(f"could not place value {mention.text!r}")
         return
     negated = any(is_negation(q.tokens[k]) for k in range(max(0, mention.start - 3), mention.start))
@@ -47,11 +49,14 @@ def read_value(q: Question, position: int, mention: Mention, gap: list[str], sta
     if operator == "!=" and target.column.table is not subject and subject is not None:
         state.negated_conditions.append(Condition(target.column, "=", (value,)))
         state.notes.append(f"without {target.column.name} = {value!r}")
+        state.fire("negated-value")
         return
     existing = [c for c in state.conditions if c.column is target.column and c.operator == "="]
     if (existing and operator == "=") or ("or" in gap and state.conditions):
         state.any_condition = True
+        state.fire("either-value")
     state.conditions.append(Condition(target.column, operator, (value,)))
+    state.fire("filter-like-value" if operator in ("like", "not like") else "filter-by-value")
     state.notes.append(f"{target.column.name} {operator} {value!r}")
 
 
@@ -62,7 +67,7 @@ def _label_target(q: Question, position: int, mention: Mention) -> Target | None
         if other.kind == "table":
             labels = other.best.table.label_columns
             if labels and labels[0].kind == "text":
-                return Target(other.best.table, labels[0], 0.5, mention.text)
+                return Target(other.best.table, labels[0], costs.PLACED_VALUE_MATCH, mention.text)
             return None
     return None
 
@@ -70,7 +75,7 @@ def _label_target(q: Question, position: int, mention: Mention) -> Target | None
 def _value_target_score(q: Question, target: Target) -> float:
     """Prefer a value's column in a table the question names."""
     named = [m.best.table for m in q.mentions if m.kind == "table"]
-    return target.score + (0.3 if any(target.table is t for t in named) else 0.0)
+    return target.score + (costs.VALUE_IN_NAMED_TABLE_BONUS if any(target.table is t for t in named) else 0.0)
 
 
 def _previous_column(q: Question, position: int) -> ColumnEntry | None:

@@ -1,10 +1,13 @@
-"""Words of questions and of schema names: tokens, singular forms, name splitting, a small lexicon."""
+"""Words of questions and of schema names: tokens, singular forms, name splitting, a small lexicon
+(the word lists themselves are data: ``lexicon/words.json``)."""
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
 from functools import lru_cache
+
+from chatdb_server.prediction.template.vocabulary import entry, word_set
 
 _TOKEN = re.compile(
     r"``(?P<q1>.+?)''|\"(?P<q2>[^\"]+)\"|“(?P<q3>[^”]+)”|(?<![\w])'(?P<q4>[^']+?)'(?![\w])"
@@ -14,64 +17,16 @@ _CAMEL = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|\d+")
 
 #: Abbreviations common in column names, expanded to the words people say.
 ABBREVIATIONS: dict[str, tuple[str, ...]] = {
-    "num": ("number",), "no": ("number",), "nbr": ("number",), "qty": ("quantity",), "amt": ("amount",),
-    "dept": ("department",), "emp": ("employee",), "addr": ("address",), "desc": ("description",),
-    "dob": ("date", "of", "birth"), "yr": ("year",), "stu": ("student",), "fname": ("first", "name"),
-    "lname": ("last", "name"), "pct": ("percent",), "avg": ("average",), "cnt": ("count",),
-    "cust": ("customer",), "prod": ("product",), "tel": ("telephone",), "loc": ("location",),
-    "hp": ("horsepower",), "cont": ("continent",), "dest": ("destination",), "src": ("source",),
-    "indep": ("independence",), "abbrev": ("abbreviation",), "mgr": ("manager",), "org": ("organization",),
-    "pop": ("population",), "dt": ("date",), "ts": ("time",), "sal": ("salary",), "str": ("street",),
-    "lang": ("language",), "info": ("information",), "ref": ("reference",), "max": ("maximum",),
-    "min": ("minimum",), "acc": ("account",), "cat": ("category",), "pos": ("position",), "uid": ("id",),
-    "gnp": ("gnp",), "yn": (), "mpg": ("mpg",), "edispl": ("edispl",), "accelerate": ("acceleration",),
-    "dor": ("date", "of", "registration"),
-}
-
-_IRREGULAR = {"people": "person", "children": "child", "men": "man", "women": "woman", "teeth": "tooth",
-              "feet": "foot", "mice": "mouse", "geese": "goose", "data": "data", "series": "series",
-              "species": "species", "news": "news", "status": "status", "address": "address",
-              "business": "business", "class": "class", "boss": "boss", "analysis": "analysis",
-              "series's": "series", "bus": "bus", "campus": "campus", "census": "census", "virus": "virus"}
+    k: tuple(v.split()) for k, v in entry("words", "abbreviations").items()}
+_IRREGULAR: dict[str, str] = dict(entry("words", "irregular_plurals"))
 
 #: Words a question uses for something a schema often names differently (both sides are singular).
-SYNONYMS: dict[str, tuple[str, ...]] = {
-    "person": ("people", "people_id"), "nation": ("country",), "country": ("nationality", "citizenship"),
-    "old": ("age",), "young": ("age",), "age": ("old",), "cost": ("price", "amount"),
-    "price": ("cost",), "earning": ("earnings", "money"), "salary": ("wage", "pay"), "born": ("birth",),
-    "birthday": ("birth", "dob"), "phone": ("telephone", "cell"), "email": ("mail",), "mail": ("email",),
-    "zip": ("postcode", "postal"), "postcode": ("zip",), "city": ("town",), "town": ("city", "hometown"),
-    "hometown": ("town", "home"), "quantity": ("amount", "count"), "female": ("sex", "gender"),
-    "male": ("sex", "gender", "is_male"), "gender": ("sex",), "sex": ("gender",), "kind": ("type",),
-    "type": ("kind",), "description": ("detail", "desc"), "title": ("name",), "client": ("customer",),
-    "customer": ("client",), "item": ("product",), "product": ("item",), "purchase": ("order",),
-    "staff": ("employee",), "employee": ("staff",), "worker": ("employee",), "student": ("pupil",),
-    "teacher": ("instructor", "professor"), "instructor": ("teacher",), "tall": ("height",),
-    "height": ("tall",), "heavy": ("weight",), "weight": ("heavy",), "long": ("length", "duration"),
-    "size": ("area", "capacity"), "big": ("size", "area", "capacity"), "large": ("size", "area", "capacity"),
-    "area": ("surface",), "founded": ("founded", "founding", "established"), "year": ("yr",),
-    "money": ("earnings", "amount"), "rank": ("ranking",), "ranking": ("rank",), "job": ("occupation", "role"),
-    "occupation": ("job",), "role": ("job",), "maker": ("manufacturer", "make"), "brand": ("make", "maker"),
-    "manufacturer": ("maker", "make"), "car": ("automobile", "vehicle"), "speak": ("language",),
-    "language": ("speak",), "live": ("address", "city"), "episode": ("episode",), "dog": ("dog",),
-    "owner": ("owner",), "show": ("series",), "cartoon": ("cartoon",), "hire": ("hiring",),
-    "airline": ("carrier",), "flight": ("flight",), "revenue": ("sales", "amount", "income"),
-}
+SYNONYMS: dict[str, tuple[str, ...]] = {k: tuple(v) for k, v in entry("words", "synonyms").items()}
 
-STOPWORDS = frozenset({
-    "a", "an", "the", "of", "for", "in", "on", "at", "by", "with", "to", "from", "is", "are", "was", "were",
-    "be", "been", "being", "do", "does", "did", "have", "has", "had", "having", "what", "which", "who", "whom",
-    "whose", "where", "when", "how", "many", "much", "all", "each", "every", "and", "or", "not", "that", "this",
-    "these", "those", "there", "their", "its", "it", "they", "them", "show", "list", "give", "find", "return",
-    "tell", "me", "us", "please", "also", "as", "any", "some", "than", "then", "into", "about", "our", "your",
-    "you", "we", "i", "his", "her", "he", "she", "one", "ones", "per", "such", "only", "just", "can", "could",
-    "would", "should", "will", "get", "display", "provide", "report", "so", "if", "both", "either", "neither",
-    "whether", "way", "whats", "what's", "let", "lets",
-})
+STOPWORDS = word_set("words", "stopwords")
 
 #: Words so common in column names that a match on them alone says little.
-GENERIC_WORDS = frozenset({"id", "name", "code", "type", "number", "date", "detail", "description", "other",
-                           "value", "status", "info", "information", "flag", "yn", "is"})
+GENERIC_WORDS = word_set("words", "generic_words")
 
 
 @dataclass(frozen=True)
@@ -116,8 +71,7 @@ def _parse_number(raw: str) -> float | None:
         return None
 
 
-_NUMBER_WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
-                 "nine": 9, "ten": 10, "twenty": 20, "hundred": 100}
+_NUMBER_WORDS: dict[str, int] = dict(entry("words", "number_words"))
 
 
 def tokenize(question: str) -> list[Token]:
@@ -155,8 +109,7 @@ def name_words(name: str) -> tuple[str, ...]:
     return tuple(w for w in words if w)
 
 
-_STEM_SUFFIXES = ("ations", "ation", "ings", "ing", "ers", "ors", "ed", "er", "or", "ion", "ions", "es", "s", "al",
-                  "ly", "ment", "ments")
+_STEM_SUFFIXES: tuple[str, ...] = tuple(entry("words", "stem_suffixes"))
 
 
 @lru_cache(maxsize=8192)

@@ -1,7 +1,10 @@
 """Builds QueryService from a process's Components, and starts and stops what it owns.
 
 Pieces other services also use come from chatdb_server.server.shared, so one process holds
-one of each however many services it hosts.
+one of each however many services it hosts. This is where QueryService's ports
+(chatdb_server.query.ports) meet their implementations: PredictionService and TrainingService
+in-process, or over gRPC when ``prediction_address`` / ``training_address`` are set; the
+schema catalog is always in-process.
 """
 
 from __future__ import annotations
@@ -10,19 +13,15 @@ from dataclasses import dataclass
 
 import grpc
 
+from chatdb_server.generation.interface import SqlGenerator
+from chatdb_server.prediction.client import LocalPrediction, RemotePrediction
 from chatdb_server.prediction.engine import PredictionEngine
 from chatdb_server.prediction.template import TemplateGenerator
-from chatdb_server.query.cache import ResultCache
-from chatdb_server.query.clients import Generator, PredictionClient, TrainingClient
-from chatdb_server.query.history import QueryHistory
-from chatdb_server.query.history_feedback import FeedbackDesk
-from chatdb_server.query.pipeline import AskPipeline
-from chatdb_server.query.pipeline_execution import GuardedExecution
-from chatdb_server.query.pipeline_sources import SourceContexts
-from chatdb_server.query.pipeline_sql import CallerSql
+from chatdb_server.query.ports import ExampleSink, Generator
+from chatdb_server.query.service import QueryService
 from chatdb_server.query.servicer import QueryServicer
-from chatdb_server.resilience.breakers import Breakers, database_key
-from chatdb_server.resilience.levels import METADATA, PREDICTION, TRAINING, HealthMonitor
+from chatdb_server.resilience.breakers import Breakers
+from chatdb_server.resilience.levels import HealthMonitor
 from chatdb_server.resilience.metrics import MetricsServer
 from chatdb_server.server.components import Components
 from chatdb_server.server.shared import (
@@ -33,9 +32,8 @@ from chatdb_server.server.shared import (
     shared_vectors,
 )
 from chatdb_server.sql.executor import QueryExecutor
-from chatdb_server.sql.guard import SqlGuard
-from chatdb_server.sql.structure import SourceRef
-from chatdb_server.training.examples import FEEDBACK, ExampleBook
+from chatdb_server.training.client import LocalExamples, RemoteExamples
+from chatdb_server.training.examples import ExampleBook
 
 CHANNEL_OPTIONS = [("grpc.max_receive_message_length", 64 * 1024 * 1024)]
 
@@ -45,6 +43,7 @@ class QueryParts:
     """What QueryService is made of in one process."""
 
     servicer: QueryServicer
+    service: QueryService
     monitor: HealthMonitor
     breakers: Breakers
     executor: QueryExecutor
@@ -64,48 +63,28 @@ def _build(components: Components) -> QueryParts:
     breakers = Breakers(fail_max=settings.breaker_fail_max, reset_s=settings.breaker_reset_s)
     monitor = HealthMonitor(breakers)
     catalog = shared_catalog(components)
-    contexts = SourceContexts(catalog)
     executor: QueryExecutor = components.shared("query.executor", QueryExecutor)
-    retriever = shared_retriever(components)
     channels: list[grpc.aio.Channel] = []
     engine: PredictionEngine | None = None
-    fallback: Generator
+    generator: Generator
+    fallback: SqlGenerator
     if settings.prediction_address:
         channels.append(grpc.aio.insecure_channel(settings.prediction_address, options=CHANNEL_OPTIONS))
-        prediction = PredictionClient(breakers.prediction, channel=channels[-1], deadline_s=settings.rpc_deadline_s)
+        generator = RemotePrediction(channels[-1], deadline_s=settings.rpc_deadline_s)
         fallback = TemplateGenerator()
     else:
         engine = shared_prediction_engine(components)
-        prediction = PredictionClient(breakers.prediction, local=engine)
+        generator = LocalPrediction(engine)
         fallback = engine.template
+    examples: ExampleSink
     if settings.training_address:
         channels.append(grpc.aio.insecure_channel(settings.training_address, options=CHANNEL_OPTIONS))
-        training = TrainingClient(breakers.training, channel=channels[-1], deadline_s=settings.rpc_deadline_s)
+        examples = RemoteExamples(channels[-1], deadline_s=settings.rpc_deadline_s)
     else:
-        book = ExampleBook(store, catalog, shared_vectors(components), shared_embedder(components))
-
-        async def create_example(source: SourceRef, question: str, sql: str) -> str:
-            return (await book.create(source, question, sql, FEEDBACK)).name
-
-        training = TrainingClient(breakers.training, local=create_example)
-    monitor.register(METADATA, store.ping)
-    monitor.register(PREDICTION, prediction.probe, breakers.prediction)
-    monitor.register(TRAINING, training.probe, breakers.training)
-
-    cache = ResultCache(store, settings.result_cache_ttl_s)
-    history = QueryHistory(store, components.pages)
-    execution = GuardedExecution(settings, SqlGuard(), executor, cache, breakers, monitor)
-    pipeline = AskPipeline(contexts, retriever, prediction, fallback, execution, history, monitor)
-
-    async def forget(source: SourceRef) -> None:
-        contexts.forget(source)
-        breakers.forget_database(database_key(source.tenant, source.name))
-        await executor.dispose_source(source.pk)
-
-    catalog.add_delete_listener(forget)
-    servicer = QueryServicer(pipeline, CallerSql(contexts, execution, history, monitor),
-                             FeedbackDesk(contexts, history, execution, training, monitor), history, contexts, monitor)
-    return QueryParts(servicer, monitor, breakers, executor, channels, engine)
+        examples = LocalExamples(ExampleBook(store, catalog, shared_vectors(components), shared_embedder(components)))
+    service = QueryService(settings, store, components.pages, catalog, shared_retriever(components), executor,
+                           generator, fallback, examples, breakers, monitor)
+    return QueryParts(QueryServicer(service), service, monitor, breakers, executor, channels, engine)
 
 
 async def build_servicer(components: Components) -> QueryServicer:
