@@ -19,9 +19,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
-from chatdb_server.access.permissions import Role, parse_roles
+from chatdb_server.access.permissions import Role, roles_argument
 from chatdb_server.errors import InvalidArgument, NotFound, Unauthenticated
 from chatdb_server.metadata.db import MetadataStore
 from chatdb_server.metadata.models import ApiKeyRow, as_utc, utcnow
@@ -108,9 +108,10 @@ class ApiKeyStore:
             key_id = _key_id(secret)
         except ValueError as exc:
             raise InvalidArgument("bootstrap_admin_key", str(exc)) from None
-        existing = [k for k in await self.list() if k.key_id == key_id]
-        if existing:
-            return existing[0]
+        async with self._store.session() as session:
+            row = (await session.execute(select(ApiKeyRow).where(ApiKeyRow.key_id == key_id))).scalar_one_or_none()
+        if row is not None:
+            return _key_of(row)
         return (await self._store_key(secret, tenant, roles, display_name=display_name)).key
 
     async def _store_key(self, secret: str, tenant: str, roles: Sequence[str], *, data_sources: Sequence[str] = (),
@@ -119,10 +120,7 @@ class ApiKeyStore:
             raise InvalidArgument("api_key.tenant", "is required")
         if not roles:
             raise InvalidArgument("api_key.roles", "name at least one role")
-        try:
-            parsed = parse_roles(list(roles), "api_key.roles")
-        except ValueError as exc:
-            raise InvalidArgument("api_key.roles", str(exc)) from None
+        parsed = roles_argument(list(roles), "api_key.roles")
         now = utcnow()
         if expire_time is not None and as_utc(expire_time) <= now:
             raise InvalidArgument("api_key.expire_time", "is in the past")
@@ -185,7 +183,8 @@ class ApiKeyStore:
 
     async def count(self) -> int:
         """How many keys exist (revoked ones too): zero means the server needs a bootstrap key."""
-        return len(await self.list())
+        async with self._store.session() as session:
+            return int((await session.execute(select(func.count()).select_from(ApiKeyRow))).scalar_one())
 
     async def _touch(self, key_id: str, now: datetime) -> None:
         async with self._store.session() as session:

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+from chatdb_server.errors import InvalidArgument
+
 
 class Permission(StrEnum):
     """What an RPC needs."""
@@ -108,6 +110,14 @@ def parse_roles(names: list[str] | tuple[str, ...], field: str = "roles") -> fro
     if unknown:
         raise ValueError(f"{field}: unknown role(s) {', '.join(unknown)}; choose from {', '.join(Role)}")
     return frozenset(Role(n) for n in names)
+
+
+def roles_argument(names: list[str] | tuple[str, ...], field: str) -> frozenset[Role]:
+    """:func:`parse_roles` for request fields: InvalidArgument naming ``field`` for an unknown role."""
+    try:
+        return parse_roles(names, field)
+    except ValueError as exc:
+        raise InvalidArgument(field, str(exc)) from None
 
 
 def granted(roles: frozenset[Role]) -> frozenset[Permission]:

@@ -20,7 +20,7 @@ from sqlalchemy import delete, select
 from sqlglot import exp
 from sqlglot.errors import ParseError
 
-from chatdb_server.access.permissions import Role, parse_roles
+from chatdb_server.access.permissions import Role, roles_argument
 from chatdb_server.access.principal import Principal
 from chatdb_server.errors import AlreadyExists, InvalidArgument, NotFound
 from chatdb_server.metadata.db import MetadataStore
@@ -160,12 +160,6 @@ def check_predicate(predicate: str, table: TableStructure, field_name: str) -> N
             raise InvalidArgument(field_name, f"names {column.sql()!r}, which is not a column of {table.name}")
 
 
-def _roles(names: Sequence[str], field_name: str) -> frozenset[Role]:
-    try:
-        return parse_roles(list(names), field_name)
-    except ValueError as exc:
-        raise InvalidArgument(field_name, str(exc)) from None
-
 
 def _column_policy(row: ColumnPolicyRow, source_id: str) -> ColumnPolicy:
     return ColumnPolicy(row.policy_id, source_id, row.table_name, row.column_name, ColumnAction(row.action),
@@ -192,7 +186,7 @@ class PolicyStore:
             raise InvalidArgument("column_policy.column", f"{structure.name} has no column {column!r}")
         row = ColumnPolicyRow(policy_id=uuid.uuid4().hex[:16], tenant=source.tenant, source_pk=source.pk,
                               table_name=structure.name, column_name=found.name, action=action.value,
-                              exempt_roles=sorted(_roles(exempt_roles, "column_policy.exempt_roles")),
+                              exempt_roles=sorted(roles_argument(list(exempt_roles), "column_policy.exempt_roles")),
                               create_time=utcnow())
         existing = [p for p in (await self.policies(source)).columns
                     if (p.table.lower(), p.column.lower()) == (structure.name.lower(), found.name.lower())]
@@ -209,7 +203,8 @@ class PolicyStore:
         check_predicate(predicate, structure, "row_policy.predicate")
         row = RowPolicyRow(policy_id=uuid.uuid4().hex[:16], tenant=source.tenant, source_pk=source.pk,
                            table_name=structure.name, predicate=predicate.strip(),
-                           exempt_roles=sorted(_roles(exempt_roles, "row_policy.exempt_roles")), create_time=utcnow())
+                           exempt_roles=sorted(roles_argument(list(exempt_roles), "row_policy.exempt_roles")),
+                           create_time=utcnow())
         async with self._store.session() as session:
             session.add(row)
         return _row_policy(row, source.source_id)
