@@ -1,12 +1,18 @@
 """Name checks of the SQL guard: every table and column must be known for the source.
 
 Tables resolve against ``known_columns`` (lower-case keys, schema-qualified outside the
-default schema); CTE names, derived-table aliases and select aliases resolve through
-sqlglot's scopes, correlated subqueries through their outer scopes.
+default schema); derived-table aliases and select aliases resolve through sqlglot's scopes,
+correlated subqueries through their outer scopes.
+
+A table reference is a CTE only where a CTE of that name is in scope (``_names_a_cte``):
+naming a CTE somewhere in the query does not make the same name a CTE elsewhere, so
+``(WITH pg_user AS (...) ...) d CROSS JOIN pg_user`` and the non-recursive
+``WITH pg_user AS (SELECT * FROM pg_user) ...`` still read the catalog and are refused.
 """
 
 from __future__ import annotations
 
+import string
 from dataclasses import dataclass, field
 
 from sqlglot import exp
@@ -38,9 +44,8 @@ def check_names(statement: exp.Query, dialect: Dialect, known_columns: dict[str,
     in place, so the rendered SQL means the same thing in every dialect.
     """
     result = NameCheck()
-    cte_names = {cte.alias_or_name.lower() for cte in statement.find_all(exp.CTE)}
     for table in statement.find_all(exp.Table):
-        _check_table(table, dialect, known_columns, cte_names, result)
+        _check_table(table, statement, dialect, known_columns, result)
     result.tables.sort()
     if result.problems:
         return result  # column checks would only repeat what an unknown table already says
@@ -72,13 +77,13 @@ def table_key(table: exp.Table, dialect: Dialect) -> str | None:
     return f"{schema}.{name}"
 
 
-def _check_table(table: exp.Table, dialect: Dialect, known: dict[str, set[str]], cte_names: set[str],
+def _check_table(table: exp.Table, statement: exp.Query, dialect: Dialect, known: dict[str, set[str]],
                  result: NameCheck) -> None:
     if not isinstance(table.this, exp.Identifier):
         return  # a table function; the function allow-list judges it
+    if _names_a_cte(table, statement, dialect):
+        return  # the CTE's own body is checked where its tables are
     name, schema = table.name.lower(), table.db.lower()
-    if not schema and name in cte_names:
-        return
     shown = table.sql(dialect=dialect.value)
     if is_system_table(dialect, schema, name):
         result.problems.append((SYSTEM_CATALOG, f"system catalog {shown} cannot be queried"))
@@ -89,6 +94,60 @@ def _check_table(table: exp.Table, dialect: Dialect, known: dict[str, set[str]],
         return
     if key not in result.tables:
         result.tables.append(key)
+
+
+_ASCII_LOWER = str.maketrans(string.ascii_uppercase, string.ascii_lowercase)
+
+_CTE_NAMES_FOLD = {Dialect.POSTGRESQL: "unquoted", Dialect.SQLITE: "all"}
+"""How a database compares a table reference with a CTE name. PostgreSQL folds unquoted names
+(only A-Z in UTF-8 databases), SQLite every name (A-Z only); other dialects compare names as
+written: MySQL compares CTE names like table names, case-sensitively where
+``lower_case_table_names=0`` (MariaDB folds them; comparing as written only ever refuses more)."""
+
+
+def _names_a_cte(table: exp.Table, statement: exp.Query, dialect: Dialect) -> bool:
+    """Whether the database reads ``table`` as a CTE: one of that name is in scope where it is written.
+
+    Walking out from the reference: a WITH's CTEs are in scope in the query the WITH belongs
+    to; inside the body of its CTE number ``i`` only CTEs ``0..i-1`` are, and ``i`` itself with
+    RECURSIVE. That is what PostgreSQL, MySQL/MariaDB and SQLite all agree on (PostgreSQL and
+    MariaDB also let RECURSIVE bodies see later siblings, SQLite lets every body see every
+    sibling); what only some of them resolve to a CTE is checked as a table, which can only
+    refuse more. A qualified name is never a CTE. The walk stops at ``statement``: only what is
+    checked is rendered and run, so a WITH above it (on a parenthesised query the guard unwraps)
+    names nothing.
+    """
+    if table.args.get("db") or table.args.get("catalog"):
+        return False
+    name = _cte_name_key(table.this, dialect)
+    child: exp.Expr = table
+    node = table.parent
+    while node is not None and child is not statement:
+        in_scope: list[exp.CTE] = []
+        with_ = node.args.get("with_")
+        if isinstance(with_, exp.With) and child is not with_:
+            in_scope = [cte for cte in with_.expressions if isinstance(cte, exp.CTE)]
+        elif isinstance(node, exp.With):
+            ctes = [cte for cte in node.expressions if isinstance(cte, exp.CTE)]
+            position = next((i for i, cte in enumerate(ctes) if cte is child), None)
+            if position is not None:
+                in_scope = ctes[:position + 1] if node.recursive else ctes[:position]
+        for cte in in_scope:
+            alias = cte.args.get("alias")
+            if isinstance(alias, exp.TableAlias) and _cte_name_key(alias.this, dialect) == name:
+                return True
+        child, node = node, node.parent
+    return False
+
+
+def _cte_name_key(identifier: object, dialect: Dialect) -> str | None:
+    """How the database compares the name: ASCII-folded where it folds, as written elsewhere."""
+    if not isinstance(identifier, exp.Identifier):
+        return None
+    fold = _CTE_NAMES_FOLD.get(dialect)
+    if fold == "all" or (fold == "unquoted" and not identifier.quoted):
+        return identifier.name.translate(_ASCII_LOWER)
+    return identifier.name
 
 
 def _check_column(column: exp.Column, scope: Scope, dialect: Dialect, known: dict[str, set[str]],

@@ -118,6 +118,25 @@ POSTGRES = [
     ("information-schema", "SELECT * FROM information_schema.tables"),
     ("generate-series-bomb", "SELECT count(*) FROM generate_series(1, 1000000000)"),
     ("lateral-function", "SELECT * FROM canary, LATERAL pg_sleep(5) AS s"),
+    # a CTE named like a catalog or an unknown table does not cover the same name out of its scope
+    ("cte-scope-derived-table-escape",
+     "SELECT * FROM (WITH pg_user AS (SELECT 1 AS x) SELECT x FROM pg_user) d CROSS JOIN pg_user"),
+    ("cte-scope-own-body", "WITH pg_user AS (SELECT * FROM pg_user) SELECT * FROM pg_user"),
+    ("cte-scope-own-body-pg-shadow",
+     "WITH pg_shadow AS (SELECT usename, passwd FROM pg_shadow) SELECT * FROM pg_shadow"),
+    ("cte-scope-earlier-sibling",
+     "WITH a AS (SELECT rolname, rolpassword FROM pg_authid), pg_authid AS (SELECT 1) SELECT * FROM a"),
+    ("cte-scope-scalar-subquery-escape",
+     "SELECT (WITH pg_user AS (SELECT 1 AS x) SELECT x FROM pg_user), usename FROM pg_user"),
+    ("cte-scope-union-branch-escape",
+     "(WITH pg_roles AS (SELECT 'x' AS rolname) SELECT rolname FROM pg_roles) UNION SELECT rolname FROM pg_roles"),
+    ("cte-scope-quoted-other-case", 'WITH "PG_USER" AS (SELECT 1 AS usename) SELECT usename FROM pg_user'),
+    ("cte-scope-unknown-table-escape",
+     "SELECT * FROM (WITH canary_seq AS (SELECT 1 AS x) SELECT x FROM canary_seq) d CROSS JOIN canary_seq"),
+    ("cte-scope-unknown-table-own-body", "WITH canary_seq AS (SELECT * FROM canary_seq) SELECT * FROM canary_seq"),
+    ("cte-scope-information-schema",
+     "SELECT * FROM (WITH tables AS (SELECT 1 AS x) SELECT x FROM tables) d CROSS JOIN information_schema.tables"),
+    ("cte-scope-with-on-parenthesised-query", "WITH pg_user AS (SELECT 1) (SELECT * FROM pg_user) LIMIT 1"),
 ]
 
 MARIADB = [
@@ -168,6 +187,21 @@ MARIADB = [
     ("other-database", "SELECT * FROM mysql.db"),
     ("show", "SHOW DATABASES"),
     ("nextval", "SELECT NEXTVAL(canary_seq)"),
+    # a CTE named like an unknown table or a catalog does not cover the same name out of its scope
+    ("cte-scope-unknown-table-escape",
+     "SELECT * FROM (WITH canary_seq AS (SELECT 1 AS x) SELECT x FROM canary_seq) d CROSS JOIN canary_seq"),
+    ("cte-scope-unknown-table-own-body", "WITH canary_seq AS (SELECT * FROM canary_seq) SELECT * FROM canary_seq"),
+    ("cte-scope-unknown-table-earlier-sibling",
+     "WITH a AS (SELECT * FROM canary_seq), canary_seq AS (SELECT 1 AS x) SELECT * FROM a"),
+    ("cte-scope-unknown-table-subquery-escape",
+     "SELECT * FROM canary_seq WHERE EXISTS (WITH canary_seq AS (SELECT 1) SELECT * FROM canary_seq)"),
+    ("cte-scope-mysql-user-own-body", "WITH user AS (SELECT * FROM mysql.user) SELECT * FROM user"),
+    ("cte-scope-mysql-user-escape",
+     "SELECT * FROM (WITH user AS (SELECT 1 AS x) SELECT x FROM user) d CROSS JOIN mysql.user"),
+    ("cte-scope-information-schema-own-body",
+     "WITH tables AS (SELECT * FROM information_schema.tables) SELECT * FROM tables"),
+    ("cte-scope-with-on-parenthesised-query",
+     "WITH canary_seq AS (SELECT 1) (SELECT * FROM canary_seq) LIMIT 1"),
 ]
 
 SQLITE = [
@@ -202,6 +236,19 @@ SQLITE = [
     ("begin-immediate", "BEGIN IMMEDIATE"),
     ("savepoint", "SAVEPOINT s"),
     ("unknown-table-function", "SELECT * FROM json_each('[1,2]') AS j, canary"),
+    # a CTE named like a catalog or an unknown table does not cover the same name out of its scope
+    ("cte-scope-derived-table-escape",
+     "SELECT * FROM (WITH sqlite_master AS (SELECT 1 AS x) SELECT x FROM sqlite_master) d CROSS JOIN sqlite_master"),
+    ("cte-scope-own-body", "WITH sqlite_master AS (SELECT * FROM sqlite_master) SELECT * FROM sqlite_master"),
+    ("cte-scope-subquery-escape",
+     "SELECT sql FROM sqlite_schema WHERE EXISTS (WITH sqlite_schema AS (SELECT 1) SELECT * FROM sqlite_schema)"),
+    ("cte-scope-union-branch-escape",
+     "SELECT name FROM (WITH sqlite_master AS (SELECT 'x' AS name) SELECT name FROM sqlite_master) "
+     "UNION SELECT name FROM sqlite_master"),
+    ("cte-scope-unknown-table-escape",
+     "SELECT * FROM (WITH nowhere AS (SELECT 1 AS x) SELECT x FROM nowhere) d CROSS JOIN nowhere"),
+    ("cte-scope-with-on-parenthesised-query",
+     "WITH sqlite_master AS (SELECT 1) (SELECT * FROM sqlite_master) LIMIT 1"),
 ]
 
 CASES = ([pytest.param("postgresql", sql, id=f"postgresql-{name}") for name, sql in POSTGRES]
