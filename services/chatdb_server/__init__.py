@@ -1,1 +1,1 @@
-"""ChatDB server: the four services, the layers they stand on, and the process that hosts them."""
+"""ChatDB server: the services, the layers they stand on, and the process that hosts them."""

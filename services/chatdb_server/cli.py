@@ -1,9 +1,20 @@
 """The ``chatdb`` command.
 
-    chatdb serve                      all four services in one process (embedded defaults)
+    chatdb serve                      every service in one process (embedded defaults)
     chatdb serve query prediction     only the named services
     chatdb migrate                    bring the metadata store to the newest schema
     chatdb demo                       the newcomer's tour: sample database, discovery, training, questions
+
+Operator commands, straight on the metadata store the settings name (usable before any key exists):
+
+    chatdb keys create --tenant T --role R [--role R2] [--data-source ID ...]
+                       [--expires-in 30d | --expires-at ISO] [--name NAME]
+                                      a new API key: the secret alone on stdout (shown once), its id on stderr
+    chatdb keys list [--tenant T]     the keys as a table (never a secret)
+    chatdb keys revoke ID             revoke a key (exit status 1 for an unknown one)
+    chatdb keys secret                a fresh key secret for CHATDB_BOOTSTRAP_ADMIN_KEY; stores nothing
+    chatdb secrets rotate [--new-key KEY]
+                                      re-seal every data-source password under a new Fernet key
 
 Flags override ``CHATDB_*`` environment variables (see chatdb_server.settings.Settings).
 """
@@ -17,7 +28,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from chatdb_server import log
+from chatdb_server import cli_access, log
 from chatdb_server.settings import Settings
 
 
@@ -29,13 +40,15 @@ def _parser() -> argparse.ArgumentParser:
     common.add_argument("--metadata-url", help="metadata store URL (CHATDB_METADATA_URL)")
     common.add_argument("--log-level", help="debug, info, warning, error (CHATDB_LOG_LEVEL)")
     common.add_argument("--log-format", choices=["json", "console"], help="(CHATDB_LOG_FORMAT)")
-    serve = sub.add_parser("serve", parents=[common], help="run services (all four when none is named)")
-    serve.add_argument("services", nargs="*", metavar="SERVICE", help="schema, training, query, prediction")
+    serve = sub.add_parser("serve", parents=[common],
+                           help="run services (all when none is named; access comes with schema)")
+    serve.add_argument("services", nargs="*", metavar="SERVICE", help="schema, training, query, prediction, access")
     serve.add_argument("--host", help="bind address (CHATDB_HOST, default 127.0.0.1)")
     serve.add_argument("--port", type=int, help="gRPC port (CHATDB_PORT, default 50051; 0 picks one)")
     sub.add_parser("migrate", parents=[common], help="upgrade the metadata store schema")
     demo = sub.add_parser("demo", parents=[common], help="start the suite and tour the sample database")
     demo.add_argument("--port", type=int, help="gRPC port for the tour's server (default: a free one)")
+    cli_access.add_parsers(sub, common)
     return parser
 
 
@@ -55,6 +68,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     log.configure(settings.log_level, settings.log_format)
     if settings.extra:
         log.get_logger(__name__).warning("settings.unknown_variables", names=sorted(settings.extra))
+    if args.command in cli_access.COMMANDS:
+        return cli_access.run(args, settings)
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
     if args.command == "serve":

@@ -1,6 +1,6 @@
 """``chatdb demo`` (what ``make run`` runs): the newcomer's tour on embedded defaults.
 
-Starts all four services in this process, registers the sample shop database that
+Starts every service in this process, registers the sample shop database that
 ships with ChatDB, prints what SchemaService discovered (tables, keys, joins), trains
 it while following WatchTrainingJob, asks a handful of questions and prints the SQL,
 the rows, the degradation level and which backend answered. Everything goes through
@@ -20,8 +20,10 @@ from chatdb.query.v1 import query_pb2, query_service_pb2, query_service_pb2_grpc
 from chatdb.schema.v1 import schema_service_pb2, schema_service_pb2_grpc
 from chatdb.training.v1 import training_pb2, training_service_pb2, training_service_pb2_grpc
 from chatdb_server import log
+from chatdb_server.access.bootstrap import ADMIN_KEY_FILE, read_admin_key
 from chatdb_server.samples.shop import build_shop_database
 from chatdb_server.server.runtime import start_server
+from chatdb_server.server.tls import bearer_interceptors
 from chatdb_server.settings import Settings
 
 SAMPLE_SOURCE_ID = "sample-shop"
@@ -123,9 +125,14 @@ async def run_demo(settings: Settings) -> int:
     log.configure("warning", settings.log_format)  # the tour's own output is the point; keep logs to problems
     path = build_shop_database(settings.data_dir / "samples" / "shop.db")
     running = await start_server(settings)
-    _out(f"ChatDB is serving all four services on {settings.host}:{running.port} "
+    _out(f"ChatDB is serving every service on {settings.host}:{running.port} "
          f"(data in {settings.data_dir}/)")
-    channel = grpc.aio.insecure_channel(f"127.0.0.1:{running.port}")
+    key = settings.bootstrap_admin_key or read_admin_key(settings.data_dir)
+    if key:
+        where = "CHATDB_BOOTSTRAP_ADMIN_KEY" if settings.bootstrap_admin_key else settings.data_dir / ADMIN_KEY_FILE
+        _out(f"Calls below send the admin key from {where} (authorization: Bearer ...)")
+    channel = grpc.aio.insecure_channel(f"127.0.0.1:{running.port}",
+                                        interceptors=bearer_interceptors(key) or None)
     try:
         schema = schema_service_pb2_grpc.SchemaServiceStub(channel)
         source = await _register(schema, str(path.resolve()))

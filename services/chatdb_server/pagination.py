@@ -10,7 +10,7 @@ import hashlib
 import json
 from dataclasses import dataclass
 
-from cryptography.fernet import Fernet, InvalidToken
+from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 
 from chatdb_server.errors import InvalidArgument
 
@@ -24,10 +24,10 @@ class PageRequest:
 
 
 class PageTokens:
-    """Issues and reads page tokens with a server-held key."""
+    """Issues and reads page tokens with a server-held key (or comma-separated keys: the first issues)."""
 
     def __init__(self, key: bytes) -> None:
-        self._fernet = Fernet(key)
+        self._fernet = MultiFernet([Fernet(k.strip()) for k in key.split(b",") if k.strip()])
 
     def page(self, page_size: int, page_token: str, scope: str, *, default: int = 50,
              maximum: int = 1000) -> PageRequest:

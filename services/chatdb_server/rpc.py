@@ -48,27 +48,39 @@ class CallInfo:
     request_id: str
 
 
-_AUTHENTICATED_TENANT: ContextVar[str | None] = ContextVar("chatdb_authenticated_tenant", default=None)
+_BOUND_CALL: ContextVar[CallInfo | None] = ContextVar("chatdb_bound_call", default=None)
 
 
-def bind_tenant(tenant: str) -> Token[str | None]:
-    """The tenant authentication settled for the call in progress; it wins over the tenant header."""
-    return _AUTHENTICATED_TENANT.set(tenant)
+def bind_call(info: CallInfo) -> Token[CallInfo | None]:
+    """The tenant authentication settled and the request id of the call in progress; they win over metadata."""
+    return _BOUND_CALL.set(info)
 
 
-def unbind_tenant(token: Any) -> None:
-    """Undo :func:`bind_tenant`."""
-    _AUTHENTICATED_TENANT.reset(token)
+def unbind_call(token: Any) -> None:
+    """Undo :func:`bind_call`."""
+    _BOUND_CALL.reset(token)
+
+
+def checked_tenant(tenant: str) -> str:
+    """``tenant`` when it is a valid tenant id; InvalidArgument on the tenant header otherwise."""
+    if not tenant.replace("-", "").replace("_", "").isalnum() or len(tenant) > 63:
+        raise InvalidArgument(TENANT_HEADER, "tenant must be 1-63 letters, digits, '-' or '_'")
+    return tenant
+
+
+def request_id_of(metadata: dict[str, Any]) -> str:
+    """The caller's request id, or a new one."""
+    return str(metadata.get(REQUEST_ID_HEADER) or uuid.uuid4().hex)[:64]
 
 
 def call_info(context: Any) -> CallInfo:
-    """Tenant and request id: the tenant authentication settled, else the call's metadata."""
+    """Tenant and request id: those authentication bound, else the call's metadata."""
+    bound = _BOUND_CALL.get()
+    if bound is not None:
+        return bound
     metadata = dict(context.invocation_metadata() or ())
-    tenant = _AUTHENTICATED_TENANT.get() or str(metadata.get(TENANT_HEADER) or DEFAULT_TENANT)
-    if not tenant.replace("-", "").replace("_", "").isalnum() or len(tenant) > 63:
-        raise InvalidArgument(TENANT_HEADER, "tenant must be 1-63 letters, digits, '-' or '_'")
-    request_id = str(metadata.get(REQUEST_ID_HEADER) or uuid.uuid4().hex)
-    return CallInfo(tenant=tenant, request_id=request_id)
+    tenant = checked_tenant(str(metadata.get(TENANT_HEADER) or DEFAULT_TENANT))
+    return CallInfo(tenant=tenant, request_id=request_id_of(metadata))
 
 
 async def _fail(context: Any, error: ChatDBError) -> None:

@@ -31,8 +31,17 @@ class Settings:
     """SQLAlchemy URL of the metadata store; empty means SQLite in ``data_dir``.
     Production: ``postgresql+asyncpg://user:pw@host/chatdb``."""
     secret_key: str = ""
-    """Fernet key that encrypts data-source passwords at rest; empty means a key
-    generated once into ``data_dir/secret.key``."""
+    """Fernet key that encrypts data-source passwords at rest, or several comma-separated
+    (the first seals, every one opens, so ``chatdb secrets rotate`` loses nothing); empty
+    means a key generated once into ``data_dir/secret.key``."""
+    allowed_sqlite_dirs: str = ""
+    """Comma-separated directories whose SQLite files may be registered as data sources (symlinks and
+    ``..`` resolved first); empty allows only the samples ChatDB builds in ``data_dir/samples``. The
+    data directory and the metadata store are never allowed."""
+    allowed_hosts: str = ""
+    """Comma-separated host names, addresses and CIDRs that PostgreSQL/MySQL data sources may connect to.
+    Empty allows every address except loopback, link-local and cloud metadata ones; set, only those
+    listed. The metadata store's own database is never allowed."""
     milvus_uri: str = ""
     """Milvus URI (``http://milvus:19530``); empty means Milvus Lite in ``data_dir``."""
     milvus_token: str = ""
@@ -104,7 +113,8 @@ class Settings:
     """An admin key (``chatdb keys secret`` makes one) stored on first start, e.g. from a Kubernetes
     Secret; empty means a key generated into ``data_dir/admin.key`` when no key exists."""
     service_key: str = ""
-    """API key (operator role) a service sends when it calls another in a split deployment."""
+    """API key a service sends when it calls another in a split deployment; stored on start as an operator
+    key (``chatdb keys secret`` makes one; in Kubernetes it comes from the Secret)."""
     jwt_jwks: str = ""
     """JWKS for bearer tokens: a file path or an https URL; set this or ``jwt_secret`` to accept JWTs."""
     jwt_secret: str = ""

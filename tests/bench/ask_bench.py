@@ -93,7 +93,7 @@ async def main(asks_per_client: int, concurrency: list[int]) -> None:
         env = {"CHATDB_RESULT_CACHE_TTL_S": "0", "CHATDB_PREDICTION_BACKEND": "template",
                "CHATDB_LOG_LEVEL": "info"}
         with ServerProcess(directory / "data", [], env=env) as server:
-            channel = grpc.aio.insecure_channel(server.address)
+            channel = server.channel()
             source = await prepare(channel, shop)
             await run_level(channel, source, 1, len(QUESTIONS))  # warm-up: model, indexes, pools
             rows = [await run_level(channel, source, clients, asks_per_client) for clients in concurrency]

@@ -4,7 +4,8 @@ On start with authentication on: a key given in settings (``CHATDB_BOOTSTRAP_ADM
 Kubernetes Secret) is stored if it is not yet; otherwise, when the key store is empty, an
 admin key is generated and written to ``<data_dir>/admin.key`` (mode 0600). The log names the
 file, never the key. The bootstrap key is an admin and an operator of the ``default`` tenant, so
-the person who installed ChatDB can manage every tenant with it.
+the person who installed ChatDB can manage every tenant with it. A configured service key
+(``CHATDB_SERVICE_KEY``, the credential services send each other) is stored the same way.
 """
 
 from __future__ import annotations
@@ -37,6 +38,15 @@ async def bootstrap_admin_key(keys: ApiKeyStore, data_dir: Path, configured: str
         handle.write(issued.secret + "\n")
     log.warning("access.bootstrap_key_created", path=str(path), key=issued.key.name)
     return path
+
+
+SERVICE_ROLES = (Role.OPERATOR.value,)
+
+
+async def import_service_key(keys: ApiKeyStore, secret: str) -> None:
+    """Store the key ChatDB's services send when they call each other (an operator of ``default``, which
+    acts for the tenant of the call it serves); idempotent, like the bootstrap key."""
+    await keys.import_key(secret, BOOTSTRAP_TENANT, SERVICE_ROLES, display_name="service")
 
 
 def read_admin_key(data_dir: Path) -> str:

@@ -9,6 +9,7 @@ the time of last use is kept to the minute.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import hashlib
 import hmac
@@ -20,11 +21,15 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, select, update
+from sqlalchemy.exc import DBAPIError
 
 from chatdb_server.access.permissions import Role, roles_argument
-from chatdb_server.errors import InvalidArgument, NotFound, Unauthenticated
+from chatdb_server.errors import InvalidArgument, NotFound, Unauthenticated, Unavailable
+from chatdb_server.log import get_logger
 from chatdb_server.metadata.db import MetadataStore
 from chatdb_server.metadata.models import ApiKeyRow, as_utc, utcnow
+
+log = get_logger(__name__)
 
 KEY_PREFIX = "chatdb"
 SECRET_BYTES = 32
@@ -33,6 +38,8 @@ CACHE_TTL_S = 5.0
 another replica's revocation takes effect within this time."""
 LAST_USED_RESOLUTION = timedelta(minutes=1)
 """A key's last-use time is written at most this often, so checking a key rarely writes."""
+_STORE_DOWN = (DBAPIError, OSError, TimeoutError)
+"""What a key lookup raises while the metadata store is unreachable."""
 _KEY = re.compile(rf"^{KEY_PREFIX}_([a-z0-9]{{16}})_([A-Za-z0-9_-]{{20,}})$")
 
 
@@ -142,21 +149,35 @@ class ApiKeyStore:
         if cached is not None and time.monotonic() - cached[1] < self._ttl:
             key = cached[0]
         else:
-            async with self._store.session() as session:
-                query = select(ApiKeyRow).where(ApiKeyRow.key_id == match.group(1))
-                row = (await session.execute(query)).scalar_one_or_none()
-            if row is None or not hmac.compare_digest(row.secret_hash, digest):
-                raise Unauthenticated("the API key is not valid")
-            key = _key_of(row)
-            self._verified[digest] = (key, time.monotonic())
+            try:
+                key = await self._read(match.group(1), digest)
+            except _STORE_DOWN:
+                if cached is None:
+                    raise Unavailable("the key store is unreachable; retry later",
+                                      metadata={"dependency": "metadata"}) from None
+                # The store is down: a key verified before is trusted as it was last read (a revocation
+                # made since cannot be stored either), so status calls still answer at level 4.
+                log.warning("access.key_store_unreachable", key=cached[0].name)
+                key = cached[0]
         now = utcnow()
         if key.revoke_time is not None:
             raise Unauthenticated("the API key was revoked", "KEY_REVOKED")
         if key.expire_time is not None and key.expire_time <= now:
             raise Unauthenticated("the API key has expired", "KEY_EXPIRED")
         if key.last_used_time is None or now - key.last_used_time >= LAST_USED_RESOLUTION:
-            await self._touch(key.key_id, now)
-            self._verified[digest] = (dataclasses.replace(key, last_used_time=now), self._verified[digest][1])
+            with contextlib.suppress(*_STORE_DOWN):
+                await self._touch(key.key_id, now)
+                self._verified[digest] = (dataclasses.replace(key, last_used_time=now), self._verified[digest][1])
+        return key
+
+    async def _read(self, key_id: str, digest: str) -> ApiKey:
+        """The stored key ``key_id`` if ``digest`` is its secret's; remembered as verified."""
+        async with self._store.session() as session:
+            row = (await session.execute(select(ApiKeyRow).where(ApiKeyRow.key_id == key_id))).scalar_one_or_none()
+        if row is None or not hmac.compare_digest(row.secret_hash, digest):
+            raise Unauthenticated("the API key is not valid")
+        key = _key_of(row)
+        self._verified[digest] = (key, time.monotonic())
         return key
 
     async def list(self, tenant: str | None = None) -> list[ApiKey]:

@@ -99,6 +99,18 @@ RPC_PERMISSIONS: dict[str, Permission] = {
 }
 """The permission each RPC needs, by full method name (``/package.Service/Method``)."""
 
+AUDITED_PERMISSIONS = frozenset({
+    Permission.ASK, Permission.READ_HISTORY, Permission.GIVE_FEEDBACK, Permission.GENERATE,
+    Permission.MANAGE_SOURCES, Permission.MANAGE_TRAINING, Permission.MANAGE_MODELS, Permission.MANAGE_ACCESS})
+"""Calls needing these read data or change configuration: each leaves one audit event."""
+
+AUDITED_METHODS = frozenset({"/chatdb.schema.v1.SchemaService/GetTable"})
+"""Audited although their permission is not: GetTable returns sample values."""
+
+METERED_METHODS = frozenset({"/chatdb.query.v1.QueryService/Ask", "/chatdb.query.v1.QueryService/StreamAsk",
+                             "/chatdb.query.v1.QueryService/ExecuteSql"})
+"""The asks that quotas count."""
+
 OPEN_SERVICES = frozenset({"grpc.health.v1.Health", "grpc.reflection.v1alpha.ServerReflection",
                            "grpc.reflection.v1.ServerReflection"})
 """Services that answer without a credential: probes and tools need them."""
@@ -123,6 +135,11 @@ def roles_argument(names: list[str] | tuple[str, ...], field: str) -> frozenset[
 def granted(roles: frozenset[Role]) -> frozenset[Permission]:
     """Everything ``roles`` together may do."""
     return frozenset().union(*(ROLE_PERMISSIONS[r] for r in roles))
+
+
+def is_audited(method: str, permission: Permission) -> bool:
+    """Whether a call of ``method`` leaves an audit event."""
+    return permission in AUDITED_PERMISSIONS or method in AUDITED_METHODS
 
 
 def required_permission(method: str) -> Permission | None:

@@ -1,4 +1,8 @@
-"""The result cache: rows of a source's SQL, keyed by the normalised SQL text.
+"""The result cache: rows of a source's SQL, keyed by the normalised SQL text and the policy scope.
+
+The scope (``EffectivePolicies.cache_key()``, empty when no policy binds) keeps a result
+computed under one caller's column and row policies from being served to a caller on whom
+other policies act, even where both run the same SQL text.
 
 Entries are served fresh for ``ttl_s`` (a repeated question answers without touching
 the database) and, when the database is unreachable, stale for up to a day (level 3).
@@ -86,9 +90,12 @@ def normalised_sql(sql: str, dialect: Dialect) -> str:
         return " ".join(sql.split())
 
 
-def sql_hash(sql: str, dialect: Dialect) -> str:
-    """The cache key of ``sql`` within a source."""
-    return hashlib.sha256(f"{dialect.value}\n{normalised_sql(sql, dialect)}".encode()).hexdigest()
+def sql_hash(sql: str, dialect: Dialect, scope: str = "") -> str:
+    """The cache key of ``sql`` within a source, for callers in policy ``scope``."""
+    text = f"{dialect.value}\n{normalised_sql(sql, dialect)}"
+    if scope:
+        text += f"\npolicies {scope}"
+    return hashlib.sha256(text.encode()).hexdigest()
 
 
 class ResultCache:
@@ -102,11 +109,13 @@ class ResultCache:
         self._purge_every_s = purge_every_s
         self._last_purge: dict[int, float] = {}
 
-    async def get(self, source: SourceRef, sql: str, *, allow_stale: bool = False) -> CachedResult | None:
-        """The cached result of ``sql``: fresh only, or also stale (up to a day old) when ``allow_stale``."""
+    async def get(self, source: SourceRef, sql: str, *, allow_stale: bool = False,
+                  scope: str = "") -> CachedResult | None:
+        """The cached result of ``sql`` in policy ``scope``: fresh only, or also stale (up to a day old) when
+        ``allow_stale``."""
         if not allow_stale and not self.ttl:
             return None
-        key = sql_hash(sql, source.dialect)
+        key = sql_hash(sql, source.dialect, scope)
         async with self._store.session() as session:
             row = (await session.execute(select(ResultCacheRow).where(
                 ResultCacheRow.source_pk == source.pk, ResultCacheRow.sql_hash == key))).scalar_one_or_none()
@@ -124,11 +133,11 @@ class ResultCache:
             return None
         return CachedResult(result, cached_time, fresh)
 
-    async def put(self, source: SourceRef, sql: str, result: Rows) -> None:
-        """Remember the result of ``sql``, replacing an older one, in one short upsert.
+    async def put(self, source: SourceRef, sql: str, result: Rows, *, scope: str = "") -> None:
+        """Remember the result of ``sql`` in policy ``scope``, replacing an older one, in one short upsert.
 
         Best effort: a cache that cannot be written (a busy metadata store) never fails the answer."""
-        key = sql_hash(sql, source.dialect)
+        key = sql_hash(sql, source.dialect, scope)
         payload = encode_result(result)
         now = utcnow()
         values = {"sql": sql, "payload": payload, "row_count": len(result.rows), "truncated": result.truncated,

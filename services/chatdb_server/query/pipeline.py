@@ -6,6 +6,12 @@ rejects every candidate, the error goes back to generation once (in the prompt f
 backends; the template generator's next candidates otherwise). With several candidates
 the answer is chosen by agreement of their results, then confidence. Every ask is
 recorded in the history, failed ones too.
+
+The caller's column and row policies bind from retrieval on: the schema context and the golden
+examples a generator is given leave out excluded columns (and masked columns' sample values),
+and every candidate is checked and rewritten under them (``GuardedExecution.check``). The
+answer shows the rewritten SQL; candidates, repair hints and the history keep the SQL as the
+guard passed it (``Answer.recorded_sql``).
 """
 
 from __future__ import annotations
@@ -15,6 +21,9 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
+from chatdb_server.access import context as call
+from chatdb_server.access.enforce import names_excluded
+from chatdb_server.access.policies import EffectivePolicies
 from chatdb_server.errors import ChatDBError, DeadlineExceeded, FailedPrecondition, InvalidArgument, Unavailable
 from chatdb_server.generation.interface import (
     MAX_QUESTION_CHARS,
@@ -28,14 +37,14 @@ from chatdb_server.log import get_logger
 from chatdb_server.query.candidates import Ballot, choose, result_signature
 from chatdb_server.query.domain import QueryState, ServedBy, StageKind
 from chatdb_server.query.history import QueryHistory, QueryRecord
-from chatdb_server.query.pipeline_execution import GuardedExecution, Limits, Rows, Run
+from chatdb_server.query.pipeline_execution import GuardedExecution, Limits, PolicedVerdict, Rows, Run
 from chatdb_server.query.pipeline_sources import SourceContext, SourceContexts, metadata_store_errors
 from chatdb_server.query.ports import Generator
 from chatdb_server.resilience.breakers import database_key, is_service_failure
 from chatdb_server.resilience.levels import HealthMonitor, Level
-from chatdb_server.retrieval.retriever import Retriever, ScoredTable
+from chatdb_server.retrieval.retriever import Retrieval, Retriever, ScoredTable
+from chatdb_server.sql.dsn import Dialect
 from chatdb_server.sql.errors import QueryFailed
-from chatdb_server.sql.guard import GuardVerdict
 from chatdb_server.sql.values import ResultColumn
 
 log = get_logger(__name__)
@@ -90,14 +99,17 @@ class Answer:
     executed: bool
     stale: bool = False
     cached_time: datetime | None = None
+    recorded_sql: str = ""
+    """The SQL before the caller's policies, as the history records it (``sql`` when none apply)."""
 
 
 @dataclass
 class _Candidate:
     sql: str
+    """As the guard passed it, before the caller's policies (the verdict holds the rewritten SQL)."""
     confidence: float
     explanation: str
-    verdict: GuardVerdict
+    verdict: PolicedVerdict
 
 
 @dataclass
@@ -155,15 +167,18 @@ class AskPipeline:
                 f"(TrainingService.CreateTrainingJob, parent {source.name}) and ask again once it has succeeded",
                 "NOT_TRAINED", {"data_source": source.name})
         trace = _Trace()
+        call.note(data_source=source.source_id, question=question)
         try:
             answer = await self._answer(context, question, count, limits, options, trace, request_id, on_stage)
         except ChatDBError as error:
+            call.note(sql=trace.sql)
             await self._record_failure(context, question, trace, error)
             raise
+        call.note(sql=answer.sql, row_count=len(answer.rows.rows) if answer.rows else 0)
         async with metadata_store_errors():
             answer.query = await self._history.record(source, QueryRecord(
-                question=question, sql=answer.sql, served_by=answer.served_by, model=answer.model,
-                level=answer.level, row_count=len(answer.rows.rows) if answer.rows else 0,
+                question=question, sql=answer.recorded_sql or answer.sql, served_by=answer.served_by,
+                model=answer.model, level=answer.level, row_count=len(answer.rows.rows) if answer.rows else 0,
                 confidence=answer.confidence, timings=answer.timings))
         return answer
 
@@ -178,17 +193,15 @@ class AskPipeline:
         if on_stage:
             await on_stage(Stage(StageKind.RETRIEVED, trace.timings["retrieval"], retrieved=tuple(retrieval.tables)))
 
-        request = GenerationRequest(
-            question=question, dialect=source.dialect, schema=retrieval.context,
-            examples=tuple(ExampleInfo(e.question, e.sql) for e in retrieval.examples), candidate_count=count,
-            model=options.model or source.default_adapter)
+        request = _generation_request(retrieval, context.caller_policies(), question, source.dialect, count,
+                                      options.model or source.default_adapter)
         generated = await self._generate(context, request, limits, trace, tenant=source.tenant,
                                          request_id=request_id, named_model=bool(options.model))
         best = generated.candidates[0]
-        trace.sql = best.verdict.sql
+        trace.sql = best.sql
         if on_stage:
             await on_stage(Stage(StageKind.GENERATED, trace.timings["generation"] + trace.timings["guard"],
-                                 sql=best.sql))
+                                 sql=best.verdict.sql))
 
         run: Run | None = None
         if options.execute:
@@ -207,7 +220,7 @@ class AskPipeline:
             warnings=list(dict.fromkeys([*trace.warnings, *best.verdict.warnings, *(run.warnings if run else [])])),
             rows=run.rows if run else None, timings=trace.total(), level=level, served_by=served_by,
             model=trace.model, executed=run is not None, stale=bool(run and run.stale),
-            cached_time=run.cached_time if run else None)
+            cached_time=run.cached_time if run else None, recorded_sql=best.sql)
 
     # ---- generation -----------------------------------------------------------------------------
 
@@ -250,9 +263,9 @@ class AskPipeline:
             verdict = self._execution.check(context, candidate.sql, limits.max_rows)
             if not verdict.valid:
                 generated.rejected.append("; ".join(v.message for v in verdict.violations))
-            elif verdict.sql not in seen:
-                seen.add(verdict.sql)
-                generated.candidates.append(_Candidate(verdict.sql, candidate.confidence, candidate.explanation,
+            elif verdict.checked_sql not in seen:
+                seen.add(verdict.checked_sql)
+                generated.candidates.append(_Candidate(verdict.checked_sql, candidate.confidence, candidate.explanation,
                                                        verdict))
         trace.add("guard", time.perf_counter() - started)
         if not generated.candidates and not exclude:
@@ -341,6 +354,20 @@ class AskPipeline:
             error.metadata = {**error.metadata, "query": name}
         except Unavailable:
             log.warning("ask.history_unavailable")
+
+
+def _generation_request(retrieval: Retrieval, policies: EffectivePolicies, question: str, dialect: Dialect,
+                        count: int, model: str) -> GenerationRequest:
+    """What the generator is given: the retrieved schema and examples as the caller may see them (no
+    excluded column, no example naming one, no sample value of a masked column)."""
+    schema = retrieval.context
+    examples = retrieval.examples
+    if not policies.empty:
+        schema = schema.without_columns(policies.excluded, unsampled=policies.masked)
+        examples = [e for e in examples if not names_excluded(e.sql, dialect, policies)]
+    return GenerationRequest(question=question, dialect=dialect, schema=schema,
+                             examples=tuple(ExampleInfo(e.question, e.sql) for e in examples),
+                             candidate_count=count, model=model)
 
 
 def _require_question(question: str) -> str:

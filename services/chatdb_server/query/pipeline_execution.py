@@ -1,18 +1,31 @@
 """Guarded execution shared by Ask, ExecuteSql and ValidateSql.
 
-Limits are clamped to the server's settings, SQL passes the guard, and execution goes
-through the source's database breaker. When the database is unreachable the result
-cache answers stale (level 3); when nothing is cached the caller gets UNAVAILABLE
-(DEGRADED) saying so. Fresh cache hits answer without touching the database when asked.
+Limits are clamped to the server's settings, SQL passes the guard and then the caller's column
+and row policies (:func:`chatdb_server.access.enforce.enforce`, after the guard's safety checks
+and row cap, which the rewrite keeps), and execution goes through the source's database breaker.
+
+Policies: the SQL a caller is shown (and the call's audit event notes) is the rewritten SQL, so
+the caller sees the filters that bind it. The history records the SQL as the guard passed it,
+before policies (``PolicedVerdict.checked_sql``): the tenant's other callers read it and it
+becomes golden examples, which must carry no caller's filters or attribute values. Result
+columns derived from masked columns are masked before they are cached or returned; the cache is
+keyed by the caller's policies too; the database's error messages about a policed query are
+withheld (they may quote values the caller may not see).
+
+When the database is unreachable the result cache answers stale (level 3); when nothing is
+cached the caller gets UNAVAILABLE (DEGRADED) saying so. Fresh cache hits answer without
+touching the database when asked.
 """
 
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import datetime
 from typing import Any, Protocol
 
+from chatdb_server.access.enforce import enforce
+from chatdb_server.access.masking import Masker
 from chatdb_server.errors import ChatDBError, InvalidArgument, Unavailable
 from chatdb_server.query.cache import ResultCache
 from chatdb_server.query.domain import Rows, plain_rows
@@ -20,11 +33,13 @@ from chatdb_server.query.pipeline_sources import SourceContext, metadata_store_e
 from chatdb_server.resilience.breakers import BreakerOpen, Breakers, database_key
 from chatdb_server.resilience.levels import HealthMonitor
 from chatdb_server.settings import Settings
-from chatdb_server.sql.errors import SourceUnreachable
+from chatdb_server.sql.errors import QueryFailed, SourceUnreachable
 from chatdb_server.sql.guard import PARSE_ERROR, GuardVerdict, SqlGuard
 from chatdb_server.sql.structure import SourceRef
 
 MAX_SQL_CHARS = 100_000
+WITHHELD_MESSAGE = ("its message is withheld because row or column policies apply to the tables the query reads; "
+                    "check the query's types and functions against the schema")
 
 
 class Executor(Protocol):
@@ -44,6 +59,20 @@ class Limits:
 
 
 @dataclass
+class PolicedVerdict(GuardVerdict):
+    """The guard's verdict with the caller's policies applied: ``sql`` and ``executable_sql`` rewritten,
+    the result positions to mask, and the policy scope results are cached under."""
+
+    checked_sql: str = ""
+    """The guard's ``sql``, before policies: what the history records and generators are shown again."""
+    masked: tuple[int, ...] = ()
+    policy_key: str = ""
+    policed: bool = False
+    """Whether the query reads a table the caller's policies act on: the database's messages about it are
+    withheld (they may quote a filtered row's or a masked column's value)."""
+
+
+@dataclass
 class Run:
     """How a guarded SQL was answered."""
 
@@ -59,9 +88,10 @@ class GuardedExecution:
     """Guard, limits, breaker, executor and cache, in the one order every RPC uses them."""
 
     def __init__(self, settings: Settings, guard: SqlGuard, executor: Executor, cache: ResultCache,
-                 breakers: Breakers, monitor: HealthMonitor) -> None:
+                 breakers: Breakers, monitor: HealthMonitor, masker: Masker | None = None) -> None:
         self._settings = settings
         self._guard = guard
+        self._masker = masker or Masker()
         self._executor = executor
         self._cache = cache
         self._breakers = breakers
@@ -77,11 +107,29 @@ class GuardedExecution:
         timeout = min(timeout_s or self._settings.default_query_timeout_s, self._settings.max_query_timeout_s)
         return Limits(rows, timeout)
 
-    def check(self, context: SourceContext, sql: str, max_rows: int) -> GuardVerdict:
-        """The guard's verdict on ``sql`` for the source."""
-        return self._guard.check(sql, context.source.dialect, context.known_columns, max_rows)
+    def check(self, context: SourceContext, sql: str, max_rows: int) -> PolicedVerdict:
+        """The guard's verdict on ``sql`` for the source, under the policies that bind the current caller.
 
-    async def run(self, source: SourceRef, verdict: GuardVerdict, limits: Limits, *, fresh_cache: bool,
+        A query the policies refuse is an invalid verdict (EXCLUDED_COLUMN, POLICY_UNENFORCEABLE);
+        PermissionDenied (POLICY_ATTRIBUTE_MISSING) when a row policy needs an attribute the caller lacks."""
+        dialect = context.source.dialect
+        verdict = self._guard.check(sql, dialect, context.known_columns, max_rows)
+        policed = PolicedVerdict(**{f.name: getattr(verdict, f.name) for f in fields(GuardVerdict)},
+                                 checked_sql=verdict.sql)
+        policies = context.caller_policies()
+        if not verdict.valid or policies.empty:
+            return policed
+        shown = enforce(verdict.sql, dialect, context.stored_columns, policies)
+        if shown.refused:
+            return PolicedVerdict(valid=False, sql="", violations=list(shown.violations), tables=verdict.tables)
+        executable = shown.sql
+        if verdict.executable_sql != verdict.sql:
+            executable = enforce(verdict.executable_sql, dialect, context.stored_columns, policies).sql
+        policed.sql, policed.executable_sql = shown.sql, executable
+        policed.masked, policed.policy_key, policed.policed = shown.masked, policies.cache_key(), shown.applied
+        return policed
+
+    async def run(self, source: SourceRef, verdict: PolicedVerdict, limits: Limits, *, fresh_cache: bool,
                   live: bool = True) -> Run:
         """Answer a valid verdict's SQL: a fresh cache hit (when ``fresh_cache``), the database, or — with
         the database unreachable (or ``live`` false) — a stale cache entry. Errors: the executor's
@@ -89,10 +137,10 @@ class GuardedExecution:
 
         The executable SQL runs and keys the cache: the shown SQL alone cannot tell a guard's cap
         (which may find more rows than it returns) from a caller's own LIMIT of the same size."""
-        sql = verdict.executable_sql
+        sql, scope = verdict.executable_sql, verdict.policy_key
         if fresh_cache:
             async with metadata_store_errors():
-                hit = await self._cache.get(source, sql)
+                hit = await self._cache.get(source, sql, scope=scope)
             if hit is not None:
                 return Run(hit.result, 0.0, from_cache=True, cached_time=hit.cached_time)
         key = database_key(source.tenant, source.name)
@@ -103,22 +151,28 @@ class GuardedExecution:
                     self._executor.execute, source, sql, max_rows=limits.max_rows, timeout_s=limits.timeout_s)
             except (SourceUnreachable, BreakerOpen) as exc:
                 self._monitor.database_unreachable(key, exc.message)
-            except ChatDBError:
+            except QueryFailed as failed:
                 self._monitor.database_reachable(key)  # it answered, if only to refuse the query
+                if verdict.policed:
+                    raise QueryFailed(source.name, WITHHELD_MESSAGE) from None
+                raise failed
+            except ChatDBError:
+                self._monitor.database_reachable(key)
                 raise
             else:
                 self._monitor.database_reachable(key)
-                rows = Rows(list(result.columns), plain_rows(result.rows), result.truncated)
+                columns, cells = self._masker.result(result.columns, plain_rows(result.rows), verdict.masked)
+                rows = Rows(columns, cells, result.truncated)
                 async with metadata_store_errors():
-                    await self._cache.put(source, sql, rows)
+                    await self._cache.put(source, sql, rows, scope=scope)
                 return Run(rows, float(getattr(result, "elapsed_s", time.perf_counter() - started)))
-        return await self._stale(source, sql)
+        return await self._stale(source, sql, scope)
 
-    async def _stale(self, source: SourceRef, sql: str) -> Run:
-        """The cached result of executable ``sql`` while its database is unreachable; UNAVAILABLE (DEGRADED)
-        if none."""
+    async def _stale(self, source: SourceRef, sql: str, scope: str) -> Run:
+        """The cached result of executable ``sql`` in policy ``scope`` while its database is unreachable;
+        UNAVAILABLE (DEGRADED) if none."""
         async with metadata_store_errors():
-            hit = await self._cache.get(source, sql, allow_stale=True)
+            hit = await self._cache.get(source, sql, allow_stale=True, scope=scope)
         if hit is None:
             raise Unavailable(
                 f"the database of {source.name} is unreachable and no cached result of this query exists; "

@@ -6,6 +6,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
+from chatdb_server.access import context as call
 from chatdb_server.errors import ChatDBError
 from chatdb_server.query.domain import QueryState, ServedBy
 from chatdb_server.query.history import QueryHistory, QueryRecord
@@ -65,17 +66,19 @@ class CallerSql:
         limits = self._execution.limits(max_rows, timeout_s)
         context = await self._contexts.get(tenant, parent)
         source = context.source
+        call.note(data_source=source.source_id, sql=text)
         verdict = self._execution.check(context, text, limits.max_rows)
         timings = {"guard": time.perf_counter() - started}
         try:
             if not verdict.valid:
                 raise refusal(verdict)
+            call.note(sql=verdict.sql)
             run = await self._execution.run(source, verdict, limits, fresh_cache=False)
         except ChatDBError as error:
             timings["total"] = time.perf_counter() - started
             async with metadata_store_errors():
                 await self._history.record(source, QueryRecord(
-                    sql=verdict.sql or text, state=QueryState.FAILED, error_reason=error.reason,
+                    sql=verdict.checked_sql or text, state=QueryState.FAILED, error_reason=error.reason,
                     error_message=error.message, served_by=ServedBy.CALLER_SQL, timings=timings))
             raise
         timings["execution"] = run.elapsed_s
@@ -83,9 +86,10 @@ class CallerSql:
         if run.stale:
             level = max(level, Level.NO_DATABASE)
         timings["total"] = time.perf_counter() - started
+        call.note(row_count=len(run.rows.rows))
         result = SqlRun("", verdict, run, timings, level)
         async with metadata_store_errors():
             result.query = await self._history.record(source, QueryRecord(
-                sql=verdict.sql, served_by=result.served_by, level=level, row_count=len(run.rows.rows),
+                sql=verdict.checked_sql, served_by=result.served_by, level=level, row_count=len(run.rows.rows),
                 timings=timings))
         return result

@@ -12,6 +12,8 @@ chooses between them from settings, and is the only place the concrete classes m
 * :class:`SchemaLookup` — SchemaService's catalog. In-process only: the catalog itself
   (``chatdb_server.schema.catalog.SchemaCatalog``). SchemaService's API does not expose which
   tables are trained at which fingerprint, so there is no gRPC implementation.
+* :class:`PolicyLookup` — a source's column and row policies. In-process only: the process's
+  ``chatdb_server.access.policies.PolicyStore`` (the metadata store is shared by every replica).
 
 Calls to the first two go through their dependency's circuit breaker: :class:`BreakerGenerator`
 and :class:`BreakerExampleSink` wrap any implementation.
@@ -22,6 +24,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 
+from chatdb_server.access.policies import SourcePolicies
 from chatdb_server.generation.interface import GenerationRequest, GenerationResult
 from chatdb_server.resilience.breakers import AsyncBreaker
 from chatdb_server.sql.structure import JoinEdge, SourceRef, StoredTable
@@ -72,6 +75,14 @@ class SchemaLookup(Protocol):
 
     def add_delete_listener(self, listener: SourceDeletedListener) -> Any:
         """Call ``listener`` when a data source is deleted."""
+        ...
+
+
+class PolicyLookup(Protocol):
+    """The column and row policies of a source (applied to every query of a caller they bind)."""
+
+    async def policies(self, source: SourceRef) -> SourcePolicies:
+        """Every policy of ``source``."""
         ...
 
 

@@ -4,7 +4,8 @@ in domain terms (the servicer only translates, through :mod:`chatdb_server.query
 
 What it needs from other services comes through the ports of :mod:`chatdb_server.query.ports`;
 it puts PredictionService and TrainingService calls behind their breakers and registers every
-dependency's health probe with the monitor.
+dependency's health probe with the monitor. ``policies`` (the policy store; None: no policies) and
+``masker`` hold every call to its principal's column and row policies (``pipeline_execution``).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from chatdb_server.access.masking import Masker
 from chatdb_server.generation.interface import SqlGenerator
 from chatdb_server.metadata.db import MetadataStore
 from chatdb_server.pagination import PageTokens
@@ -24,7 +26,14 @@ from chatdb_server.query.pipeline import Answer, AskOptions, AskPipeline
 from chatdb_server.query.pipeline_execution import Executor, GuardedExecution
 from chatdb_server.query.pipeline_sources import DEFAULT_TTL_S, SourceContexts, metadata_store_errors
 from chatdb_server.query.pipeline_sql import CallerSql, SqlRun, SqlValidation
-from chatdb_server.query.ports import BreakerExampleSink, BreakerGenerator, ExampleSink, Generator, SchemaLookup
+from chatdb_server.query.ports import (
+    BreakerExampleSink,
+    BreakerGenerator,
+    ExampleSink,
+    Generator,
+    PolicyLookup,
+    SchemaLookup,
+)
 from chatdb_server.query.stream import AskEvent, stream_ask
 from chatdb_server.resilience.breakers import Breakers, database_key
 from chatdb_server.resilience.levels import METADATA, PREDICTION, TRAINING, DependencyHealth, HealthMonitor, Level
@@ -49,16 +58,18 @@ class QueryService:
     def __init__(self, settings: Settings, store: MetadataStore, pages: PageTokens, catalog: SchemaLookup,
                  retriever: Retriever, executor: Executor, generator: Generator, fallback: SqlGenerator,
                  examples: ExampleSink, breakers: Breakers, monitor: HealthMonitor, *,
-                 contexts_ttl_s: float = DEFAULT_TTL_S, guard: SqlGuard | None = None) -> None:
+                 contexts_ttl_s: float = DEFAULT_TTL_S, guard: SqlGuard | None = None,
+                 policies: PolicyLookup | None = None, masker: Masker | None = None) -> None:
         self.breakers = breakers
         self.monitor = monitor
         self.executor = executor
         self.generator = BreakerGenerator(generator, breakers.prediction)
         self.examples = BreakerExampleSink(examples, breakers.training)
-        self.contexts = SourceContexts(catalog, contexts_ttl_s)
+        self.contexts = SourceContexts(catalog, contexts_ttl_s, policies)
         self.cache = ResultCache(store, settings.result_cache_ttl_s)
         self.history = QueryHistory(store, pages)
-        self.execution = GuardedExecution(settings, guard or SqlGuard(), executor, self.cache, breakers, monitor)
+        self.execution = GuardedExecution(settings, guard or SqlGuard(), executor, self.cache, breakers, monitor,
+                                          masker)
         self.pipeline = AskPipeline(self.contexts, retriever, self.generator, fallback, self.execution,
                                     self.history, monitor)
         self.caller_sql = CallerSql(self.contexts, self.execution, self.history, monitor)

@@ -7,6 +7,9 @@ Column types and sample values are optional: measured, both lowered recall (they
 names a question actually uses), so they are off by default; the generator still gets the
 sample values through the schema context. The embedding model reads at most a few hundred
 tokens, so the most telling parts come first and long parts are bounded.
+
+A stored table's document (:func:`stored_table_document`) never names a column an EXCLUDE
+policy names, nor its values, nor a join through it: vectors are shared by every caller.
 """
 
 from __future__ import annotations
@@ -15,8 +18,9 @@ import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from chatdb_server.access.exclusions import NO_EXCLUSIONS, Exclusions, joins_without, without_columns
 from chatdb_server.retrieval.words import identifier_phrase
-from chatdb_server.sql.structure import ColumnStructure, JoinEdge, TableStructure
+from chatdb_server.sql.structure import ColumnStructure, JoinEdge, StoredTable, TableStructure
 
 DOCUMENT_VERSION = "1"
 """Changes whenever the layout changes, so trained vectors built with another layout can be told apart."""
@@ -65,6 +69,13 @@ def table_document(table: TableStructure, joins: list[JoinEdge], description: st
         if samples:
             lines.append("values: " + "; ".join(samples))
     return "\n".join(lines)
+
+
+def stored_table_document(table: StoredTable, joins: list[JoinEdge], exclusions: Exclusions = NO_EXCLUSIONS,
+                          options: DocumentOptions = DEFAULT_OPTIONS) -> str:
+    """The document of a stored table (with its stored description), its excluded columns left out."""
+    return table_document(without_columns(table.structure, exclusions), joins_without(joins, exclusions),
+                          table.description, options)
 
 
 def document_fingerprint(document: str) -> str:

@@ -8,17 +8,20 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from chatdb_server.retrieval.documents import DEFAULT_OPTIONS, DocumentOptions, table_document
+from chatdb_server.access.exclusions import NO_EXCLUSIONS, Exclusions
+from chatdb_server.retrieval.documents import DEFAULT_OPTIONS, DocumentOptions, stored_table_document
 from chatdb_server.retrieval.embeddings import Embedder
 from chatdb_server.retrieval.vectors import TableVector, VectorStore
 from chatdb_server.sql.structure import JoinEdge, StoredTable
 
 
 def table_vectors(embedder: Embedder, tables: Sequence[StoredTable], joins: Sequence[JoinEdge],
-                  options: DocumentOptions = DEFAULT_OPTIONS) -> list[TableVector]:
-    """One document and vector per table (embedded in one batched call), tagged with its fingerprint."""
+                  options: DocumentOptions = DEFAULT_OPTIONS,
+                  exclusions: Exclusions = NO_EXCLUSIONS) -> list[TableVector]:
+    """One document and vector per table (embedded in one batched call), tagged with its fingerprint;
+    excluded columns are in no document."""
     edges = list(joins)
-    texts = [table_document(t.structure, edges, t.description, options) for t in tables]
+    texts = [stored_table_document(t, edges, exclusions, options) for t in tables]
     matrix = embedder.encode(texts)
     return [TableVector(t.structure.name, text, matrix[i], t.fingerprint)
             for i, (t, text) in enumerate(zip(tables, texts, strict=True))]
@@ -26,7 +29,7 @@ def table_vectors(embedder: Embedder, tables: Sequence[StoredTable], joins: Sequ
 
 def index_tables(embedder: Embedder, vectors: VectorStore, namespace: str, tables: Sequence[StoredTable],
                  joins: Sequence[JoinEdge], batch_size: int = 256,
-                 options: DocumentOptions = DEFAULT_OPTIONS) -> int:
+                 options: DocumentOptions = DEFAULT_OPTIONS, exclusions: Exclusions = NO_EXCLUSIONS) -> int:
     """Embed and upsert ``tables`` into ``namespace`` in batches; returns how many were stored.
 
     Idempotent: ids are deterministic, so running it again (after a crash, or to retrain)
@@ -34,7 +37,7 @@ def index_tables(embedder: Embedder, vectors: VectorStore, namespace: str, table
     """
     stored = 0
     for start in range(0, len(tables), batch_size):
-        batch = table_vectors(embedder, tables[start:start + batch_size], joins, options)
+        batch = table_vectors(embedder, tables[start:start + batch_size], joins, options, exclusions)
         stored += vectors.upsert_tables(namespace, batch, flush=False)
     vectors.flush()
     return stored

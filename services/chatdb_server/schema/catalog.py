@@ -6,7 +6,16 @@ and register listeners to drop what they keep for a source (vectors, examples,
 pools) when it is deleted or loses tables.
 
 The full DSN is stored sealed with the SecretBox; only the redacted DSN is ever
-shown or logged. Every query filters by tenant.
+shown or logged. Every query filters by tenant, and a caller whose credential is limited to
+some data sources finds no other (NOT_FOUND, as for a source that does not exist).
+
+Columns EXCLUDE policies name (``chatdb_server.access.exclusions``) are never sampled at
+discovery, and the stored descriptions never mention them; :meth:`SchemaCatalog.purge_excluded`
+cleans what was stored before a policy existed.
+
+Every DSN that enters (create, update, test connection) passes the SourceAdmission rules
+(``chatdb_server.sql.admission``) first, and a stored source's DSN carries them to every
+connection its engines open.
 """
 
 from __future__ import annotations
@@ -19,8 +28,24 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from chatdb_server.access.context import current_principal
+from chatdb_server.access.exclusions import (
+    NO_EXCLUSIONS,
+    Exclusions,
+    ExclusionSource,
+    PolicyExclusions,
+)
+from chatdb_server.access.policies import PolicyStore
 from chatdb_server.crypto import SecretBox
-from chatdb_server.errors import AlreadyExists, ChatDBError, FailedPrecondition, InvalidArgument, NotFound, Unavailable
+from chatdb_server.errors import (
+    AlreadyExists,
+    ChatDBError,
+    FailedPrecondition,
+    InvalidArgument,
+    NotFound,
+    PermissionDenied,
+    Unavailable,
+)
 from chatdb_server.log import get_logger
 from chatdb_server.metadata.db import MetadataStore
 from chatdb_server.metadata.models import (
@@ -35,12 +60,13 @@ from chatdb_server.metadata.models import (
 )
 from chatdb_server.names import DATA_SOURCE, DATA_SOURCE_TABLE, data_source_id, format_name, validate_id
 from chatdb_server.pagination import PageTokens
-from chatdb_server.schema.describe import describe_table
 from chatdb_server.schema.diff import diff_schemas
 from chatdb_server.schema.discovery import discover
+from chatdb_server.schema.exclusions import describe_visible, purge_rows
 from chatdb_server.schema.fingerprint import table_fingerprint
 from chatdb_server.schema.graph import join_graph
 from chatdb_server.schema.records import UPDATABLE_FIELDS, DataSourceInfo, DataSourceSpec, RefreshReport
+from chatdb_server.sql.admission import SourceAdmission
 from chatdb_server.sql.connection import SOURCE_UNREACHABLE, ConnectionReport, probe_connection
 from chatdb_server.sql.dsn import Dialect, ParsedDsn, parse_dsn
 from chatdb_server.sql.structure import JoinEdge, SourceRef, StoredTable, TableStructure
@@ -59,10 +85,14 @@ _CHILD_ROWS = (SchemaTableRow, TrainingJobRow, ExampleRow, QueryRow, ResultCache
 class SchemaCatalog:
     """Data sources, their discovered tables and join graphs, per tenant."""
 
-    def __init__(self, store: MetadataStore, box: SecretBox, pages: PageTokens) -> None:
+    def __init__(self, store: MetadataStore, box: SecretBox, pages: PageTokens,
+                 exclusions: ExclusionSource | None = None, *, admission: SourceAdmission) -> None:
+        """``exclusions`` defaults to the EXCLUDE policies in ``store``; ``admission`` decides which DSNs may enter."""
         self._store = store
         self._box = box
         self._pages = pages
+        self._admission = admission
+        self._exclusions = exclusions or PolicyExclusions(PolicyStore(store))
         self._delete_listeners: list[SourceDeletedListener] = []
         self._removed_listeners: list[TablesRemovedListener] = []
 
@@ -83,7 +113,11 @@ class SchemaCatalog:
         spec.validate()
         if source_id:
             validate_id(source_id, "data_source_id")
-        dsn = parse_dsn(spec.dsn, "data_source.dsn")
+        allowed = _allowed_sources()
+        if allowed is not None and source_id not in allowed:
+            raise PermissionDenied("a credential limited to some data sources may create only those, by id",
+                                   "SOURCE_NOT_ALLOWED", {"data_source_id": source_id})
+        dsn = await self._admission.admit(parse_dsn(spec.dsn, "data_source.dsn"), "data_source.dsn")
         if source_id:
             await self._ensure_free(tenant, source_id)
         await probe_connection(dsn)
@@ -116,11 +150,15 @@ class SchemaCatalog:
                            page_token: str = "") -> tuple[list[DataSourceInfo], str]:
         """A page of the tenant's sources, oldest first, and the next page token."""
         scope = f"{tenant}|dataSources"
+        query = select(DataSourceRow).where(DataSourceRow.tenant == tenant)
+        allowed = _allowed_sources()
+        if allowed is not None:
+            scope += f"|{','.join(sorted(allowed))}"
+            query = query.where(DataSourceRow.source_id.in_(sorted(allowed)))
         page = self._pages.page(page_size, page_token, scope, default=DEFAULT_SOURCE_PAGE)
         async with self._store.session() as session:
             rows = (await session.scalars(
-                select(DataSourceRow).where(DataSourceRow.tenant == tenant)
-                .order_by(DataSourceRow.create_time, DataSourceRow.pk).offset(page.offset).limit(page.size + 1)
+                query.order_by(DataSourceRow.create_time, DataSourceRow.pk).offset(page.offset).limit(page.size + 1)
             )).all()
         more = len(rows) > page.size
         shown = [_info(r) for r in rows[:page.size]]
@@ -132,14 +170,16 @@ class SchemaCatalog:
         spec = spec.masked(fields)
         spec.validate()
         source = await self.resolve(tenant, format_name(DATA_SOURCE, data_source=source_id))
-        dsn = parse_dsn(spec.dsn, "data_source.dsn") if "dsn" in fields else source.dsn
+        dsn = (await self._admission.admit(parse_dsn(spec.dsn, "data_source.dsn"), "data_source.dsn")
+               if "dsn" in fields else source.dsn)
         rediscovered: list[TableStructure] | None = None
         if fields & {"dsn", "schemas"}:
             await probe_connection(dsn)
             async with self._store.session() as session:
                 current_schemas = (await self._row(session, tenant, source_id)).schemas
             schemas = spec.schemas if "schemas" in fields else tuple(current_schemas)
-            rediscovered = await self._discover(dsn, schemas, "data_source.schemas")
+            exclusions = await self.exclusions(source)
+            rediscovered = await self._discover(dsn, schemas, "data_source.schemas", exclusions)
             await self._notify_removed(source, rediscovered)
         async with self._store.session() as session:
             row = await self._row(session, tenant, source_id)
@@ -156,7 +196,7 @@ class SchemaCatalog:
                 row.dsn_redacted = dsn.redacted
                 row.dialect = dsn.dialect.value
             if rediscovered is not None:
-                await _store_discovery(session, row, rediscovered)
+                await _store_discovery(session, row, rediscovered, exclusions)
             row.update_time = utcnow()
         log.info("schema.source_updated", source=source_id, fields=sorted(fields))
         return _info(row)
@@ -176,7 +216,7 @@ class SchemaCatalog:
         """Connect to a stored source (``name``) or to an unstored ``dsn``: server version and latency."""
         if name:
             return await probe_connection((await self.resolve(tenant, name, field="name")).dsn)
-        return await probe_connection(parse_dsn(dsn, "dsn"))
+        return await probe_connection(await self._admission.admit(parse_dsn(dsn, "dsn"), "dsn"))
 
     # ------------------------------------------------------------------ tables
 
@@ -213,11 +253,12 @@ class SchemaCatalog:
         source = await self.resolve(tenant, format_name(DATA_SOURCE, data_source=source_id))
         async with self._store.session() as session:
             schemas = tuple((await self._row(session, tenant, source_id)).schemas)
-        tables = await self._discover(source.dsn, schemas, None)
+        exclusions = await self.exclusions(source)
+        tables = await self._discover(source.dsn, schemas, None, exclusions)
         await self._notify_removed(source, tables)
         async with self._store.session() as session:
             row = await self._row(session, tenant, source_id)
-            report = await _store_discovery(session, row, tables)
+            report = await _store_discovery(session, row, tables, exclusions)
         log.info("schema.refreshed", source=source_id, added=len(report.added), removed=len(report.removed),
                  changed=len(report.changed), stale=len(report.stale))
         return report
@@ -241,7 +282,7 @@ class SchemaCatalog:
         async with self._store.session() as session:
             row = await self._row(session, tenant, source_id)
         try:
-            dsn = parse_dsn(self._box.open(row.dsn_sealed), "dsn")
+            dsn = self._admission.guarded(parse_dsn(self._box.open(row.dsn_sealed), "dsn"))
         except ValueError:
             raise FailedPrecondition(f"the stored credentials of {name} were sealed with another secret key; "
                                      "update the data source's dsn", SOURCE_UNREACHABLE) from None
@@ -279,11 +320,32 @@ class SchemaCatalog:
         async with self._store.session() as session:
             await session.execute(query.values(trained_fingerprint=None, train_time=None))
 
+    async def exclusions(self, source: SourceRef) -> Exclusions:
+        """The columns of ``source`` EXCLUDE policies name (for everyone: exempt roles do not matter here)."""
+        return await self._exclusions.exclusions(source)
+
+    async def purge_excluded(self, source: SourceRef) -> list[str]:
+        """Drop the stored samples of excluded columns and describe tables without them; the tables changed.
+
+        Discovery never samples an excluded column; this cleans what was stored before its policy existed.
+        The structure keeps the column (exempt roles may query it): only its samples and mentions go.
+        """
+        exclusions = await self.exclusions(source)
+        async with self._store.session() as session:
+            changed = purge_rows((await session.scalars(select(SchemaTableRow).where(
+                SchemaTableRow.source_pk == source.pk).order_by(SchemaTableRow.table_name))).all(), exclusions)
+        if changed:
+            log.info("schema.exclusions_purged", source=source.source_id, tables=changed)
+        return changed
+
     # ----------------------------------------------------------------- helpers
 
     async def _row(self, session: AsyncSession, tenant: str, source_id: str) -> DataSourceRow:
-        row = await session.scalar(select(DataSourceRow).where(DataSourceRow.tenant == tenant,
-                                                               DataSourceRow.source_id == source_id))
+        allowed = _allowed_sources()
+        row = None
+        if allowed is None or source_id in allowed:
+            row = await session.scalar(select(DataSourceRow).where(DataSourceRow.tenant == tenant,
+                                                                   DataSourceRow.source_id == source_id))
         if row is None:
             raise NotFound(format_name(DATA_SOURCE, data_source=source_id), "data source")
         return row
@@ -303,10 +365,11 @@ class SchemaCatalog:
             candidate = f"{stem}-{number}"
         return candidate
 
-    async def _discover(self, dsn: ParsedDsn, schemas: Sequence[str],
-                        schemas_field: str | None) -> list[TableStructure]:
-        """Discover; unknown schemas are bad input on create/update and simply absent on refresh."""
-        found = await discover(dsn, schemas)
+    async def _discover(self, dsn: ParsedDsn, schemas: Sequence[str], schemas_field: str | None,
+                        exclusions: Exclusions = NO_EXCLUSIONS) -> list[TableStructure]:
+        """Discover (excluded columns unsampled); unknown schemas are bad input on create/update and simply
+        absent on refresh."""
+        found = await discover(dsn, schemas, exclusions=exclusions)
         if found.missing_schemas and schemas_field is not None:
             raise InvalidArgument(schemas_field, f"schema(s) not found in the database: "
                                                  f"{', '.join(found.missing_schemas)}")
@@ -321,6 +384,12 @@ class SchemaCatalog:
         if removed:
             for listener in self._removed_listeners:
                 await _call_listener(listener, source, removed)
+
+
+def _allowed_sources() -> frozenset[str] | None:
+    """The source ids the caller's credential is limited to; None when it is not (or there is no caller)."""
+    principal = current_principal()
+    return None if principal is None else principal.data_sources
 
 
 async def _id_taken(session: AsyncSession, tenant: str, source_id: str) -> bool:
@@ -354,15 +423,15 @@ def _update_fields(paths: Sequence[str]) -> set[str]:
 
 
 def _table_rows(source: DataSourceRow, tables: Sequence[TableStructure], now: Any) -> list[SchemaTableRow]:
-    edges = join_graph(tables)
+    descriptions = describe_visible(tables, NO_EXCLUSIONS)  # a new source has no policies yet
     return [SchemaTableRow(tenant=source.tenant, source_pk=source.pk, table_name=t.name, schema_name=t.schema,
-                           kind=t.kind, structure=t.to_json(), description=describe_table(t, edges),
+                           kind=t.kind, structure=t.to_json(), description=descriptions[t.name],
                            fingerprint=table_fingerprint(t), discover_time=now, trained_fingerprint=None)
             for t in tables]
 
 
-async def _store_discovery(session: AsyncSession, source: DataSourceRow,
-                           tables: Sequence[TableStructure]) -> RefreshReport:
+async def _store_discovery(session: AsyncSession, source: DataSourceRow, tables: Sequence[TableStructure],
+                           exclusions: Exclusions) -> RefreshReport:
     """Replace the stored tables of ``source`` by a new discovery; the report of what changed."""
     now = utcnow()
     existing = {r.table_name: r for r in (await session.scalars(
@@ -372,7 +441,7 @@ async def _store_discovery(session: AsyncSession, source: DataSourceRow,
     if diff.removed:
         await session.execute(delete(SchemaTableRow).where(SchemaTableRow.source_pk == source.pk,
                                                            SchemaTableRow.table_name.in_(diff.removed)))
-    edges = join_graph(tables)
+    descriptions = describe_visible(tables, exclusions)
     stale = []
     for name, table in new.items():
         fingerprint = table_fingerprint(table)
@@ -380,13 +449,13 @@ async def _store_discovery(session: AsyncSession, source: DataSourceRow,
         if row is None:
             session.add(SchemaTableRow(tenant=source.tenant, source_pk=source.pk, table_name=name,
                                        schema_name=table.schema, kind=table.kind, structure=table.to_json(),
-                                       description=describe_table(table, edges), fingerprint=fingerprint,
+                                       description=descriptions[name], fingerprint=fingerprint,
                                        discover_time=now, trained_fingerprint=None))
             continue
         if row.trained_fingerprint is not None and row.trained_fingerprint == row.fingerprint != fingerprint:
             stale.append(name)
         row.schema_name, row.kind, row.structure = table.schema, table.kind, table.to_json()
-        row.description, row.fingerprint, row.discover_time = describe_table(table, edges), fingerprint, now
+        row.description, row.fingerprint, row.discover_time = descriptions[name], fingerprint, now
     source.table_count = len(new)
     source.discover_time = now
     return RefreshReport(added=diff.added, removed=diff.removed, changed=diff.changed,

@@ -18,6 +18,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.engine.reflection import Inspector, ObjectKind
 from sqlalchemy.types import NullType
 
+from chatdb_server.access.exclusions import NO_EXCLUSIONS, Exclusions
 from chatdb_server.errors import ChatDBError
 from chatdb_server.schema.sampling import DEFAULT_LIMITS, SampleLimits, catalog_row_estimates, sample_table
 from chatdb_server.sql.connection import REACH_ERRORS, open_engine, unreachable
@@ -38,11 +39,13 @@ class Discovery:
     missing_schemas: tuple[str, ...] = ()
 
 
-async def discover(dsn: ParsedDsn, schemas: Sequence[str] = (), limits: SampleLimits = DEFAULT_LIMITS) -> Discovery:
+async def discover(dsn: ParsedDsn, schemas: Sequence[str] = (), limits: SampleLimits = DEFAULT_LIMITS,
+                   exclusions: Exclusions = NO_EXCLUSIONS) -> Discovery:
     """Reflect and sample every table and view; SOURCE_UNREACHABLE when the database cannot be read.
 
     ``schemas`` names schemas to discover where the dialect has them (PostgreSQL; the default
-    schema when empty); MySQL and SQLite discover the connection's database.
+    schema when empty); MySQL and SQLite discover the connection's database. Columns in
+    ``exclusions`` are reflected but never sampled.
     """
     try:
         async with open_engine(dsn) as engine:
@@ -51,7 +54,8 @@ async def discover(dsn: ParsedDsn, schemas: Sequence[str] = (), limits: SampleLi
                 estimates = await catalog_row_estimates(conn, dsn.dialect, default_schema)
             tables = []
             for table in reflected:
-                sample = await sample_table(engine, dsn.dialect, table, estimates.get(table.name), limits)
+                sample = await sample_table(engine, dsn.dialect, table, estimates.get(table.name), limits,
+                                            exclusions.of(table.name))
                 tables.append(dataclasses.replace(table, row_estimate=sample.row_estimate, sample_rows=sample.rows,
                                                   sample_values=sample.values))
     except ChatDBError:

@@ -3,7 +3,8 @@
 Everything here is bounded: sample rows come from ``LIMIT``, distinct values from a
 ``LIMIT``-ed scan, counts stop at a cap, each statement runs under a short timeout
 where the dialect has one, and long values are truncated. A table that cannot be
-sampled keeps its structure and simply has no samples.
+sampled keeps its structure and simply has no samples. Columns an EXCLUDE policy names are
+never read: their cells in sample rows are selected as NULL and they get no distinct values.
 """
 
 from __future__ import annotations
@@ -111,9 +112,10 @@ async def _bounded_count(conn: AsyncConnection, table: TableStructure, cap: int 
     return None if cap is not None and count > cap else int(count)
 
 
-async def _sample_rows(conn: AsyncConnection, table: TableStructure,
-                       limits: SampleLimits) -> tuple[tuple[Any, ...], ...]:
-    columns: list[sa.ColumnClause[Any]] = [sa.column(c.name) for c in table.columns]
+async def _sample_rows(conn: AsyncConnection, table: TableStructure, limits: SampleLimits,
+                       excluded: frozenset[str]) -> tuple[tuple[Any, ...], ...]:
+    columns: list[sa.ColumnElement[Any]] = [sa.null() if c.name.lower() in excluded else sa.column(c.name)
+                                            for c in table.columns]
     rows = await conn.execute(sa.select(*columns).select_from(_relation(table)).limit(limits.rows))
     return tuple(tuple(json_safe(v, limits) for v in row) for row in rows)
 
@@ -124,9 +126,9 @@ def _is_text(column: ColumnStructure) -> bool:
     return column.value_type == STRING and (not data_type or any(m in data_type for m in _TEXT_MARKERS))
 
 
-async def _distinct_values(conn: AsyncConnection, table: TableStructure,
-                           limits: SampleLimits) -> dict[str, tuple[str, ...]]:
-    text_columns = [c for c in table.columns if _is_text(c)]
+async def _distinct_values(conn: AsyncConnection, table: TableStructure, limits: SampleLimits,
+                           excluded: frozenset[str]) -> dict[str, tuple[str, ...]]:
+    text_columns = [c for c in table.columns if _is_text(c) and c.name.lower() not in excluded]
     if not text_columns:
         return {}
     names = [c.name for c in text_columns]
@@ -155,8 +157,9 @@ class TableSample:
 
 
 async def sample_table(engine: AsyncEngine, dialect: Dialect, table: TableStructure, estimate: int | None,
-                       limits: SampleLimits = DEFAULT_LIMITS) -> TableSample:
+                       limits: SampleLimits = DEFAULT_LIMITS, excluded: frozenset[str] = frozenset()) -> TableSample:
     """Row estimate, sample rows and distinct values of ``table``; empty samples when it cannot be read.
+    ``excluded`` names (lower-case) columns that must not be read.
 
     Dialects without catalog estimates (SQLite) count exactly; elsewhere the catalog's estimate
     stands unless it is unknown or below ``count_cap``, in which case a bounded count replaces
@@ -174,8 +177,8 @@ async def sample_table(engine: AsyncEngine, dialect: Dialect, table: TableStruct
                 elif estimate is None or estimate < limits.count_cap:
                     counted = await _bounded_count(conn, table, limits.count_cap)
                     row_estimate = counted if counted is not None else max(row_estimate, limits.count_cap)
-            rows = await _sample_rows(conn, table, limits)
-            values = await _distinct_values(conn, table, limits)
+            rows = await _sample_rows(conn, table, limits, excluded)
+            values = await _distinct_values(conn, table, limits, excluded)
     except REACH_ERRORS as error:
         log.warning("discovery.sample_failed", table=table.name, error=type(error).__name__)
         return TableSample(row_estimate, (), {})

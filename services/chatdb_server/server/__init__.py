@@ -1,1 +1,1 @@
-"""The process runtime: builds the servers of one or all four services."""
+"""The process runtime: builds the servers of one or all of the services."""

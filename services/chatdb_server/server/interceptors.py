@@ -1,26 +1,36 @@
-"""The gRPC server interceptor every call passes through first: authentication, then authorisation.
+"""The gRPC server interceptor every call passes through first: authentication, authorisation,
+quotas and the audit log.
 
 It wraps each method's handler so that, before the servicer runs, the call's credential
 (``authorization: Bearer``, or the verified client certificate) becomes a principal, the
 principal's roles are checked against the permission the method needs, and the tenant the call
-acts for is settled (the tenant header is honoured only for operators). The principal and tenant
-are then bound for the servicer. Health checking and reflection stay open for probes and tools.
+acts for is settled (the tenant header is honoured only for operators). The principal, tenant
+and request id are then bound for the servicer; asks pass the quotas; and a call that reads data
+or changes configuration leaves one audit event when it ends, refused or not. Health checking
+and reflection stay open for probes and tools.
 """
 
 from __future__ import annotations
 
+import asyncio
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import AsyncExitStack
+from types import TracebackType
 from typing import Any
 
 import grpc
 
+from chatdb_server.access.audit import AuditEvent, AuditLog
 from chatdb_server.access.authenticate import Authenticator, Credentials, bearer_of
-from chatdb_server.access.context import bind_principal, unbind_principal
-from chatdb_server.access.permissions import Permission, required_permission
+from chatdb_server.access.context import AuditFacts, bind_principal, close_facts, open_facts, unbind_principal
+from chatdb_server.access.permissions import METERED_METHODS, Permission, is_audited, required_permission
 from chatdb_server.access.principal import Principal
-from chatdb_server.errors import ChatDBError, Unimplemented, trailing_metadata
+from chatdb_server.access.quotas import Quotas
+from chatdb_server.errors import ChatDBError, Unavailable, Unimplemented, trailing_metadata
 from chatdb_server.log import get_logger
-from chatdb_server.rpc import TENANT_HEADER, bind_tenant, unbind_tenant
+from chatdb_server.rpc import TENANT_HEADER, CallInfo, bind_call, checked_tenant, request_id_of, unbind_call
+from chatdb_server.server.call_resources import data_source_of, request_resource, response_resource
 
 log = get_logger(__name__)
 
@@ -35,10 +45,12 @@ def certificate_names(context: grpc.aio.ServicerContext) -> tuple[str, ...]:
 
 
 class AccessInterceptor(grpc.aio.ServerInterceptor):
-    """Authenticates and authorises every call of ChatDB's services."""
+    """Authenticates, authorises, meters and audits every call of ChatDB's services."""
 
-    def __init__(self, authenticator: Authenticator) -> None:
-        self._authenticator = authenticator
+    def __init__(self, authenticator: Authenticator, audit: AuditLog, quotas: Quotas) -> None:
+        self.authenticator = authenticator
+        self.audit = audit
+        self.quotas = quotas
 
     async def intercept_service(self, continuation: Callable[[grpc.HandlerCallDetails],
                                                              Awaitable[grpc.RpcMethodHandler]],
@@ -54,53 +66,123 @@ class AccessInterceptor(grpc.aio.ServerInterceptor):
             return _refusing(handler, Unimplemented(method))
         if permission is None:
             return handler
-        return _guarded(handler, method, lambda context: self._admit(context, method, permission))
+        return _guarded(handler, lambda request, context: _Call(self, method, permission, request, context))
 
-    async def _admit(self, context: grpc.aio.ServicerContext, method: str, permission: Permission) -> Principal:
+
+class _Call:
+    """One call's passage, as an async context around the servicer."""
+
+    def __init__(self, gate: AccessInterceptor, method: str, permission: Permission, request: Any,
+                 context: grpc.aio.ServicerContext) -> None:
+        self._gate = gate
+        self._method = method
+        self._permission = permission
+        self._resource = request_resource(request)
+        self._context = context
+        self._started = time.perf_counter()
+        self._principal: Principal | None = None
+        self._info: CallInfo | None = None
+        self._facts = AuditFacts()
+        self._scope = AsyncExitStack()
+
+    async def __aenter__(self) -> None:
+        context = self._context
         metadata = {key: value for key, value in context.invocation_metadata() or () if isinstance(value, str)}
-        authorization = metadata.get("authorization", "")
-        credentials = Credentials(bearer=bearer_of(authorization) if authorization else "",
-                                  certificate_names=certificate_names(context))
-        principal = await self._authenticator.authenticate(credentials)
-        principal.require(permission, method)
-        principal = principal.with_tenant(principal.acting_tenant(metadata.get(TENANT_HEADER, "")))
-        return principal
+        self._info = CallInfo(tenant="", request_id=request_id_of(metadata))
+        try:
+            authorization = metadata.get("authorization", "")
+            credentials = Credentials(bearer=bearer_of(authorization) if authorization else "",
+                                      certificate_names=certificate_names(context))
+            principal = await self._gate.authenticator.authenticate(credentials)
+        except ChatDBError as error:
+            # Not audited: an unauthenticated caller could otherwise fill the audit log at will.
+            log.info("access.refused", rpc=self._method, reason=error.reason, code=error.code.name,
+                     peer=context.peer())
+            await _abort(context, error)
+        self._principal = principal
+        try:
+            principal.require(self._permission, self._method)
+            tenant = checked_tenant(principal.acting_tenant(metadata.get(TENANT_HEADER, "")))
+            self._principal = principal = principal.with_tenant(tenant)
+            self._info = CallInfo(tenant=tenant, request_id=self._info.request_id)
+            self._bind()
+            if self._method in METERED_METHODS:
+                await self._scope.enter_async_context(self._gate.quotas.ask(principal))
+        except ChatDBError as error:
+            await self._scope.aclose()
+            log.info("access.refused", rpc=self._method, reason=error.reason, code=error.code.name,
+                     principal=principal.subject)
+            await self._record(error.code)
+            await _abort(context, error)
+
+    def _bind(self) -> None:
+        assert self._info is not None
+        principal_token = bind_principal(self._principal)
+        call_token = bind_call(self._info)
+        self._facts, facts_token = open_facts()
+
+        def unbind() -> None:
+            close_facts(facts_token)
+            unbind_call(call_token)
+            unbind_principal(principal_token)
+
+        self._scope.callback(unbind)
+
+    def answered(self, response: Any) -> Any:
+        """Note the resource a create made (when the request could not name it); ``response`` unchanged."""
+        if not self._resource:
+            self._resource = response_resource(response)
+        return response
+
+    async def __aexit__(self, kind: type[BaseException] | None, error: BaseException | None,
+                        traceback: TracebackType | None) -> None:
+        await self._scope.aclose()
+        code = self._context.code()
+        if isinstance(error, asyncio.CancelledError):
+            code = grpc.StatusCode.CANCELLED
+        elif code is None:
+            code = grpc.StatusCode.OK if error is None else grpc.StatusCode.UNKNOWN
+        await self._record(code)
+
+    async def _record(self, code: grpc.StatusCode) -> None:
+        """The call's audit event, when the method is audited. A call whose event cannot be written
+        fails (UNAVAILABLE): nothing that must be audited is served unaudited."""
+        principal, info = self._principal, self._info
+        if principal is None or info is None or not is_audited(self._method, self._permission):
+            return
+        facts = self._facts
+        resource = facts.resource or self._resource
+        event = AuditEvent(principal=principal.subject, tenant=principal.tenant, method=self._method,
+                           status_code=code.name, resource=resource,
+                           data_source=facts.data_source or data_source_of(resource),
+                           question=facts.question, sql=facts.sql, row_count=facts.row_count,
+                           duration_ms=round((time.perf_counter() - self._started) * 1000, 3),
+                           request_id=info.request_id, peer=self._context.peer() or "")
+        try:
+            await self._gate.audit.append(event)
+        except Exception:
+            log.exception("audit.write_failed", rpc=self._method, principal=principal.subject)
+            if code is grpc.StatusCode.OK:
+                await _abort(self._context, Unavailable("the audit log cannot be written; retry later",
+                                                        metadata={"dependency": "metadata"}))
 
 
-Admit = Callable[[grpc.aio.ServicerContext], Awaitable[Principal]]
-
-
-async def _abort(context: grpc.aio.ServicerContext, error: ChatDBError) -> None:
+async def _abort(context: grpc.aio.ServicerContext, error: ChatDBError) -> Any:
     await context.abort(error.code, error.message, trailing_metadata(error))
 
 
-def _guarded(handler: grpc.RpcMethodHandler, method: str, admit: Admit) -> grpc.RpcMethodHandler:
-    """``handler`` with ``admit`` run first and its principal bound while the servicer runs."""
+CallScope = Callable[[Any, grpc.aio.ServicerContext], _Call]
 
-    async def enter(context: grpc.aio.ServicerContext) -> tuple[object, object] | None:
-        try:
-            principal = await admit(context)
-        except ChatDBError as error:
-            log.info("access.refused", rpc=method, reason=error.reason,
-                     code=error.code.name)
-            await _abort(context, error)
-            return None
-        return bind_principal(principal), bind_tenant(principal.tenant)
 
-    def leave(tokens: tuple[object, object]) -> None:
-        unbind_tenant(tokens[1])
-        unbind_principal(tokens[0])
-
+def _guarded(handler: grpc.RpcMethodHandler, scope: CallScope) -> grpc.RpcMethodHandler:
+    """``handler`` run inside its call's scope."""
     if handler.unary_unary:
         inner = handler.unary_unary
 
         async def unary_unary(request: Any, context: grpc.aio.ServicerContext) -> Any:
-            tokens = await enter(context)
-            try:
-                return await inner(request, context)
-            finally:
-                if tokens is not None:
-                    leave(tokens)
+            call = scope(request, context)
+            async with call:
+                return call.answered(await inner(request, context))
 
         return grpc.unary_unary_rpc_method_handler(unary_unary, handler.request_deserializer,
                                                    handler.response_serializer)
@@ -108,13 +190,9 @@ def _guarded(handler: grpc.RpcMethodHandler, method: str, admit: Admit) -> grpc.
         inner_stream = handler.unary_stream
 
         async def unary_stream(request: Any, context: grpc.aio.ServicerContext) -> AsyncIterator[Any]:
-            tokens = await enter(context)
-            try:
+            async with scope(request, context):
                 async for response in inner_stream(request, context):
                     yield response
-            finally:
-                if tokens is not None:
-                    leave(tokens)
 
         return grpc.unary_stream_rpc_method_handler(unary_stream, handler.request_deserializer,
                                                     handler.response_serializer)

@@ -1,12 +1,16 @@
 """Build, run and stop a gRPC server hosting one or all ChatDB services.
 
 Every server registers gRPC health checking (per service name and overall) and
-server reflection, and drains in-flight calls on SIGTERM.
+server reflection, and drains in-flight calls on SIGTERM. Every other call passes the
+access interceptor (authentication, authorisation, quotas, audit); with authentication on,
+the first start creates the bootstrap admin key. The server speaks TLS (and mTLS) when
+the settings name its certificate.
 """
 
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 import signal
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -16,9 +20,13 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_health.v1._async import HealthServicer
 from grpc_reflection.v1alpha import reflection
 
+from chatdb_server.access.bootstrap import bootstrap_admin_key, import_service_key
 from chatdb_server.log import get_logger
+from chatdb_server.server.access import shared_audit, shared_authenticator, shared_keys, shared_quotas
 from chatdb_server.server.components import Components
+from chatdb_server.server.interceptors import AccessInterceptor
 from chatdb_server.server.registry import SERVICES, ServiceSpec
+from chatdb_server.server.tls import server_credentials
 from chatdb_server.settings import Settings
 
 log = get_logger(__name__)
@@ -58,21 +66,61 @@ class RunningServer:
 
 
 def select(names: Sequence[str]) -> list[ServiceSpec]:
-    """The specs of the named services; all four when ``names`` is empty."""
+    """The specs of the named services and their companions; every service when ``names`` is empty."""
     if not names:
         return list(SERVICES.values())
     unknown = [n for n in names if n not in SERVICES]
     if unknown:
         raise ValueError(f"unknown service(s) {', '.join(unknown)}; choose from {', '.join(SERVICES)}")
-    return [SERVICES[n] for n in names]
+    chosen = [SERVICES[n] for n in names]
+    return list({spec.name: spec for named in chosen for spec in (named, *named.companions)}.values())
+
+
+def is_loopback(host: str) -> bool:
+    """Whether binding to ``host`` keeps the server on this machine."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def check_exposure(settings: Settings) -> None:
+    """ValueError when authentication is off on an address other machines reach; a warning when off."""
+    if settings.authentication:
+        return
+    if not is_loopback(settings.host):
+        raise ValueError(f"authentication may be turned off only on loopback, not on {settings.host}: "
+                         "every caller would be an admin of every tenant")
+    log.warning("access.authentication_off", host=settings.host,
+                detail="every caller is an anonymous admin; acceptable on a developer's machine only")
+
+
+async def _secure(components: Components) -> AccessInterceptor:
+    """The access interceptor; with authentication on, the bootstrap key is made sure of first."""
+    settings = components.settings
+    if settings.authentication:
+        keys = shared_keys(components)
+        await bootstrap_admin_key(keys, settings.data_dir, settings.bootstrap_admin_key)
+        if settings.service_key:
+            await import_service_key(keys, settings.service_key)
+    return AccessInterceptor(shared_authenticator(components), shared_audit(components), shared_quotas(components))
 
 
 async def start_server(settings: Settings, names: Sequence[str] = ()) -> RunningServer:
     """Build and start a server for the named services on settings.host:settings.port (0 picks a port)."""
     specs = select(names)
+    check_exposure(settings)
+    credentials = server_credentials(settings)
     components = Components(settings)
-    await components.start()
-    server = grpc.aio.server(options=SERVER_OPTIONS)
+    try:
+        await components.start()
+        interceptor = await _secure(components)
+    except BaseException:
+        await components.close()
+        raise
+    server = grpc.aio.server(options=SERVER_OPTIONS, interceptors=[interceptor])
     health = HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health, server)
     full_names = [reflection.SERVICE_NAME, health_pb2.DESCRIPTOR.services_by_name["Health"].full_name]
@@ -80,14 +128,16 @@ async def start_server(settings: Settings, names: Sequence[str] = ()) -> Running
         await spec.register(server, components)
         full_names.append(spec.full_name)
     reflection.enable_server_reflection(full_names, server)
-    port = server.add_insecure_port(f"{settings.host}:{settings.port}")
+    address = f"{settings.host}:{settings.port}"
+    port = server.add_secure_port(address, credentials) if credentials else server.add_insecure_port(address)
     await server.start()
     for spec in specs:
         await spec.start(components)
         await health.set(spec.full_name, health_pb2.HealthCheckResponse.SERVING)
     await health.set("", health_pb2.HealthCheckResponse.SERVING)
     log.info("server.started", host=settings.host, port=port, services=[s.name for s in specs],
-             data_dir=str(settings.data_dir))
+             data_dir=str(settings.data_dir), tls=credentials is not None,
+             mutual_tls=bool(settings.tls_client_ca_file), authentication=settings.authentication)
     return RunningServer(server, port, components, health, specs)
 
 

@@ -10,12 +10,14 @@ from chatdb_server.retrieval.retriever import Retriever
 from chatdb_server.retrieval.vectors import VectorStore
 from chatdb_server.schema.catalog import SchemaCatalog
 from chatdb_server.server.components import Components
+from chatdb_server.sql.admission import SourceAdmission
 
 
 def shared_catalog(components: Components) -> SchemaCatalog:
     """The process's schema catalog."""
     catalog: SchemaCatalog = components.shared(
-        "schema.catalog", lambda: SchemaCatalog(components.store, components.box, components.pages))
+        "schema.catalog", lambda: SchemaCatalog(components.store, components.box, components.pages,
+                                                admission=SourceAdmission.from_settings(components.settings)))
     return catalog
 
 

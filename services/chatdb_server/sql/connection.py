@@ -3,7 +3,10 @@
 Schema work (connection tests, discovery) opens its own small engine, so one
 discovery reuses its connections across tables, and disposes of it when done.
 Every failure to reach or read the database becomes one FAILED_PRECONDITION with
-reason SOURCE_UNREACHABLE carrying the driver's own reason, scrubbed of the password.
+reason SOURCE_UNREACHABLE carrying the driver's own reason, scrubbed of the password:
+a refused certificate, a server without the TLS the DSN insists on, a lost socket. The
+admission rules an engine runs before each connection (``admission``) raise their own
+PERMISSION_DENIED, which passes through unchanged.
 """
 
 from __future__ import annotations

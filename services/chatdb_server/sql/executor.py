@@ -27,6 +27,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from chatdb_server.errors import ChatDBError
 from chatdb_server.log import get_logger
 from chatdb_server.sql.dialects import support
 from chatdb_server.sql.dialects.running import Fetched, Interrupted, Rejected
@@ -122,6 +123,8 @@ class QueryExecutor:
         try:
             async with asyncio.timeout(CONNECT_TIMEOUT_S + 1):
                 return await engine.connect()
+        except ChatDBError:  # the source may no longer be reached (admission, checked on every connect)
+            raise
         except Exception as exc:  # every way of failing to get a session means the source is not usable
             detail = _scrub(f"{type(exc).__name__}: {_first_line(exc)}", source.dsn)
             log.warning("source_unreachable", data_source=source.name, error=detail)

@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any, Protocol
 
+from chatdb_server.access.exclusions import Exclusions
 from chatdb_server.sql.structure import JoinEdge, SourceRef, StoredTable
 
 SourceDeletedListener = Callable[[SourceRef], Awaitable[None]]
@@ -31,6 +32,12 @@ class TrainingCatalog(Protocol):
 
     async def clear_trained(self, source: SourceRef, tables: Sequence[str] | None = None) -> Any:
         """Forget that tables were trained."""
+
+    async def exclusions(self, source: SourceRef) -> Exclusions:
+        """The columns of the source EXCLUDE policies name: no document or adapter may carry them."""
+
+    async def purge_excluded(self, source: SourceRef) -> list[str]:
+        """Drop stored samples and mentions of excluded columns; the tables that changed."""
 
     def add_delete_listener(self, listener: SourceDeletedListener) -> Any:
         """Call ``listener`` when a data source is deleted."""

@@ -10,6 +10,11 @@ the target database again: the vectors then describe exactly the structure whose
 fingerprint is recorded as trained, so ListTables' TRAINED/STALE stays truthful, drift stays
 RefreshSchema's business, and training works while the target database is unreachable.
 
+Columns EXCLUDE policies name are left out of every document (``retrieval.documents.
+stored_table_document``), read again at the commit so a policy created while the job ran is
+honoured too; :meth:`SchemaTrainer.rebuild` re-documents trained tables in place when a policy
+is created.
+
 No half-written vectors: before each batch is upserted, its tables are recorded in the job
 as *staged*. Marking tables trained is the commit. On cancel, failure or a crash, the staged
 tables that are not trained are deleted (:meth:`SchemaTrainer.roll_back`), so the vector
@@ -23,9 +28,10 @@ import asyncio
 from collections.abc import Sequence
 from typing import Any
 
+from chatdb_server.access.exclusions import Exclusions
 from chatdb_server.errors import NotFound
 from chatdb_server.log import get_logger
-from chatdb_server.retrieval.documents import table_document
+from chatdb_server.retrieval.documents import stored_table_document
 from chatdb_server.retrieval.embeddings import Embedder
 from chatdb_server.retrieval.vectors import TableVector, VectorStore
 from chatdb_server.sql.structure import JoinEdge, SourceRef, StoredTable
@@ -55,25 +61,58 @@ class SchemaTrainer:
         tables = await self._fetch(source, run.job.tables)
         await run.enter(Stage.ANALYZE, 50, total=len(tables))
         await run.checkpoint()
-        joins = await self._catalog.join_edges(source)
-        documents = [table_document(t.structure, _touching(t.structure.name, joins), t.description) for t in tables]
+        exclusions = await self._catalog.exclusions(source)
+        documents = await self._documents(source, tables, exclusions)
         await run.enter(Stage.VECTORIZE, 75)
         staged: list[str] = []
         for start in range(0, len(tables), self._batch_size):
             await run.checkpoint()
             batch = tables[start:start + self._batch_size]
-            names = [t.structure.name for t in batch]
-            staged.extend(names)
+            staged.extend(t.structure.name for t in batch)
             await run.record(staged=staged)
-            vectors = await self._embedder.aencode(documents[start:start + self._batch_size])
-            items = [TableVector(t.structure.name, doc, vec, t.fingerprint)
-                     for t, doc, vec in zip(batch, documents[start:start + self._batch_size], vectors, strict=True)]
-            await asyncio.to_thread(self._vectors.upsert_tables, source.namespace, items)
+            await self._upsert(source, batch, documents[start:start + self._batch_size])
             await run.record(trained=len(staged))
         await run.checkpoint()
+        await self._honour_new_exclusions(source, tables, exclusions)
         await self._catalog.mark_trained(source, {t.structure.name: t.fingerprint for t in tables})
         await self._drop_vanished(source, staged)
         return {}
+
+    async def rebuild(self, source: SourceRef, names: Sequence[str]) -> list[str]:
+        """Re-document the named tables that have vectors (trained or stale) in place, with the exclusions
+        in force now, and mark them trained at the structure documented; the tables rebuilt. Tables never
+        trained have no vector to clean and are left to their first job."""
+        tables = [t for t in await self._catalog.stored_tables(source, names) if t.trained_fingerprint is not None]
+        if not tables:
+            return []
+        documents = await self._documents(source, tables, await self._catalog.exclusions(source))
+        await self._upsert(source, tables, documents)
+        await self._catalog.mark_trained(source, {t.structure.name: t.fingerprint for t in tables})
+        rebuilt = [t.structure.name for t in tables]
+        log.info("training.documents_rebuilt", source=source.name, tables=rebuilt)
+        return rebuilt
+
+    async def _documents(self, source: SourceRef, tables: Sequence[StoredTable], exclusions: Exclusions) -> list[str]:
+        joins = await self._catalog.join_edges(source)
+        return [stored_table_document(t, _touching(t.structure.name, joins), exclusions) for t in tables]
+
+    async def _upsert(self, source: SourceRef, tables: Sequence[StoredTable], documents: Sequence[str]) -> None:
+        vectors = await self._embedder.aencode(list(documents))
+        items = [TableVector(t.structure.name, doc, vec, t.fingerprint)
+                 for t, doc, vec in zip(tables, documents, vectors, strict=True)]
+        await asyncio.to_thread(self._vectors.upsert_tables, source.namespace, items)
+
+    async def _honour_new_exclusions(self, source: SourceRef, tables: Sequence[StoredTable],
+                                     documented: Exclusions) -> None:
+        """Write the documents again (from the descriptions stored now) when an EXCLUDE policy came or went
+        while they were written."""
+        latest = await self._catalog.exclusions(source)
+        if latest == documented:
+            return
+        stored = {t.structure.name: t for t in await self._catalog.stored_tables(source, [t.structure.name
+                                                                                          for t in tables])}
+        current = [stored.get(t.structure.name, t) for t in tables]
+        await self._upsert(source, tables, await self._documents(source, current, latest))
 
     async def roll_back(self, source: SourceRef, job: TrainingJob) -> int:
         """Delete the vectors ``job`` staged but did not commit; how many were deleted."""

@@ -64,6 +64,16 @@ class TrainingService:
         """Stop the worker; running jobs get ``grace_s`` (default: the settings' grace) to finish."""
         await self.worker.stop(self.settings.grace_s if grace_s is None else grace_s)
 
+    async def exclusions_changed(self, source: SourceRef) -> list[str]:
+        """An EXCLUDE policy was created on ``source``: purge the stored samples and mentions of every excluded
+        column and re-document, in place, the trained tables whose stored text changed or that have an
+        excluded column; the tables re-documented."""
+        changed = await self.catalog.purge_excluded(source)
+        affected = {t for t, _ in (await self.catalog.exclusions(source)).columns}
+        names = [t.structure.name for t in await self.catalog.stored_tables(source)
+                 if t.structure.name in changed or t.structure.name.lower() in affected]
+        return await self.schema_trainer.rebuild(source, names)
+
     # --- jobs -------------------------------------------------------------------------------------
 
     async def create_job(self, tenant: str, parent: str, tables: Sequence[str], job_type: JobType,

@@ -21,6 +21,7 @@ import pytest
 
 from chatdb.schema.v1 import schema_pb2
 from chatdb_client import AsyncChatDBClient, ChatDBError
+from chatdb_server.access.bootstrap import read_admin_key
 from tests.integration.clients.scripted_server import ScriptedServer
 from tests.support.server import in_process_suite
 
@@ -175,6 +176,7 @@ async def _run_example(binary: Path, *args: str) -> tuple[int, str, str]:
 async def test_example_reads_the_real_suites_error_details(workspace: GoWorkspace, tmp_path: Path) -> None:
     async with in_process_suite(tmp_path / "data") as (running, _channel):
         code, _, stderr = await _run_example(workspace.binary, "-addr", f"127.0.0.1:{running.port}",
+                                             "-api-key", read_admin_key(tmp_path / "data"),
                                              "-source", "no-such-source", "-sql", "SELECT 1")
     if "Unimplemented" in stderr:
         pytest.skip("QueryService.ExecuteSql is not implemented by the server in this build yet")
@@ -189,7 +191,8 @@ async def test_example_against_the_real_suite(workspace: GoWorkspace, tmp_path: 
                          "INSERT INTO customers VALUES (1, 'Ada'), (2, 'Grace');")
     async with in_process_suite(tmp_path / "data") as (running, _channel):
         address = f"127.0.0.1:{running.port}"
-        async with AsyncChatDBClient(address, tenant="go-real", timeout=60) as sdk:
+        key = read_admin_key(tmp_path / "data")
+        async with AsyncChatDBClient(address, tenant="go-real", timeout=60, api_key=key) as sdk:
             try:
                 await sdk.create_data_source(f"sqlite:///{database}", data_source_id="shop")
             except ChatDBError as error:
@@ -197,7 +200,7 @@ async def test_example_against_the_real_suite(workspace: GoWorkspace, tmp_path: 
                     pytest.skip("SchemaService.CreateDataSource is not implemented by the server in this build yet")
                 raise
         code, stdout, stderr = await _run_example(
-            workspace.binary, "-addr", address, "-tenant", "go-real", "-source", "shop",
+            workspace.binary, "-addr", address, "-api-key", key, "-tenant", "go-real", "-source", "shop",
             "-sql", "SELECT id, name FROM customers ORDER BY id")
     if code == 1 and "Unimplemented" in stderr:
         pytest.skip("QueryService.ExecuteSql is not implemented by the server in this build yet")

@@ -30,6 +30,7 @@ from chatdb_client import (
     RetryPolicy,
     TrainingJobFailed,
 )
+from chatdb_server.access.bootstrap import read_admin_key
 from tests.integration.clients.scripted_server import TABLES, ScriptedServer
 from tests.support.server import in_process_suite
 
@@ -309,7 +310,8 @@ def _skip_unimplemented(error: ChatDBError, what: str) -> None:
 @pytest.fixture
 async def real_suite(tmp_path: Path) -> AsyncIterator[tuple[AsyncChatDBClient, Path]]:
     async with in_process_suite(tmp_path / "data") as (running, _channel), \
-            AsyncChatDBClient(f"127.0.0.1:{running.port}", tenant="sdk-test", timeout=60) as sdk:
+            AsyncChatDBClient(f"127.0.0.1:{running.port}", tenant="sdk-test", timeout=60,
+                              api_key=read_admin_key(tmp_path / "data")) as sdk:
         yield sdk, _shop_database(tmp_path / "shop.db")
 
 

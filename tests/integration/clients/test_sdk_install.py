@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from chatdb_server.access.bootstrap import read_admin_key
 from chatdb_server.samples.shop import build_shop_database
 from tests.support.server import in_process_suite
 
@@ -52,13 +53,13 @@ async def test_the_sdk_from_the_clean_environment_talks_to_a_real_server(sdk_ven
     script = textwrap.dedent("""
         import sys
         from chatdb_client import ChatDBClient
-        with ChatDBClient(sys.argv[1]) as client:
+        with ChatDBClient(sys.argv[1], api_key=sys.argv[3]) as client:
             source = client.create_data_source(f"sqlite:///{sys.argv[2]}", display_name="shop")
             print(" ".join(sorted(t.name.split("/")[-1] for t in client.list_tables(source.name))))
     """)
     async with in_process_suite(tmp_path / "chatdb", ["schema"]) as (running, _):
         child = await asyncio.create_subprocess_exec(
-            str(sdk_venv), "-c", script, f"127.0.0.1:{running.port}", str(shop),
+            str(sdk_venv), "-c", script, f"127.0.0.1:{running.port}", str(shop), read_admin_key(tmp_path / "chatdb"),
             stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
         out, err = await child.communicate()
     assert child.returncode == 0, err.decode()

@@ -25,6 +25,7 @@ from chatdb.training.v1 import training_pb2, training_service_pb2, training_serv
 from chatdb_server.sql.values import value_to_python
 from tests.support.databases import mysql_database, postgres_database, sync_engine_for
 from tests.support.grpc_unit import error_info
+from tests.support.rows import normalised
 from tests.support.server import in_process_suite
 from tests.support.spider import database_path, questions, require_spider
 from tests.support.spider_copy import copy_sqlite_to
@@ -70,17 +71,6 @@ async def suite(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Suite
         yield Suite(channel, schema_service_pb2_grpc.SchemaServiceStub(channel),
                     training_service_pb2_grpc.TrainingServiceStub(channel),
                     query_service_pb2_grpc.QueryServiceStub(channel))
-
-
-def normalised(rows: list[tuple[Any, ...]]) -> list[str]:
-    """Rows as comparable text, order-free: numbers as rounded floats, text as is."""
-    def cell(value: Any) -> Any:
-        if isinstance(value, bool):
-            return int(value)
-        if isinstance(value, int | float | Decimal):
-            return round(float(value), 4)
-        return value
-    return sorted(repr(tuple(cell(v) for v in row)) for row in rows)
 
 
 def deterministic(sql: str) -> bool:

@@ -20,13 +20,15 @@ from sqlalchemy.engine import make_url
 from chatdb.common.v1 import degradation_pb2
 from chatdb.query.v1 import query_pb2, query_service_pb2, query_service_pb2_grpc
 from chatdb.schema.v1 import schema_pb2, schema_service_pb2, schema_service_pb2_grpc
-from chatdb.training.v1 import training_pb2, training_service_pb2, training_service_pb2_grpc
+from chatdb.training.v1 import training_service_pb2, training_service_pb2_grpc
+from chatdb_server.access.keys import new_secret
 from chatdb_server.samples.shop import build_shop_database
 from tests.support.databases import PG_ADMIN_URL, postgres_database, sync_engine_for
 from tests.support.grpc_unit import error_info
 from tests.support.milvus import milvus_lite_server
 from tests.support.server import ServerProcess
 from tests.support.spider_copy import copy_sqlite_to
+from tests.support.training import train
 
 pytestmark = pytest.mark.slow
 FULL = degradation_pb2.DEGRADATION_LEVEL_FULL
@@ -64,16 +66,6 @@ class Client:
 
     async def level(self) -> int:
         return int((await self.query.GetSystemStatus(query_service_pb2.GetSystemStatusRequest())).degradation_level)
-
-
-async def train(training: training_service_pb2_grpc.TrainingServiceStub, name: str) -> None:
-    job = (await training.CreateTrainingJob(training_service_pb2.CreateTrainingJobRequest(parent=name))).training_job
-    async for event in training.WatchTrainingJob(training_service_pb2.WatchTrainingJobRequest(name=job.name)):
-        if event.training_job.state == training_pb2.TRAINING_JOB_STATE_SUCCEEDED:
-            return
-        assert event.training_job.state in (training_pb2.TRAINING_JOB_STATE_QUEUED,
-                                            training_pb2.TRAINING_JOB_STATE_RUNNING), event
-    raise AssertionError("watch ended before the job finished")
 
 
 async def until(condition_name: str, check: object) -> None:
@@ -130,7 +122,7 @@ class Load:
 
 @contextlib.asynccontextmanager
 async def client_of(process: ServerProcess) -> AsyncIterator[Client]:
-    channel = grpc.aio.insecure_channel(process.address)
+    channel = process.channel()
     try:
         yield Client(channel)
     finally:
@@ -139,10 +131,13 @@ async def client_of(process: ServerProcess) -> AsyncIterator[Client]:
 
 @pytest.fixture
 def shared_env(tmp_path: Path) -> Iterator[dict[str, str]]:
-    """Settings every process of one test shares: a metadata store on PostgreSQL and a secret key."""
+    """Settings every process of one test shares: a metadata store on PostgreSQL, a secret key, and the admin
+    key, which the services also send when they call each other (it is an operator key)."""
     with postgres_database() as dsn:
         url = make_url(dsn).set(drivername="postgresql+asyncpg").render_as_string(hide_password=False)
-        yield {**COMMON_ENV, "CHATDB_METADATA_URL": url, "CHATDB_SECRET_KEY": Fernet.generate_key().decode()}
+        admin_key = new_secret()
+        yield {**COMMON_ENV, "CHATDB_METADATA_URL": url, "CHATDB_SECRET_KEY": Fernet.generate_key().decode(),
+               "CHATDB_BOOTSTRAP_ADMIN_KEY": admin_key, "CHATDB_SERVICE_KEY": admin_key}
 
 
 @contextlib.contextmanager

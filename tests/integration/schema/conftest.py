@@ -27,6 +27,7 @@ from chatdb_server.schema.catalog import SchemaCatalog
 from chatdb_server.schema.servicer import SchemaServicer
 from tests.integration.schema.targets import mysql_statements, postgres_statements, sqlite_statements
 from tests.support.databases import MYSQL_ADMIN_URL, sync_engine_for
+from tests.support.trusted_targets import trusted_admission
 
 
 @dataclass
@@ -50,7 +51,7 @@ async def schema_server(tmp_path: Path) -> AsyncIterator[SchemaServer]:
     key = load_or_create_key("", data_dir)
     store = MetadataStore(f"sqlite+aiosqlite:///{data_dir / 'metadata.db'}")
     await store.migrate()
-    catalog = SchemaCatalog(store, SecretBox(key), PageTokens(key))
+    catalog = SchemaCatalog(store, SecretBox(key), PageTokens(key), admission=trusted_admission(data_dir, store.url))
     server = grpc.aio.server()
     schema_service_pb2_grpc.add_SchemaServiceServicer_to_server(SchemaServicer(catalog), server)
     port = server.add_insecure_port("127.0.0.1:0")

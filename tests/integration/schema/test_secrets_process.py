@@ -20,7 +20,7 @@ def test_password_is_in_no_log_line_reply_or_file_of_the_server(tmp_path: Path,
     wrong = f"Wrong-{uuid.uuid4().hex}"
     data_dir = tmp_path / "data"
     server = ServerProcess(data_dir, ["schema"], env={"CHATDB_LOG_LEVEL": "debug"}).start()
-    channel = grpc.insecure_channel(server.address)
+    channel = server.sync_channel()
     replies: list[bytes] = []
     try:
         stub = schema_service_pb2_grpc.SchemaServiceStub(channel)

@@ -8,6 +8,7 @@ import shutil
 import sys
 from pathlib import Path
 
+from chatdb_server.access.bootstrap import read_admin_key
 from tests.support.server import in_process_suite
 
 BUF = shutil.which("buf") or str(Path(sys.executable).with_name("buf"))
@@ -34,5 +35,7 @@ async def test_buf_curl_lists_and_calls_methods_through_reflection(tmp_path: Pat
                        "chatdb.training.v1.TrainingService/WatchTrainingJob",
                        "chatdb.prediction.v1.PredictionService/GenerateSql"):
             assert method in methods
-        reply = json.loads(await _buf_curl("-d", "{}", f"{base}/chatdb.prediction.v1.PredictionService/ListModels"))
+        key = read_admin_key(tmp_path)
+        reply = json.loads(await _buf_curl("-H", f"Authorization: Bearer {key}", "-d", "{}",
+                                           f"{base}/chatdb.prediction.v1.PredictionService/ListModels"))
         assert any(model["name"] == "models/template" for model in reply["models"])

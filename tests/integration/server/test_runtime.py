@@ -44,7 +44,7 @@ async def test_reflection_lists_the_services(tmp_path: Path) -> None:
 
 def test_sigterm_stops_the_process_cleanly(tmp_path: Path) -> None:
     server = ServerProcess(tmp_path, ["prediction"]).start()
-    channel = grpc.insecure_channel(server.address)
+    channel = server.sync_channel()
     reply = health_pb2_grpc.HealthStub(channel).Check(health_pb2.HealthCheckRequest(service=""), timeout=10)
     assert reply.status == health_pb2.HealthCheckResponse.SERVING
     channel.close()

@@ -31,6 +31,7 @@ from chatdb_server.training.job_model import JobState, JobType, Stage
 from chatdb_server.training.jobs import JobStore
 from tests.support.milvus import milvus_lite_server
 from tests.support.spider import REPO_ROOT
+from tests.support.trusted_targets import trusted_admission
 from tests.unit.training.job_fixtures import make_shop_database, open_stack, register_sqlite, stack_key
 
 MARKER = "FIRST-BATCH-WRITTEN"
@@ -68,7 +69,8 @@ async def _register_and_queue(data_dir: Path, target: Path) -> str:
     await store.migrate()
     key = stack_key(data_dir)
     try:
-        catalog = SchemaCatalog(store, SecretBox(key), PageTokens(key))
+        catalog = SchemaCatalog(store, SecretBox(key), PageTokens(key),
+                                admission=trusted_admission(data_dir, store.url))
         source = await register_sqlite(catalog, "acme", "shop", target)
         job = await JobStore(store).create(source, JobType.SCHEMA)
         return job.job_id

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from chatdb_server.access.bootstrap import bootstrap_admin_key, read_admin_key
+from chatdb_server.access.bootstrap import bootstrap_admin_key, import_service_key, read_admin_key
 from chatdb_server.access.keys import ApiKeyStore, new_secret
 from chatdb_server.access.permissions import Role
 from chatdb_server.errors import InvalidArgument
@@ -49,3 +49,11 @@ async def test_a_malformed_configured_key_names_the_setting(keys: ApiKeyStore, t
 
 def test_no_key_file_reads_empty(tmp_path: Path) -> None:
     assert read_admin_key(tmp_path) == ""
+
+
+async def test_a_configured_service_key_is_stored_as_an_operator_once(keys: ApiKeyStore, tmp_path: Path) -> None:
+    secret = new_secret()
+    await import_service_key(keys, secret)
+    await import_service_key(keys, secret)
+    key = await keys.authenticate(secret)
+    assert key.roles == frozenset({Role.OPERATOR}) and await keys.count() == 1

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 
 from chatdb_server.access.keys import ApiKeyStore
 from chatdb_server.access.permissions import Role
-from chatdb_server.errors import InvalidArgument, NotFound, Unauthenticated
+from chatdb_server.errors import InvalidArgument, NotFound, Unauthenticated, Unavailable
 from chatdb_server.metadata.db import MetadataStore
 from chatdb_server.metadata.models import ApiKeyRow, utcnow
 
@@ -110,3 +111,18 @@ async def test_a_key_revoked_after_use_is_refused_at_once(keys: ApiKeyStore) -> 
     await keys.revoke(issued.key.key_id, tenant="acme")
     with pytest.raises(Unauthenticated):
         await keys.authenticate(issued.secret)
+
+
+async def test_with_the_store_down_a_verified_key_still_authenticates_and_an_unknown_one_is_unavailable(
+        tmp_path: Path) -> None:
+    store = MetadataStore(f"sqlite+aiosqlite:///{tmp_path / 'keys.db'}")
+    await store.migrate()
+    keys = ApiKeyStore(store, cache_ttl_s=0.0)  # every check goes to the store
+    known, unknown = await keys.create("acme", ["asker"]), await keys.create("acme", ["asker"])
+    await keys.authenticate(known.secret)
+    await store.close()
+    (tmp_path / "keys.db").unlink()
+    (tmp_path / "keys.db").mkdir()  # the file is gone and cannot be recreated: every read fails
+    assert (await keys.authenticate(known.secret)).key_id == known.key.key_id
+    with pytest.raises(Unavailable):
+        await keys.authenticate(unknown.secret)

@@ -258,6 +258,14 @@ def test_development_secrets_point_at_postgres_through_asyncpg() -> None:
     host = re.match(r"postgresql\+asyncpg://[^@]+@([^:/]+)", secret["CHATDB_METADATA_URL"])
     assert host is not None and ("Service", host.group(1)) in resources
     assert len(base64.urlsafe_b64decode(secret["CHATDB_SECRET_KEY"])) == 32  # a Fernet key
+    for name in ("CHATDB_BOOTSTRAP_ADMIN_KEY", "CHATDB_SERVICE_KEY"):  # API keys the key store accepts
+        assert re.fullmatch(r"chatdb_[a-z0-9]{16}_[A-Za-z0-9_-]{20,}", secret[name]), name
+
+
+def test_production_instructions_create_the_bootstrap_and_service_keys() -> None:
+    guide = (K8S / "README.md").read_text()
+    assert 'CHATDB_BOOTSTRAP_ADMIN_KEY="$(chatdb keys secret)"' in guide
+    assert 'CHATDB_SERVICE_KEY="$(chatdb keys secret)"' in guide
 
 
 # --- GPUs ----------------------------------------------------------------------------------------

@@ -126,6 +126,16 @@ async def test_entries_are_per_source(store: MetadataStore) -> None:
     assert await cache.get(other, "SELECT 1", allow_stale=True) is None
 
 
+async def test_entries_are_per_policy_scope(store: MetadataStore) -> None:
+    shop = await add_source_row(store, "shop")
+    cache = ResultCache(store, ttl_s=300)
+    await cache.put(shop, "SELECT 1", typed_result(), scope="eu")
+    assert await cache.get(shop, "SELECT 1", allow_stale=True) is None
+    assert await cache.get(shop, "SELECT 1", allow_stale=True, scope="us") is None
+    assert await cache.get(shop, "SELECT 1", scope="eu") is not None
+    assert sql_hash("SELECT 1", Dialect.SQLITE, "") == sql_hash("SELECT 1", Dialect.SQLITE)
+
+
 async def test_zero_ttl_serves_only_stale(store: MetadataStore) -> None:
     source = await add_source_row(store, "shop")
     cache = ResultCache(store, ttl_s=0)

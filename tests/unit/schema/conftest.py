@@ -20,6 +20,7 @@ from chatdb_server.samples.shop import build_shop_database
 from chatdb_server.schema.catalog import SchemaCatalog
 from chatdb_server.schema.servicer import SchemaServicer
 from tests.support.grpc_unit import UnitServer, bad_request_fields, error_info
+from tests.support.trusted_targets import trusted_admission
 
 
 @dataclass
@@ -70,7 +71,8 @@ def unit(tmp_path: Path) -> Iterator[SchemaUnit]:
     store = MetadataStore(f"sqlite+aiosqlite:///{tmp_path}/m.db")
     loop.run_until_complete(store.migrate())
     key = Fernet.generate_key()
-    catalog = SchemaCatalog(store, SecretBox(key), PageTokens(key))
+    catalog = SchemaCatalog(store, SecretBox(key), PageTokens(key),
+                            admission=trusted_admission(tmp_path / "data", store.url))
     descriptor = schema_service_pb2.DESCRIPTOR.services_by_name["SchemaService"]
     server = UnitServer(descriptor, SchemaServicer(catalog), loop)
     try:

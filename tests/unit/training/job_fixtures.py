@@ -28,6 +28,7 @@ from chatdb_server.sql.structure import SourceRef
 from chatdb_server.training.jobs import JobStore
 from chatdb_server.training.service import TrainingService
 from chatdb_server.training.worker import WorkerOptions
+from tests.support.trusted_targets import trusted_admission
 
 FAST_WORKER = WorkerOptions(poll_s=0.05, heartbeat_s=0.2, stale_after_s=30.0, recover_every_s=5.0)
 
@@ -113,7 +114,7 @@ async def open_stack(data_dir: Path, *, metadata_url: str = "", worker: WorkerOp
     store = MetadataStore(settings.resolved_metadata_url)
     await store.migrate()
     pages = PageTokens(key)
-    catalog = SchemaCatalog(store, SecretBox(key), pages)
+    catalog = SchemaCatalog(store, SecretBox(key), pages, admission=trusted_admission(data_dir, store.url))
     embedder = embedder or Embedder.shared()
     milvus_path = data_dir / "milvus.db"
     vectors = vectors or VectorStore(str(milvus_path), dim=embedder.dim)

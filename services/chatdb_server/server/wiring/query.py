@@ -13,6 +13,8 @@ from dataclasses import dataclass
 
 import grpc
 
+from chatdb_server.access.masking import Masker
+from chatdb_server.crypto import load_or_create_key, split_keys
 from chatdb_server.generation.interface import SqlGenerator
 from chatdb_server.prediction.client import LocalPrediction, RemotePrediction
 from chatdb_server.prediction.engine import PredictionEngine
@@ -23,6 +25,7 @@ from chatdb_server.query.servicer import QueryServicer
 from chatdb_server.resilience.breakers import Breakers
 from chatdb_server.resilience.levels import HealthMonitor
 from chatdb_server.resilience.metrics import MetricsServer
+from chatdb_server.server.access import shared_policies
 from chatdb_server.server.components import Components
 from chatdb_server.server.shared import (
     shared_catalog,
@@ -31,6 +34,7 @@ from chatdb_server.server.shared import (
     shared_retriever,
     shared_vectors,
 )
+from chatdb_server.server.tls import service_channel
 from chatdb_server.sql.executor import QueryExecutor
 from chatdb_server.training.client import LocalExamples, RemoteExamples
 from chatdb_server.training.examples import ExampleBook
@@ -69,7 +73,7 @@ def _build(components: Components) -> QueryParts:
     generator: Generator
     fallback: SqlGenerator
     if settings.prediction_address:
-        channels.append(grpc.aio.insecure_channel(settings.prediction_address, options=CHANNEL_OPTIONS))
+        channels.append(service_channel(settings, settings.prediction_address, CHANNEL_OPTIONS))
         generator = RemotePrediction(channels[-1], deadline_s=settings.rpc_deadline_s)
         fallback = TemplateGenerator()
     else:
@@ -78,13 +82,21 @@ def _build(components: Components) -> QueryParts:
         fallback = engine.template
     examples: ExampleSink
     if settings.training_address:
-        channels.append(grpc.aio.insecure_channel(settings.training_address, options=CHANNEL_OPTIONS))
+        channels.append(service_channel(settings, settings.training_address, CHANNEL_OPTIONS))
         examples = RemoteExamples(channels[-1], deadline_s=settings.rpc_deadline_s)
     else:
         examples = LocalExamples(ExampleBook(store, catalog, shared_vectors(components), shared_embedder(components)))
     service = QueryService(settings, store, components.pages, catalog, shared_retriever(components), executor,
-                           generator, fallback, examples, breakers, monitor)
+                           generator, fallback, examples, breakers, monitor,
+                           policies=shared_policies(components), masker=_masker(components))
     return QueryParts(QueryServicer(service), service, monitor, breakers, executor, channels, engine)
+
+
+def _masker(components: Components) -> Masker:
+    """Masks under the process's oldest secret key: replicas sharing the key mask alike, and a rotation
+    (a new key put first) leaves masked values unchanged until the old key is dropped."""
+    settings = components.settings
+    return Masker(split_keys(load_or_create_key(settings.secret_key, settings.data_dir))[-1])
 
 
 async def build_servicer(components: Components) -> QueryServicer:

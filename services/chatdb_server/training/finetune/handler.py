@@ -18,6 +18,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from chatdb_server.access.exclusions import joins_without, stored_without_columns
 from chatdb_server.errors import FailedPrecondition, InvalidArgument
 from chatdb_server.generation.adapters import (
     AdapterRecord,
@@ -166,8 +167,10 @@ class FineTuneHandler:
         if not stored:
             raise FailedPrecondition("the data source has no discovered tables; refresh its schema first",
                                      "NOT_TRAINED")
-        joins = await self.catalog.join_edges(source)
-        schema = schema_context([ScoredTable(table, 1.0, SEARCH) for table in stored], joins)
+        exclusions = await self.catalog.exclusions(source)  # an adapter serves every caller: no excluded column
+        joins = joins_without(await self.catalog.join_edges(source), exclusions)
+        schema = schema_context([ScoredTable(stored_without_columns(table, exclusions), 1.0, SEARCH)
+                                 for table in stored], joins)
         try:
             record, _ = await self.tuner.run(
                 tenant=source.tenant, data_source=source.name, dialect=source.dialect,
