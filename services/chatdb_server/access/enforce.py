@@ -34,7 +34,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import sqlglot
 from sqlglot import exp
@@ -68,6 +68,8 @@ class Enforcement:
     masked: tuple[int, ...] = ()
     violations: tuple[Violation, ...] = ()
     applied: bool = False
+    tree: exp.Query | None = field(default=None, compare=False, repr=False)
+    """The rewritten query (when a policy acted on it), for rendering it again with another row cap."""
     """Whether the query reads a table some policy of the caller's acts on. The database's own error
     messages about such a query are not for the caller: they may quote a filtered row's or a masked
     column's value (``invalid input syntax for type integer: "ada@example.com"``)."""
@@ -106,7 +108,7 @@ def enforce(sql: str, dialect: Dialect, columns: Mapping[str, Sequence[str]],
         _wrap(tree, dialect, columns, policies, filters)
     except PolicyRefused as refusal:
         return _refused(refusal)
-    return Enforcement(tree.sql(dialect=dialect.value, comments=False), masked, applied=True)
+    return Enforcement(tree.sql(dialect=dialect.value, comments=False), masked, applied=True, tree=tree)
 
 
 def names_excluded(sql: str, dialect: Dialect, policies: EffectivePolicies) -> bool:

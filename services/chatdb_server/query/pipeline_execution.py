@@ -34,7 +34,7 @@ from chatdb_server.resilience.breakers import BreakerOpen, Breakers, database_ke
 from chatdb_server.resilience.levels import HealthMonitor
 from chatdb_server.settings import Settings
 from chatdb_server.sql.errors import QueryFailed, SourceUnreachable
-from chatdb_server.sql.guard import PARSE_ERROR, GuardVerdict, SqlGuard
+from chatdb_server.sql.guard import PARSE_ERROR, GuardVerdict, SqlGuard, with_row_count
 from chatdb_server.sql.structure import SourceRef
 
 MAX_SQL_CHARS = 100_000
@@ -119,14 +119,16 @@ class GuardedExecution:
         policies = context.caller_policies()
         if not verdict.valid or policies.empty:
             return policed
-        shown = enforce(verdict.sql, dialect, context.stored_columns, policies)
-        if shown.refused:
-            return PolicedVerdict(valid=False, sql="", violations=list(shown.violations), tables=verdict.tables)
-        executable = shown.sql
+        # One rewrite serves both forms: the guard's shown and executable SQL differ only in the count of the
+        # outermost LIMIT, which the rewrite leaves where it is.
+        enforced = enforce(verdict.executable_sql, dialect, context.stored_columns, policies)
+        if enforced.refused:
+            return PolicedVerdict(valid=False, sql="", violations=list(enforced.violations), tables=verdict.tables)
+        shown = enforced.sql
         if verdict.executable_sql != verdict.sql:
-            executable = enforce(verdict.executable_sql, dialect, context.stored_columns, policies).sql
-        policed.sql, policed.executable_sql = shown.sql, executable
-        policed.masked, policed.policy_key, policed.policed = shown.masked, policies.cache_key(), shown.applied
+            shown = verdict.sql if enforced.tree is None else with_row_count(enforced.tree, dialect, max_rows)
+        policed.sql, policed.executable_sql = shown, enforced.sql
+        policed.masked, policed.policy_key, policed.policed = enforced.masked, policies.cache_key(), enforced.applied
         return policed
 
     async def run(self, source: SourceRef, verdict: PolicedVerdict, limits: Limits, *, fresh_cache: bool,

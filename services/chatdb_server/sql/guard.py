@@ -186,6 +186,16 @@ def _cap_rows(query: exp.Query, max_rows: int) -> _RowCap:
     return _RowCap(limit, count_key, True, [f"LIMIT {shown} lowered: at most {max_rows} rows are returned"])
 
 
+def with_row_count(query: exp.Query, dialect: Dialect, count: int) -> str:
+    """``query`` rendered with the count of its outermost LIMIT (or FETCH) set to ``count``; ``query`` itself
+    is left as it is. For SQL the guard capped: its shown and executable forms differ only there."""
+    copy = query.copy()
+    limit = copy.args.get("limit")
+    if limit is not None:
+        limit.set("count" if isinstance(limit, exp.Fetch) else "expression", exp.Literal.number(count))
+    return copy.sql(dialect=dialect.value, comments=False)
+
+
 def _name_derived_tables(query: exp.Query) -> None:
     """MySQL/MariaDB and PostgreSQL before 16 insist that a subquery in FROM has an alias (SQLite does not)."""
     for number, subquery in enumerate(query.find_all(exp.Subquery), start=1):
