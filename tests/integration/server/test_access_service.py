@@ -11,8 +11,10 @@ import pytest
 from sqlalchemy import select
 
 from chatdb.access.v1 import access_pb2, access_service_pb2, access_service_pb2_grpc
+from chatdb.query.v1 import query_service_pb2, query_service_pb2_grpc
 from chatdb.schema.v1 import schema_pb2, schema_service_pb2, schema_service_pb2_grpc
 from chatdb.training.v1 import training_service_pb2_grpc
+from chatdb_server import log
 from chatdb_server.metadata.models import SchemaTableRow
 from chatdb_server.server.runtime import RunningServer
 from chatdb_server.server.shared import shared_vectors
@@ -158,3 +160,36 @@ async def test_a_schema_only_process_serves_access_too(tmp_path: Path) -> None:
         assert [p.name for p in listed.row_policies] == [policy.row_policy.name]
         await access.DeleteRowPolicy(access_service_pb2.DeleteRowPolicyRequest(name=policy.row_policy.name))
         assert not (await access.ListRowPolicies(access_service_pb2.ListRowPoliciesRequest(parent=SHOP))).row_policies
+
+
+async def test_an_excluded_column_is_in_no_reply_log_line_or_audit_event_of_an_asker(
+        tmp_path: Path, capfd: pytest.CaptureFixture[str]) -> None:
+    log.configure("debug", "json")  # every line the server can write about these calls
+    async with in_process_suite(tmp_path / "server", log_level="debug") as (running, channel):
+        await register(channel, write_shop(tmp_path / "shop.db"))
+        access = access_service_pb2_grpc.AccessServiceStub(channel)
+        await access.CreateColumnPolicy(access_service_pb2.CreateColumnPolicyRequest(
+            parent=SHOP, column_policy=access_pb2.ColumnPolicy(table="customers", column="ssn",
+                                                              action=access_pb2.COLUMN_ACTION_EXCLUDE)))
+        await train(training_service_pb2_grpc.TrainingServiceStub(channel), SHOP)
+        asker = (await access.CreateApiKey(access_service_pb2.CreateApiKeyRequest(
+            api_key=access_pb2.ApiKey(roles=["asker"])))).secret
+        capfd.readouterr()  # from here on: only what the asker's calls make the server write
+        replies: list[str] = []
+        async with keyed_channel(f"127.0.0.1:{running.port}", asker) as as_asker:
+            query = query_service_pb2_grpc.QueryServiceStub(as_asker)
+            for question in ("list all customers", "show every customer with all their details",
+                             "how many orders does each customer have"):
+                replies.append(str(await query.Ask(query_service_pb2.AskRequest(parent=SHOP, question=question))))
+                async for part in query.StreamAsk(query_service_pb2.StreamAskRequest(parent=SHOP, question=question)):
+                    replies.append(str(part))
+            for sql in ("SELECT * FROM customers", "SELECT c.* FROM customers c JOIN orders o ON o.customer_id = c.id"):
+                replies.append(str(await query.ExecuteSql(query_service_pb2.ExecuteSqlRequest(parent=SHOP, sql=sql))))
+        written = capfd.readouterr()
+        events = (await access.ListAuditEvents(access_service_pb2.ListAuditEventsRequest())).audit_events
+    assert "Ada" in "".join(replies), "the asks answered with the customers' other columns"
+    assert leaks("".join(replies)) == []
+    assert leaks(written.out + written.err) == []
+    assert "rpc.ok" in written.err or "ExecuteSql" in written.err, "the server logged the calls"
+    asked = [e for e in events if e.method.endswith(("/Ask", "/StreamAsk", "/ExecuteSql"))]
+    assert len(asked) == 8 and leaks(str(asked)) == []
