@@ -20,9 +20,10 @@ from pathlib import Path
 import pytest
 
 from chatdb.schema.v1 import schema_pb2
-from chatdb_client import AsyncChatDBClient, ChatDBError
+from chatdb_client import AsyncChatDBClient, ChatDBError, tls_credentials
 from chatdb_server.access.bootstrap import read_admin_key
 from tests.integration.clients.scripted_server import ScriptedServer
+from tests.support.certificates import Authority
 from tests.support.server import in_process_suite
 
 REPO = Path(__file__).resolve().parents[3]
@@ -207,3 +208,28 @@ async def test_example_against_the_real_suite(workspace: GoWorkspace, tmp_path: 
     assert code == 0, stderr
     rows = [line for line in _lines(stdout) if line[0] == "row"]
     assert rows == [["row", "int64(1)", 'string("Ada")'], ["row", "int64(2)", 'string("Grace")']]
+
+
+async def test_example_over_tls_and_mtls_with_a_key(workspace: GoWorkspace, tmp_path: Path) -> None:
+    database = tmp_path / "shop.db"
+    with sqlite3.connect(database) as db:
+        db.executescript("CREATE TABLE customers (id INTEGER PRIMARY KEY, name TEXT);"
+                         "INSERT INTO customers VALUES (1, 'Ada');")
+    ca = Authority(tmp_path / "pki", "chatdb")
+    server, client = ca.localhost(), ca.issue("go-client")
+    tls = {"tls_cert_file": str(server.cert), "tls_key_file": str(server.key), "tls_client_ca_file": str(ca.cert)}
+    async with in_process_suite(tmp_path / "data", **tls) as (running, _):
+        key = read_admin_key(tmp_path / "data")
+        address = f"localhost:{running.port}"
+        credentials = tls_credentials(str(ca.cert), str(client.cert), str(client.key))
+        async with AsyncChatDBClient(address, timeout=60, api_key=key, credentials=credentials) as sdk:
+            await sdk.create_data_source(f"sqlite:///{database}", data_source_id="shop")
+        query = ("-source", "shop", "-sql", "SELECT id, name FROM customers")
+        code, stdout, stderr = await _run_example(workspace.binary, "-addr", address, "-api-key", key,
+                                                  "-ca", str(ca.cert), "-cert", str(client.cert),
+                                                  "-key", str(client.key), *query)
+        refused, _, _ = await _run_example(workspace.binary, "-addr", address, "-api-key", key,
+                                           "-ca", str(ca.cert), "-timeout", "10s", *query)  # no client certificate
+    assert code == 0, stderr
+    assert [line for line in _lines(stdout) if line[0] == "row"] == [["row", "int64(1)", 'string("Ada")']]
+    assert refused == 1
