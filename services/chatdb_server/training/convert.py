@@ -8,6 +8,7 @@ from google.protobuf import json_format
 
 from chatdb.training.v1 import training_pb2
 from chatdb.wire import timestamp
+from chatdb_server.errors import InvalidArgument
 from chatdb_server.training.examples import Example
 from chatdb_server.training.job_model import JobType, TrainingJob
 
@@ -15,8 +16,11 @@ _RESULT_FIELDS = ("adapter_version", "base_model", "dataset_size", "loss_curve")
 
 
 def job_type_from_proto(value: int) -> JobType:
-    """SCHEMA for UNSPECIFIED, as the contract says."""
-    name = training_pb2.TrainingJobType.Name(value).removeprefix("TRAINING_JOB_TYPE_")
+    """SCHEMA for UNSPECIFIED, as the contract says; InvalidArgument on ``type`` for a number it does not define."""
+    try:
+        name = training_pb2.TrainingJobType.Name(value).removeprefix("TRAINING_JOB_TYPE_")
+    except ValueError:
+        raise InvalidArgument("type", f"{value} is not a training job type; use SCHEMA or FINE_TUNE") from None
     return JobType.SCHEMA if name == "UNSPECIFIED" else JobType(name)
 
 
