@@ -15,8 +15,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 import threading
+import traceback
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -141,6 +143,7 @@ class VectorStore:
         self._closed = False
         if self._lite_path:
             os.makedirs(os.path.dirname(self._lite_path), exist_ok=True)
+            _quiet_lite_unimplemented()
         try:
             self._client = MilvusClient(uri=uri, token=token)
         except MilvusException as exc:
@@ -414,3 +417,26 @@ def _deleted(result: Any) -> int:
     if isinstance(result, dict):
         return int(result.get("delete_count", 0))
     return len(result) if isinstance(result, list) else 0
+
+
+class _LiteUnimplemented(logging.Filter):
+    """Drops the traceback Milvus Lite's in-process gRPC adapter logs for each call pymilvus makes to a
+    method Lite does not implement (AllocTimestamp): pymilvus gets UNIMPLEMENTED and carries on, so
+    the traceback is noise, not a failure."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        error = record.exc_info[1] if record.exc_info else None
+        if not isinstance(error, NotImplementedError):
+            return True
+        frames = traceback.extract_tb(error.__traceback__)
+        return not (frames and frames[-1].filename.endswith("milvus_pb2_grpc.py"))
+
+
+_LITE_FILTER = _LiteUnimplemented()
+
+
+def _quiet_lite_unimplemented() -> None:
+    """Install :class:`_LiteUnimplemented` on gRPC's server logger (once)."""
+    logger = logging.getLogger("grpc._server")
+    if _LITE_FILTER not in logger.filters:
+        logger.addFilter(_LITE_FILTER)
