@@ -106,7 +106,8 @@ class Settings:
     log_format: str = "json"
     """``json`` for machines, ``console`` for people."""
     metrics_port: int = 0
-    """Port of the Prometheus metrics endpoint; 0 turns it off."""
+    """Port of the Prometheus metrics endpoint of every service process (calls by method and status code,
+    their latency, calls in flight, degradation level, breakers); 0 turns it off."""
     authentication: bool = True
     """Every RPC but health and reflection needs a credential; ``off`` is accepted only on loopback."""
     bootstrap_admin_key: str = ""

@@ -30,6 +30,7 @@ from chatdb_server.access.quotas import Quotas
 from chatdb_server.errors import ChatDBError, Unavailable, Unimplemented, trailing_metadata
 from chatdb_server.log import get_logger
 from chatdb_server.rpc import TENANT_HEADER, CallInfo, bind_call, checked_tenant, request_id_of, unbind_call
+from chatdb_server.server import rpc_metrics
 from chatdb_server.server.call_resources import data_source_of, request_resource, response_resource
 
 log = get_logger(__name__)
@@ -86,6 +87,8 @@ class _Call:
         self._scope = AsyncExitStack()
 
     async def __aenter__(self) -> None:
+        rpc_metrics.IN_FLIGHT.labels(*rpc_metrics.split(self._method)).inc()
+        self._scope.callback(rpc_metrics.IN_FLIGHT.labels(*rpc_metrics.split(self._method)).dec)
         context = self._context
         metadata = {key: value for key, value in context.invocation_metadata() or () if isinstance(value, str)}
         self._info = CallInfo(tenant="", request_id=request_id_of(metadata))
@@ -98,6 +101,8 @@ class _Call:
             # Not audited: an unauthenticated caller could otherwise fill the audit log at will.
             log.info("access.refused", rpc=self._method, reason=error.reason, code=error.code.name,
                      peer=context.peer())
+            await self._scope.aclose()
+            self._count(error.code)
             await _abort(context, error)
         self._principal = principal
         try:
@@ -112,6 +117,7 @@ class _Call:
             await self._scope.aclose()
             log.info("access.refused", rpc=self._method, reason=error.reason, code=error.code.name,
                      principal=principal.subject)
+            self._count(error.code)
             await self._record(error.code)
             await _abort(context, error)
 
@@ -142,7 +148,11 @@ class _Call:
             code = grpc.StatusCode.CANCELLED
         elif code is None:
             code = grpc.StatusCode.OK if error is None else grpc.StatusCode.UNKNOWN
+        self._count(code)
         await self._record(code)
+
+    def _count(self, code: grpc.StatusCode) -> None:
+        rpc_metrics.handled(self._method, code, time.perf_counter() - self._started)
 
     async def _record(self, code: grpc.StatusCode) -> None:
         """The call's audit event, when the method is audited. A call whose event cannot be written

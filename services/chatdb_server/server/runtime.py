@@ -22,6 +22,7 @@ from grpc_reflection.v1alpha import reflection
 
 from chatdb_server.access.bootstrap import bootstrap_admin_key, import_service_key
 from chatdb_server.log import get_logger
+from chatdb_server.resilience.metrics import MetricsServer
 from chatdb_server.server.access import shared_audit, shared_authenticator, shared_keys, shared_quotas
 from chatdb_server.server.components import Components
 from chatdb_server.server.interceptors import AccessInterceptor
@@ -54,11 +55,15 @@ class RunningServer:
     components: Components
     health: HealthServicer
     services: list[ServiceSpec] = field(default_factory=list)
+    metrics: MetricsServer | None = None
+    """The Prometheus endpoint, when ``metrics_port`` is set."""
 
     async def stop(self, grace: float | None = None) -> None:
         """Report NOT_SERVING, drain in-flight calls for ``grace`` seconds, release everything."""
         await self.health.enter_graceful_shutdown()
         await self.server.stop(self.components.settings.grace_s if grace is None else grace)
+        if self.metrics is not None:
+            self.metrics.close()
         for spec in self.services:
             await spec.stop(self.components)
         await self.components.close()
@@ -135,10 +140,11 @@ async def start_server(settings: Settings, names: Sequence[str] = ()) -> Running
         await spec.start(components)
         await health.set(spec.full_name, health_pb2.HealthCheckResponse.SERVING)
     await health.set("", health_pb2.HealthCheckResponse.SERVING)
+    metrics = MetricsServer(settings.host, settings.metrics_port) if settings.metrics_port > 0 else None
     log.info("server.started", host=settings.host, port=port, services=[s.name for s in specs],
              data_dir=str(settings.data_dir), tls=credentials is not None,
              mutual_tls=bool(settings.tls_client_ca_file), authentication=settings.authentication)
-    return RunningServer(server, port, components, health, specs)
+    return RunningServer(server, port, components, health, specs, metrics)
 
 
 async def serve(settings: Settings, names: Sequence[str] = ()) -> None:

@@ -24,7 +24,6 @@ from chatdb_server.query.service import QueryService
 from chatdb_server.query.servicer import QueryServicer
 from chatdb_server.resilience.breakers import Breakers
 from chatdb_server.resilience.levels import HealthMonitor
-from chatdb_server.resilience.metrics import MetricsServer
 from chatdb_server.server.access import shared_policies
 from chatdb_server.server.components import Components
 from chatdb_server.server.shared import (
@@ -53,7 +52,6 @@ class QueryParts:
     executor: QueryExecutor
     channels: list[grpc.aio.Channel]
     prediction_engine: PredictionEngine | None
-    metrics: MetricsServer | None = None
 
 
 def query_parts(components: Components) -> QueryParts:
@@ -105,22 +103,16 @@ async def build_servicer(components: Components) -> QueryServicer:
 
 
 async def start(components: Components) -> None:
-    """Start what QueryService owns: the in-process prediction engine and the metrics endpoint."""
+    """Start what QueryService owns: the in-process prediction engine."""
     parts = query_parts(components)
     if parts.prediction_engine is not None:
         await parts.prediction_engine.start()
-    settings = components.settings
-    if settings.metrics_port > 0 and parts.metrics is None:
-        parts.metrics = MetricsServer(settings.host, settings.metrics_port)
     await parts.monitor.level()
 
 
 async def stop(components: Components) -> None:
     """Release what QueryService owns."""
     parts = query_parts(components)
-    if parts.metrics is not None:
-        parts.metrics.close()
-        parts.metrics = None
     for channel in parts.channels:
         await channel.close()
     await parts.executor.close()
