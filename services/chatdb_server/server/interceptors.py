@@ -144,7 +144,7 @@ class _Call:
                         traceback: TracebackType | None) -> None:
         await self._scope.aclose()
         code = self._context.code()
-        if isinstance(error, asyncio.CancelledError):
+        if isinstance(error, asyncio.CancelledError | GeneratorExit):  # the caller went away mid-call
             code = grpc.StatusCode.CANCELLED
         elif code is None:
             code = grpc.StatusCode.OK if error is None else grpc.StatusCode.UNKNOWN
