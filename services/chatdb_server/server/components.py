@@ -28,6 +28,8 @@ class Components:
         if not settings.metadata_url:
             private_file(settings.data_dir / EMBEDDED_METADATA_FILE)
         key = load_or_create_key(settings.secret_key, settings.data_dir)
+        self.secret_key = key
+        """The server's Fernet key(s), comma-separated, sealing key first."""
         self.box = SecretBox(key)
         self.pages = PageTokens(key)
         self.store = MetadataStore(settings.resolved_metadata_url)

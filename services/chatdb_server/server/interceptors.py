@@ -87,8 +87,9 @@ class _Call:
         self._scope = AsyncExitStack()
 
     async def __aenter__(self) -> None:
-        rpc_metrics.IN_FLIGHT.labels(*rpc_metrics.split(self._method)).inc()
-        self._scope.callback(rpc_metrics.IN_FLIGHT.labels(*rpc_metrics.split(self._method)).dec)
+        in_flight = rpc_metrics.IN_FLIGHT.labels(*rpc_metrics.split(self._method))
+        in_flight.inc()
+        self._scope.callback(in_flight.dec)
         context = self._context
         metadata = {key: value for key, value in context.invocation_metadata() or () if isinstance(value, str)}
         self._info = CallInfo(tenant="", request_id=request_id_of(metadata))

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import grpc
 
 from chatdb_server.access.masking import Masker
-from chatdb_server.crypto import load_or_create_key, split_keys
+from chatdb_server.crypto import split_keys
 from chatdb_server.generation.interface import SqlGenerator
 from chatdb_server.prediction.client import LocalPrediction, RemotePrediction
 from chatdb_server.prediction.engine import PredictionEngine
@@ -93,8 +93,7 @@ def _build(components: Components) -> QueryParts:
 def _masker(components: Components) -> Masker:
     """Masks under the process's oldest secret key: replicas sharing the key mask alike, and a rotation
     (a new key put first) leaves masked values unchanged until the old key is dropped."""
-    settings = components.settings
-    return Masker(split_keys(load_or_create_key(settings.secret_key, settings.data_dir))[-1])
+    return Masker(split_keys(components.secret_key)[-1])
 
 
 async def build_servicer(components: Components) -> QueryServicer:
