@@ -10,6 +10,7 @@ import pytest
 from chatdb_server import log
 from chatdb_server.metadata.db import MetadataStore
 from tests.support.databases import mysql_database, postgres_database
+from tests.support.milvus_server import milvus_backend, milvus_server, milvus_uri  # noqa: F401  (fixtures, used by name)
 
 
 @pytest.fixture(autouse=True)

@@ -1,4 +1,5 @@
-"""Structured JSON logging with a request id bound for the length of each call.
+"""Structured JSON logging with a request id bound for the length of each call, and the trace id of
+the call's span on every line written inside it.
 
 Secrets never reach a log line: DSNs are logged redacted by the code that owns
 them, and the ``redact_secrets`` processor masks any password in a URL that slips through.
@@ -14,6 +15,7 @@ from collections.abc import MutableMapping
 from typing import Any
 
 import structlog
+from opentelemetry import trace
 
 _URL_PASSWORD = re.compile(r"(?P<head>[a-zA-Z][\w+.-]*://[^:/@\s]*:)(?P<pw>[^@\s]+)(?P<tail>@)")
 
@@ -27,6 +29,14 @@ def _redact_secrets(_: Any, __: str, event: MutableMapping[str, Any]) -> Mutable
     for key, value in event.items():
         if isinstance(value, str) and "://" in value:
             event[key] = redact_url_passwords(value)
+    return event
+
+
+def _add_trace_id(_: Any, __: str, event: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
+    """The current trace's id on every line written inside a traced call."""
+    context = trace.get_current_span().get_span_context()
+    if context.is_valid:
+        event.setdefault("trace_id", format(context.trace_id, "032x"))
     return event
 
 
@@ -57,6 +67,7 @@ def configure(level: str = "info", fmt: str = "json") -> None:
     structlog.configure(
         processors=[
             structlog.contextvars.merge_contextvars,
+            _add_trace_id,
             structlog.processors.add_log_level,
             structlog.processors.TimeStamper(fmt="iso", utc=True),
             _redact_secrets,

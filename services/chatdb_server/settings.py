@@ -51,9 +51,11 @@ class Settings:
     schema_address: str = ""
     """Address of SchemaService for split deployments; empty means in-process."""
     training_address: str = ""
-    """Address of TrainingService for split deployments; empty means in-process."""
+    """Address of TrainingService for split deployments, ``host:port`` or ``dns:///name:port`` (calls go to
+    every address the name resolves to in turn); empty means in-process."""
     prediction_address: str = ""
-    """Address of PredictionService for split deployments; empty means in-process."""
+    """Address of PredictionService for split deployments, ``host:port`` or ``dns:///name:port`` (calls go to
+    every address the name resolves to in turn); empty means in-process."""
     prediction_backend: str = "auto"
     """``auto`` (vllm when a GPU and ``model_path`` are present, else template),
     ``template``, ``vllm`` or ``openai``."""
@@ -101,6 +103,12 @@ class Settings:
     """How often an idle training worker looks for queued jobs."""
     grace_s: float = 10.0
     """Seconds in-flight calls get to finish after SIGTERM."""
+    max_connection_age_s: float = 300.0
+    """Seconds a client connection may live before the server asks the client to reconnect (gRPC adds
+    ±10 % jitter), so clients spread over replicas added since; 0 keeps connections for ever."""
+    max_connection_age_grace_s: float = 150.0
+    """Seconds calls on an aged connection get to finish before it is closed: longer than the longest ask
+    (``max_query_timeout_s``) and its generation."""
     log_level: str = "info"
     """``debug``, ``info``, ``warning`` or ``error``."""
     log_format: str = "json"

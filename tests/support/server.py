@@ -71,8 +71,9 @@ class ServerProcess:
     """``chatdb serve`` in a child process; its port is read from its start-up log line."""
 
     def __init__(self, data_dir: Path, services: Sequence[str] = (), env: dict[str, str] | None = None,
-                 port: int = 0) -> None:
+                 port: int = 0, host: str = "127.0.0.1") -> None:
         self.data_dir = data_dir
+        self.host = host
         self.services = list(services)
         self.extra_env = env or {}
         self.requested_port = port
@@ -84,7 +85,7 @@ class ServerProcess:
     def start(self) -> ServerProcess:
         """Start the process and wait until it logs that it is serving."""
         env = {**os.environ, "CHATDB_DATA_DIR": str(self.data_dir), "CHATDB_PORT": str(self.requested_port),
-               "CHATDB_HOST": "127.0.0.1", "CHATDB_LOG_LEVEL": "info", "CHATDB_GRACE_S": "2",
+               "CHATDB_HOST": self.host, "CHATDB_LOG_LEVEL": "info", "CHATDB_GRACE_S": "2",
                **TRUSTED_TARGET_ENV, **self.extra_env}
         self.proc = subprocess.Popen([sys.executable, "-m", "chatdb_server.cli", "serve", *self.services], env=env,
                                      stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
@@ -107,7 +108,7 @@ class ServerProcess:
     @property
     def address(self) -> str:
         """host:port of the server."""
-        return f"127.0.0.1:{self.port}"
+        return f"{self.host}:{self.port}"
 
     @property
     def admin_key(self) -> str:

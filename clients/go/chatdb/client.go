@@ -1,7 +1,7 @@
 // Package chatdb is a small Go client for ChatDB: a connection that carries the
 // caller's credential (an API key or a token) and a request id on every call, TLS and mTLS, retries idempotent calls on
-// UNAVAILABLE, typed decoding of result rows, and errors with their google.rpc
-// details. The generated stubs (Schema, Training, Query, Prediction) are exposed
+// UNAVAILABLE, balances calls over every address of the server's name (round_robin), typed decoding of result rows,
+// and errors with their google.rpc details. The generated stubs (Schema, Training, Query, Prediction) are exposed
 // for everything the helpers do not cover.
 package chatdb
 
@@ -14,10 +14,12 @@ import (
 	"encoding/hex"
 	"errors"
 	"io/ioutil"
+	"strings"
 	"time"
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials"
+	"google.golang.org/grpc/keepalive"
 	"google.golang.org/grpc/metadata"
 
 	predictionv1 "github.com/chatdb/chatdb/gen/go/chatdb/prediction/v1"
@@ -33,12 +35,18 @@ const (
 	AuthorizationHeader = "authorization"
 )
 
-// ServiceConfig is the gRPC service config the client dials with: idempotent
-// methods are retried on UNAVAILABLE with exponential backoff. (grpc-go before
-// 1.40 applies it only when the environment has GRPC_GO_RETRY=on.)
+// ServiceConfig is the gRPC service config the client dials with: calls go to every
+// address the target resolves to in turn (round_robin), and idempotent methods are
+// retried on UNAVAILABLE with exponential backoff. (grpc-go before 1.40 applies the
+// retries only when the environment has GRPC_GO_RETRY=on.)
 //
 //go:embed service_config.json
 var ServiceConfig string
+
+// Keepalive pings every connection every 30 s, idle or not (ChatDB's servers accept one
+// every 10 s): a connection to a pod that vanished is noticed within seconds, and idle
+// connections survive proxies that drop quiet ones.
+var Keepalive = keepalive.ClientParameters{Time: 30 * time.Second, Timeout: 10 * time.Second, PermitWithoutStream: true}
 
 // Client is a connection to a ChatDB server.
 type Client struct {
@@ -116,7 +124,11 @@ func WithDialOptions(options ...grpc.DialOption) Option {
 // so Dial does not add grpc.WithInsecure.
 func WithTransportSecurity() Option { return func(s *settings) { s.secure = true } }
 
-// Dial connects to target ("host:port"). The connection is lazy: errors surface on the first call.
+// Dial connects to target: "host:port", or "dns:///name:port" (a name without a scheme is
+// resolved through DNS too). The client keeps a connection to every address the name resolves
+// to — one per pod behind a headless Kubernetes Service — and sends calls to them in turn; when a
+// server closes an aged connection, the name is resolved again and new pods get calls. The
+// connection is lazy: errors surface on the first call.
 func Dial(target string, options ...Option) (*Client, error) {
 	s := settings{timeout: 30 * time.Second}
 	for _, option := range options {
@@ -127,6 +139,7 @@ func Dial(target string, options ...Option) (*Client, error) {
 	}
 	dial := []grpc.DialOption{
 		grpc.WithDefaultServiceConfig(ServiceConfig),
+		grpc.WithKeepaliveParams(Keepalive),
 		grpc.WithChainUnaryInterceptor(func(ctx context.Context, method string, req, reply interface{},
 			cc *grpc.ClientConn, invoker grpc.UnaryInvoker, opts ...grpc.CallOption) error {
 			return invoker(withCallMetadata(ctx, s.tenant, s.credential), method, req, reply, cc, opts...)
@@ -139,7 +152,7 @@ func Dial(target string, options ...Option) (*Client, error) {
 	if !s.secure {
 		dial = append(dial, grpc.WithInsecure())
 	}
-	conn, err := grpc.Dial(target, append(dial, s.dial...)...)
+	conn, err := grpc.Dial(DNSTarget(target), append(dial, s.dial...)...)
 	if err != nil {
 		return nil, err
 	}
@@ -152,6 +165,16 @@ func Dial(target string, options ...Option) (*Client, error) {
 		Query:      queryv1.NewQueryServiceClient(conn),
 		Prediction: predictionv1.NewPredictionServiceClient(conn),
 	}, nil
+}
+
+// DNSTarget is target with the dns scheme when it names none. grpc.Dial hands a target
+// without a scheme to the dialer as it is (scheme "passthrough"), which connects to one
+// address of the name only, so round_robin would have nothing to balance.
+func DNSTarget(target string) string {
+	if strings.Contains(target, "://") || strings.HasPrefix(target, "unix:") {
+		return target
+	}
+	return "dns:///" + target
 }
 
 // Close closes the connection.

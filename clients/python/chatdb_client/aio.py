@@ -102,16 +102,28 @@ class AsyncChatDBClient:
 
     async def wait_for_training_job(self, name: str, on_progress: AsyncProgressCallback | None = None,
                                     timeout: float | None = None) -> training_pb2.TrainingJob:
-        """Follow a job through WatchTrainingJob until it ends."""
+        """Follow a job through WatchTrainingJob until it ends, starting the watch again when it broke off
+        with UNAVAILABLE after delivering updates; see :meth:`ChatDBClient.wait_for_training_job`."""
+        deadline = ops.Deadline(timeout)
         job: training_pb2.TrainingJob | None = None
-        async with contextlib.aclosing(self._stream(ops.watch_training_job(name, timeout))) as updates:
-            async for job in updates:
-                if on_progress is not None:
-                    outcome = on_progress(job)
-                    if inspect.isawaitable(outcome):
-                        await outcome
-                if ops.is_finished(job):
-                    break
+        watching = True
+        while watching:
+            delivered = False
+            try:
+                watch = self._stream(ops.watch_training_job(name, deadline.remaining()))
+                async with contextlib.aclosing(watch) as updates:
+                    async for job in updates:
+                        delivered = True
+                        if on_progress is not None:
+                            outcome = on_progress(job)
+                            if inspect.isawaitable(outcome):
+                                await outcome
+                        if ops.is_finished(job):
+                            break
+                watching = False
+            except ChatDBError as error:
+                if not ops.watch_resumes(error, delivered):
+                    raise
         if job is None or not ops.is_finished(job):
             job = await self.get_training_job(name)
         if not ops.is_finished(job):

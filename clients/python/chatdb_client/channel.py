@@ -1,6 +1,12 @@
-"""Channel settings shared by the sync and async clients: the retry policy as a
-gRPC service config, message size limits, the generated stubs per service, and
-the per-call metadata (tenant, request id).
+"""Channel settings shared by the sync and async clients: load balancing and the
+retry policy as one gRPC service config, keepalive, message size limits, the
+generated stubs per service, and the per-call metadata (tenant, request id).
+
+Load balancing is ``round_robin``: given a name with several addresses (``dns:///``
+and a headless Kubernetes Service), the channel keeps a connection to each and
+sends calls to them in turn. ChatDB's servers close connections after a while
+(``max_connection_age_s``), and the channel then resolves the name again, so
+replicas added since get calls too.
 
 Retries are gRPC's own (the service config's ``retryPolicy``), not a loop in the
 client: only idempotent methods are retried, only on UNAVAILABLE, with
@@ -70,18 +76,36 @@ class RetryPolicy:
 
 NO_RETRIES = RetryPolicy(max_attempts=1)
 
+LOAD_BALANCING_CONFIG: list[dict[str, Any]] = [{"round_robin": {}}]
+"""Every address the target resolves to takes calls in turn (gRPC's default uses the first one only)."""
+
+KEEPALIVE_OPTIONS: list[tuple[str, Any]] = [
+    # A ping every 30 s, idle or not (ChatDB's servers accept one every 10 s): a connection to a pod that
+    # vanished is noticed within seconds, not at the next call's deadline, and idle connections survive
+    # proxies and NAT tables that drop quiet ones.
+    ("grpc.keepalive_time_ms", 30_000),
+    ("grpc.keepalive_timeout_ms", 10_000),
+    ("grpc.keepalive_permit_without_calls", 1),
+]
+
+
+def service_config(retry: RetryPolicy) -> dict[str, Any]:
+    """The channel's one gRPC service config: round-robin load balancing, and ``retry`` when it retries."""
+    config: dict[str, Any] = {"loadBalancingConfig": LOAD_BALANCING_CONFIG}
+    if retry.max_attempts > 1:
+        config.update(retry.service_config())
+    return config
+
 
 def channel_options(retry: RetryPolicy) -> list[tuple[str, Any]]:
     """Options for a channel to ChatDB."""
-    options: list[tuple[str, Any]] = [
+    return [
         ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
         ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
+        ("grpc.enable_retries", 1 if retry.max_attempts > 1 else 0),
+        ("grpc.service_config", json.dumps(service_config(retry))),
+        *KEEPALIVE_OPTIONS,
     ]
-    if retry.max_attempts > 1:
-        options += [("grpc.enable_retries", 1), ("grpc.service_config", json.dumps(retry.service_config()))]
-    else:
-        options.append(("grpc.enable_retries", 0))
-    return options
 
 
 def call_metadata(tenant: str, request_id: str, credential: str = "") -> tuple[tuple[str, str], ...]:

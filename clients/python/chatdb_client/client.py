@@ -31,8 +31,10 @@ class ChatDBClient:
     The tenant comes from the credential; ``tenant`` names another one, which only an operator
     may act for. Use it as a context manager, or call :meth:`close`.
 
-    ``credentials`` (:func:`~chatdb_client.tls_credentials` or ``grpc.ssl_channel_credentials``)
-    makes a TLS channel."""
+    ``target`` is ``host:port``, or ``dns:///name:port``: the channel keeps a connection to every
+    address the name resolves to (a headless Kubernetes Service gives one per pod) and sends calls to
+    them in turn. ``credentials`` (:func:`~chatdb_client.tls_credentials` or
+    ``grpc.ssl_channel_credentials``) makes a TLS channel."""
 
     def __init__(self, target: str = "127.0.0.1:50051", tenant: str = "", timeout: float = 30.0,
                  credentials: grpc.ChannelCredentials | None = None, *, retry: RetryPolicy | None = None,
@@ -104,14 +106,26 @@ class ChatDBClient:
 
     def wait_for_training_job(self, name: str, on_progress: ProgressCallback | None = None,
                               timeout: float | None = None) -> training_pb2.TrainingJob:
-        """Follow a job through WatchTrainingJob until it ends (see :meth:`train`)."""
+        """Follow a job through WatchTrainingJob until it ends (see :meth:`train`). A watch that was
+        delivering updates when it broke off with UNAVAILABLE (its server closed an aged connection, or
+        stopped) is started again, on whichever server the channel picks."""
+        deadline = ops.Deadline(timeout)
         job: training_pb2.TrainingJob | None = None
-        with contextlib.closing(self._stream(ops.watch_training_job(name, timeout))) as updates:
-            for job in updates:
-                if on_progress is not None:
-                    on_progress(job)
-                if ops.is_finished(job):
-                    break
+        watching = True
+        while watching:
+            delivered = False
+            try:
+                with contextlib.closing(self._stream(ops.watch_training_job(name, deadline.remaining()))) as updates:
+                    for job in updates:
+                        delivered = True
+                        if on_progress is not None:
+                            on_progress(job)
+                        if ops.is_finished(job):
+                            break
+                watching = False
+            except ChatDBError as error:
+                if not ops.watch_resumes(error, delivered):
+                    raise
         if job is None or not ops.is_finished(job):
             job = self.get_training_job(name)
         if not ops.is_finished(job):

@@ -5,16 +5,19 @@ requests are built, and the replies read, in this one place.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
+
+import grpc
 
 from chatdb.common.v1 import dialect_pb2
 from chatdb.prediction.v1 import prediction_pb2, prediction_service_pb2
 from chatdb.query.v1 import query_pb2, query_service_pb2
 from chatdb.schema.v1 import schema_pb2, schema_service_pb2
 from chatdb.training.v1 import training_pb2, training_service_pb2
-from chatdb_client.errors import TrainingJobFailed
+from chatdb_client.errors import ChatDBError, TrainingJobFailed
 from chatdb_client.results import AskResult, QueryResult, SystemStatus, to_duration
 
 T = TypeVar("T")
@@ -131,6 +134,24 @@ def watch_training_job(name: str, timeout: float | None = None) -> Operation[tra
     """A stream of the job's states until it ends."""
     request = training_service_pb2.WatchTrainingJobRequest(name=name)
     return Operation(TRAINING, "WatchTrainingJob", request, lambda reply: reply.training_job, timeout)
+
+
+class Deadline:
+    """What is left of ``timeout`` seconds (None: no bound) across several calls."""
+
+    def __init__(self, timeout: float | None) -> None:
+        self._end = None if timeout is None else time.monotonic() + timeout
+
+    def remaining(self) -> float | None:
+        """Seconds left; a spent deadline leaves a millisecond, so the next call fails DEADLINE_EXCEEDED."""
+        return None if self._end is None else max(self._end - time.monotonic(), 0.001)
+
+
+def watch_resumes(error: ChatDBError, delivered: bool) -> bool:
+    """Whether a broken WatchTrainingJob is started again: it had delivered updates (the job exists, a
+    server answered) and ended with UNAVAILABLE, as a stream does when its server closes an aged
+    connection or stops. Any other error is the caller's to see."""
+    return delivered and error.code is grpc.StatusCode.UNAVAILABLE
 
 
 def is_finished(job: training_pb2.TrainingJob) -> bool:

@@ -99,6 +99,8 @@ class AskResult(QueryResult):
     tables_used: list[str] = field(default_factory=list)
     executed: bool = False
     cached_time: dt.datetime | None = None
+    trace_id: str = ""
+    """The call's trace id, to find its spans and the server's log lines."""
 
     @classmethod
     def from_proto(cls, reply: query_service_pb2.AskResponse) -> AskResult:  # type: ignore[override]
@@ -106,7 +108,7 @@ class AskResult(QueryResult):
         return cls(**_shared_fields(reply), raw=reply, explanation=reply.explanation,
                    confidence=reply.confidence, model=reply.model,
                    retrieved_tables=[t.table for t in reply.retrieved_tables],
-                   tables_used=list(reply.tables_used), executed=reply.executed,
+                   tables_used=list(reply.tables_used), executed=reply.executed, trace_id=reply.trace_id,
                    cached_time=to_datetime(reply.cached_time) if reply.HasField("cached_time") else None)
 
 

@@ -24,6 +24,7 @@ from chatdb_server.access.permissions import Role, roles_argument
 from chatdb_server.access.principal import Principal
 from chatdb_server.errors import AlreadyExists, InvalidArgument, NotFound
 from chatdb_server.metadata.db import MetadataStore
+from chatdb_server.metadata.generations import bump_generation
 from chatdb_server.metadata.models import ColumnPolicyRow, RowPolicyRow, as_utc, utcnow
 from chatdb_server.sql.structure import SourceRef, TableStructure
 
@@ -194,6 +195,7 @@ class PolicyStore:
             raise AlreadyExists(existing[0].name)
         async with self._store.session() as session:
             session.add(row)
+            await bump_generation(session, source.pk)
         return _column_policy(row, source.source_id)
 
     async def create_row_policy(self, source: SourceRef, tables: Sequence[TableStructure], table: str,
@@ -207,6 +209,7 @@ class PolicyStore:
                            create_time=utcnow())
         async with self._store.session() as session:
             session.add(row)
+            await bump_generation(session, source.pk)
         return _row_policy(row, source.source_id)
 
     async def policies(self, source: SourceRef) -> SourcePolicies:
@@ -232,5 +235,6 @@ class PolicyStore:
         async with self._store.session() as session:
             done = await session.execute(delete(model).where(model.source_pk == source.pk,
                                                              model.policy_id == policy_id))
-        if not done.rowcount:  # type: ignore[attr-defined]
-            raise NotFound(f"{source.name}/{collection}/{policy_id}", "policy")
+            if not done.rowcount:  # type: ignore[attr-defined]
+                raise NotFound(f"{source.name}/{collection}/{policy_id}", "policy")
+            await bump_generation(session, source.pk)

@@ -1,16 +1,19 @@
-"""The metadata engine: connection, sessions and migrations to head at start-up."""
+"""The metadata engine: connection, sessions, single reads on the hot path, and migrations to head at start-up."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import event, text
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.sql import Executable
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 MIGRATION_LOCK_KEY = 0x63686174  # "chat": the advisory lock taken while migrating
@@ -26,8 +29,15 @@ class MetadataStore:
         if not self.is_sqlite:
             kwargs.update(pool_size=10, max_overflow=20)
         self.engine: AsyncEngine = create_async_engine(url, **kwargs)
+        # Reads on the hot path: no liveness ping per checkout and, on PostgreSQL, no transaction around
+        # the statement, so one read is one round trip (a session costs four).
+        reads: dict[str, object] = {"pool_pre_ping": False}
+        if not self.is_sqlite:
+            reads.update(pool_size=4, max_overflow=16, isolation_level="AUTOCOMMIT")
+        self._reads: AsyncEngine = create_async_engine(url, **reads)
         if self.is_sqlite:
-            event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
+            for engine in (self.engine, self._reads):
+                event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
 
     async def migrate(self) -> None:
@@ -46,13 +56,32 @@ class MetadataStore:
         async with self.sessions() as session, session.begin():
             yield session
 
+    async def read_first(self, statement: Executable,
+                         parameters: Mapping[str, Any] | None = None) -> tuple[Any, ...] | None:
+        """The first row of one read-only ``statement``, outside any transaction: for small reads made on
+        every call (0.2-0.4 ms on PostgreSQL where a session takes about 1 ms). A pooled connection
+        found dead (the server restarted) is replaced and the read made once more."""
+        try:
+            return await self._read_once(statement, parameters)
+        except DBAPIError as error:
+            if not error.connection_invalidated:
+                raise
+        return await self._read_once(statement, parameters)
+
+    async def _read_once(self, statement: Executable,
+                         parameters: Mapping[str, Any] | None) -> tuple[Any, ...] | None:
+        async with self._reads.connect() as conn:
+            row = (await conn.execute(statement, dict(parameters or {}))).first()
+        return None if row is None else tuple(row)
+
     async def ping(self) -> None:
         """Raise when the store is unreachable."""
         async with self.engine.connect() as conn:
             await conn.execute(text("SELECT 1"))
 
     async def close(self) -> None:
-        """Dispose of the pool."""
+        """Dispose of the pools."""
+        await self._reads.dispose()
         await self.engine.dispose()
 
 

@@ -68,6 +68,9 @@ class DataSourceRow(Base):
     create_time: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     update_time: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     discover_time: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    generation: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    """Bumped in the transaction of every change an answer depends on (a training commit, an example, a
+    refresh, a policy, an update): every replica compares it with what it keeps (``metadata.generations``)."""
 
 
 class SchemaTableRow(Base):

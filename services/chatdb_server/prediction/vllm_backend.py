@@ -28,6 +28,7 @@ from chatdb_server.generation.merge import MERGED_WEIGHTS_HINT
 from chatdb_server.generation.prompts import build_messages, extract_sql, plain_prompt
 from chatdb_server.log import get_logger
 from chatdb_server.prediction.grammar import build_select_grammar
+from chatdb_server.prediction.metrics import engine_stat_loggers
 from chatdb_server.settings import Settings
 
 log = get_logger(__name__)
@@ -109,12 +110,13 @@ class VllmGenerator:
             "gpu_memory_utilization": self.settings.gpu_memory_utilization,
             "tensor_parallel_size": self.settings.tensor_parallel_size, "enforce_eager": eager,
             "enable_lora": self.lora_enabled, "max_loras": max(1, self.settings.max_loras),
+            # vLLM's periodic stats log stays off; its Prometheus metrics are on (prediction/metrics.py).
             "max_lora_rank": self.settings.max_lora_rank, "disable_log_stats": True,
         }
         args = AsyncEngineArgs(**options)
         started = time.perf_counter()
         # The constructor blocks while the engine core loads; keep the event loop free meanwhile.
-        self._engine = await asyncio.to_thread(AsyncLLM.from_engine_args, args)
+        self._engine = await asyncio.to_thread(AsyncLLM.from_engine_args, args, stat_loggers=engine_stat_loggers())
         self._tokenizer = self._engine.get_tokenizer()
         log.info("vllm.started", model=self.model_name, vllm=vllm.__version__, platform=current_platform.device_type,
                  seconds=round(time.perf_counter() - started, 2), lora=self.lora_enabled)

@@ -30,6 +30,7 @@ from chatdb_server.log import get_logger
 from chatdb_server.metadata.db import MetadataStore
 from chatdb_server.metadata.models import ResultCacheRow, as_utc, utcnow
 from chatdb_server.query.domain import Rows, cell_from_json, cell_to_json
+from chatdb_server.query.metrics import cache_lookup
 from chatdb_server.sql.dsn import Dialect
 from chatdb_server.sql.structure import SourceRef
 from chatdb_server.sql.values import ResultColumn
@@ -112,9 +113,14 @@ class ResultCache:
     async def get(self, source: SourceRef, sql: str, *, allow_stale: bool = False,
                   scope: str = "") -> CachedResult | None:
         """The cached result of ``sql`` in policy ``scope``: fresh only, or also stale (up to a day old) when
-        ``allow_stale``."""
+        ``allow_stale``. Each lookup counts as a hit or a miss (none while the cache is off)."""
         if not allow_stale and not self.ttl:
             return None
+        found = await self._find(source, sql, allow_stale, scope)
+        cache_lookup(found is not None, stale_allowed=allow_stale)
+        return found
+
+    async def _find(self, source: SourceRef, sql: str, allow_stale: bool, scope: str) -> CachedResult | None:
         key = sql_hash(sql, source.dialect, scope)
         async with self._store.session() as session:
             row = (await session.execute(select(ResultCacheRow).where(

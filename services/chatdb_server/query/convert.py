@@ -119,7 +119,7 @@ def ask_response(answer: Answer, *, with_rows: bool = True) -> query_service_pb2
         retrieved_tables=retrieved_tables(answer.retrieved), tables_used=answer.tables_used,
         warnings=answer.warnings, timings=timings_message(answer.timings),
         degradation_level=answer.level.to_proto(), served_by=served_by_to_proto(answer.served_by),
-        model=answer.model, stale=answer.stale, executed=answer.executed,
+        model=answer.model, stale=answer.stale, executed=answer.executed, trace_id=answer.trace_id,
         **(_result_fields(answer.rows, with_rows) if answer.rows is not None else {}))
     if answer.cached_time is not None and answer.stale:
         response.cached_time.CopyFrom(timestamp(answer.cached_time))

@@ -17,10 +17,12 @@ guard passed it (``Answer.recorded_sql``).
 from __future__ import annotations
 
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
+from chatdb_server import tracing
 from chatdb_server.access import context as call
 from chatdb_server.access.enforce import names_excluded
 from chatdb_server.access.policies import EffectivePolicies
@@ -101,6 +103,8 @@ class Answer:
     cached_time: datetime | None = None
     recorded_sql: str = ""
     """The SQL before the caller's policies, as the history records it (``sql`` when none apply)."""
+    trace_id: str = ""
+    """The call's trace id, as in its log lines and exported spans."""
 
 
 @dataclass
@@ -121,8 +125,9 @@ class _Generated:
 
 
 @dataclass
-class _Trace:
-    """What is known so far of an ask, for its history record when it fails."""
+class _Progress:
+    """What is known so far of an ask, for its history record when it fails; each step is timed and
+    traced as a child span of the call."""
 
     started: float = field(default_factory=time.perf_counter)
     timings: dict[str, float] = field(default_factory=dict)
@@ -134,6 +139,16 @@ class _Trace:
 
     def add(self, step: str, seconds: float) -> None:
         self.timings[step] = self.timings.get(step, 0.0) + seconds
+
+    @contextmanager
+    def step(self, timing: str, span_name: str) -> Iterator[None]:
+        """Time a step under ``timing`` (repeats add up) inside the span ``ask.<span_name>``."""
+        started = time.perf_counter()
+        try:
+            with tracing.span(f"ask.{span_name}"):
+                yield
+        finally:
+            self.add(timing, time.perf_counter() - started)
 
     def total(self) -> dict[str, float]:
         return {**self.timings, "total": time.perf_counter() - self.started}
@@ -166,77 +181,103 @@ class AskPipeline:
                 f"{source.name} has no trained tables yet: create a training job for it "
                 f"(TrainingService.CreateTrainingJob, parent {source.name}) and ask again once it has succeeded",
                 "NOT_TRAINED", {"data_source": source.name})
-        trace = _Trace()
+        progress = _Progress()
         call.note(data_source=source.source_id, question=question)
         try:
-            answer = await self._answer(context, question, count, limits, options, trace, request_id, on_stage)
+            answer = await self._answer(context, question, count, limits, options, progress, request_id, on_stage)
         except ChatDBError as error:
-            call.note(sql=trace.sql)
-            await self._record_failure(context, question, trace, error)
+            call.note(sql=progress.sql)
+            await self._record_failure(context, question, progress, error)
             raise
         call.note(sql=answer.sql, row_count=len(answer.rows.rows) if answer.rows else 0)
+        answer.trace_id = tracing.current_trace_id()
         async with metadata_store_errors():
-            answer.query = await self._history.record(source, QueryRecord(
-                question=question, sql=answer.recorded_sql or answer.sql, served_by=answer.served_by,
-                model=answer.model, level=answer.level, row_count=len(answer.rows.rows) if answer.rows else 0,
-                confidence=answer.confidence, timings=answer.timings))
+            with tracing.span("ask.record"):
+                answer.query = await self._history.record(source, QueryRecord(
+                    question=question, sql=answer.recorded_sql or answer.sql, served_by=answer.served_by,
+                    model=answer.model, level=answer.level, row_count=len(answer.rows.rows) if answer.rows else 0,
+                    confidence=answer.confidence, timings=answer.timings))
         return answer
 
     async def _answer(self, context: SourceContext, question: str, count: int, limits: Limits,
-                      options: AskOptions, trace: _Trace, request_id: str,
+                      options: AskOptions, progress: _Progress, request_id: str,
                       on_stage: StageListener | None) -> Answer:
         source = context.source
-        started = time.perf_counter()
-        retrieval = await self._retriever.retrieve(source, question, context.tables, context.joins,
-                                                   k=RETRIEVED_TABLES, example_k=RETRIEVED_EXAMPLES)
-        trace.add("retrieval", time.perf_counter() - started)
+        with progress.step("retrieval", "retrieve"):
+            retrieval = await self._retriever.retrieve(source, question, context.tables, context.joins,
+                                                       k=RETRIEVED_TABLES, example_k=RETRIEVED_EXAMPLES,
+                                                       version=context.version)
         if on_stage:
-            await on_stage(Stage(StageKind.RETRIEVED, trace.timings["retrieval"], retrieved=tuple(retrieval.tables)))
+            await on_stage(Stage(StageKind.RETRIEVED, progress.timings["retrieval"], retrieved=tuple(retrieval.tables)))
 
         request = _generation_request(retrieval, context.caller_policies(), question, source.dialect, count,
                                       options.model or source.default_adapter)
-        generated = await self._generate(context, request, limits, trace, tenant=source.tenant,
+        generated = await self._generate(context, request, limits, progress, tenant=source.tenant,
                                          request_id=request_id, named_model=bool(options.model))
         best = generated.candidates[0]
-        trace.sql = best.sql
+        progress.sql = best.sql
         if on_stage:
-            await on_stage(Stage(StageKind.GENERATED, trace.timings["generation"] + trace.timings["guard"],
+            await on_stage(Stage(StageKind.GENERATED, progress.timings["generation"] + progress.timings["guard"],
                                  sql=best.verdict.sql))
 
         run: Run | None = None
         if options.execute:
             started = time.perf_counter()
-            best, run = await self._execute(context, request, generated, limits, trace, request_id)
+            best, run = await self._execute(context, request, generated, limits, progress, request_id)
             if on_stage:
                 await on_stage(Stage(StageKind.EXECUTED, time.perf_counter() - started,
                                      columns=tuple(run.rows.columns)))
-        level = max(trace.level, await self._monitor.level(database_key(source.tenant, source.name)))
+        level = max(progress.level, await self._monitor.level(database_key(source.tenant, source.name)))
         if run is not None and run.stale:
             level = max(level, Level.NO_DATABASE)
         served_by = ServedBy.CACHE if run is not None and run.from_cache else generated.served_by
         return Answer(
             query="", sql=best.verdict.sql, explanation=best.explanation, confidence=best.confidence,
             retrieved=list(retrieval.tables), tables_used=list(dict.fromkeys(best.verdict.tables)),
-            warnings=list(dict.fromkeys([*trace.warnings, *best.verdict.warnings, *(run.warnings if run else [])])),
-            rows=run.rows if run else None, timings=trace.total(), level=level, served_by=served_by,
-            model=trace.model, executed=run is not None, stale=bool(run and run.stale),
+            warnings=list(dict.fromkeys([*progress.warnings, *best.verdict.warnings, *(run.warnings if run else [])])),
+            rows=run.rows if run else None, timings=progress.total(), level=level, served_by=served_by,
+            model=progress.model, executed=run is not None, stale=bool(run and run.stale),
             cached_time=run.cached_time if run else None, recorded_sql=best.sql)
 
     # ---- generation -----------------------------------------------------------------------------
 
-    async def _generate(self, context: SourceContext, request: GenerationRequest, limits: Limits, trace: _Trace,
+    async def _generate(self, context: SourceContext, request: GenerationRequest, limits: Limits, progress: _Progress,
                         *, tenant: str, request_id: str, named_model: bool, fallback_only: bool = False,
                         exclude: frozenset[str] = frozenset()) -> _Generated:
         """Candidates that pass the guard, best first, leaving out SQL in ``exclude``.
 
         FailedPrecondition (UNSAFE_SQL) when no candidate passes (first round only: a repair round
         may come back empty, and the database's error is then the answer)."""
-        started = time.perf_counter()
-        fallback = fallback_only
-        result: GenerationResult | None = None
+        with progress.step("generation", "generate"):
+            result, fallback = await self._generate_sql(request, progress, tenant=tenant, request_id=request_id,
+                                                        named_model=named_model, fallback_only=fallback_only)
+        served_by = ServedBy.TEMPLATE if fallback or result.backend == "template" else ServedBy.MODEL
+        progress.served_by = served_by
+        progress.model = TEMPLATE_MODEL_NAME if served_by is ServedBy.TEMPLATE else result.model
+
+        generated = _Generated([], served_by, fallback)
+        seen = set(exclude)
+        with progress.step("guard", "guard"):
+            for candidate in result.candidates:
+                verdict = self._execution.check(context, candidate.sql, limits.max_rows)
+                if not verdict.valid:
+                    generated.rejected.append("; ".join(v.message for v in verdict.violations))
+                elif verdict.checked_sql not in seen:
+                    seen.add(verdict.checked_sql)
+                    generated.candidates.append(_Candidate(verdict.checked_sql, candidate.confidence,
+                                                           candidate.explanation, verdict))
+        if not generated.candidates and not exclude:
+            reasons = "; ".join(generated.rejected) or "the generator returned no SQL"
+            raise FailedPrecondition(f"no safe SQL could be produced for the question: {reasons}", "UNSAFE_SQL")
+        return generated
+
+    async def _generate_sql(self, request: GenerationRequest, progress: _Progress, *, tenant: str, request_id: str,
+                            named_model: bool, fallback_only: bool) -> tuple[GenerationResult, bool]:
+        """PredictionService's candidates, or the template generator's when it is down (or only it may
+        answer); whether the template generator stood in."""
         if not fallback_only:
             try:
-                result = await self._prediction.generate(request, tenant, request_id)
+                return await self._prediction.generate(request, tenant, request_id), False
             except Exception as exc:
                 if not is_service_failure(exc):
                     raise
@@ -246,35 +287,12 @@ class AskPipeline:
                         "ask without options.model to be answered by the template generator",
                         reason="DEGRADED", metadata={"dependency": "prediction"}) from None
                 log.info("ask.template_fallback", error=type(exc).__name__)
-                fallback = True
-                trace.level = max(trace.level, Level.NO_MODEL)
-                trace.warnings.append("PredictionService is unavailable: the template generator answered")
-        if result is None:
-            result = await self._fallback.generate(replace(request, model=""))
-        trace.add("generation", time.perf_counter() - started)
-        served_by = ServedBy.TEMPLATE if fallback or result.backend == "template" else ServedBy.MODEL
-        trace.served_by = served_by
-        trace.model = TEMPLATE_MODEL_NAME if served_by is ServedBy.TEMPLATE else result.model
-
-        started = time.perf_counter()
-        generated = _Generated([], served_by, fallback)
-        seen = set(exclude)
-        for candidate in result.candidates:
-            verdict = self._execution.check(context, candidate.sql, limits.max_rows)
-            if not verdict.valid:
-                generated.rejected.append("; ".join(v.message for v in verdict.violations))
-            elif verdict.checked_sql not in seen:
-                seen.add(verdict.checked_sql)
-                generated.candidates.append(_Candidate(verdict.checked_sql, candidate.confidence, candidate.explanation,
-                                                       verdict))
-        trace.add("guard", time.perf_counter() - started)
-        if not generated.candidates and not exclude:
-            reasons = "; ".join(generated.rejected) or "the generator returned no SQL"
-            raise FailedPrecondition(f"no safe SQL could be produced for the question: {reasons}", "UNSAFE_SQL")
-        return generated
+                progress.level = max(progress.level, Level.NO_MODEL)
+                progress.warnings.append("PredictionService is unavailable: the template generator answered")
+        return await self._fallback.generate(replace(request, model="")), True
 
     async def _regenerate(self, context: SourceContext, request: GenerationRequest, generated: _Generated,
-                          failures: list[tuple[str, str]], limits: Limits, trace: _Trace,
+                          failures: list[tuple[str, str]], limits: Limits, progress: _Progress,
                           request_id: str) -> _Generated:
         """The one repair round: the database's error goes back to generation."""
         tried = frozenset(sql for sql, _ in failures)
@@ -284,36 +302,36 @@ class AskPipeline:
         else:
             sql, error = failures[0]
             repair = replace(request, repair=RepairHint(failed_sql=sql, error=error))
-        return await self._generate(context, repair, limits, trace, tenant=context.source.tenant,
+        return await self._generate(context, repair, limits, progress, tenant=context.source.tenant,
                                     request_id=request_id, named_model=False, fallback_only=generated.fallback,
                                     exclude=tried)
 
     # ---- execution ------------------------------------------------------------------------------
 
     async def _execute(self, context: SourceContext, request: GenerationRequest, generated: _Generated,
-                       limits: Limits, trace: _Trace, request_id: str) -> tuple[_Candidate, Run]:
+                       limits: Limits, progress: _Progress, request_id: str) -> tuple[_Candidate, Run]:
         """Run the candidates, repair once if the database rejected them all, and choose."""
-        runs, failures = await self._run_all(context, generated.candidates, limits, trace)
+        runs, failures = await self._run_all(context, generated.candidates, limits, progress)
         if not runs and failures:
-            repaired = await self._regenerate(context, request, generated, failures, limits, trace, request_id)
+            repaired = await self._regenerate(context, request, generated, failures, limits, progress, request_id)
             if repaired.candidates:
-                trace.warnings.append("the first SQL was rejected by the database; it was repaired once")
-                runs, more = await self._run_all(context, repaired.candidates, limits, trace)
+                progress.warnings.append("the first SQL was rejected by the database; it was repaired once")
+                runs, more = await self._run_all(context, repaired.candidates, limits, progress)
                 failures += more
         if not runs:
             sql, message = failures[-1]
-            trace.sql = sql
+            progress.sql = sql
             raise QueryFailed(context.source.name, message)
         if len(runs) == 1:
             return runs[0]
         choice = choose([Ballot(result_signature(run.rows.columns, run.rows.rows), candidate.confidence,
                                 (candidate, run)) for candidate, run in runs])
         if choice.voters > 1:
-            trace.warnings.append(f"{choice.agreeing} of {choice.voters} candidates agreed on this result")
+            progress.warnings.append(f"{choice.agreeing} of {choice.voters} candidates agreed on this result")
         return choice.winner
 
     async def _run_all(self, context: SourceContext, candidates: list[_Candidate], limits: Limits,
-                       trace: _Trace) -> tuple[list[tuple[_Candidate, Run]], list[tuple[str, str]]]:
+                       progress: _Progress) -> tuple[list[tuple[_Candidate, Run]], list[tuple[str, str]]]:
         """Each candidate's run, and the (sql, database message) of those the database rejected.
 
         Once the database proves unreachable the remaining candidates are answered from the cache only.
@@ -323,10 +341,10 @@ class AskPipeline:
         blocking: ChatDBError | None = None
         live = True
         for candidate in candidates:
-            started = time.perf_counter()
             try:
-                run = await self._execution.run(context.source, candidate.verdict, limits, fresh_cache=True,
-                                                 live=live)
+                with progress.step("execution", "execute"):
+                    run = await self._execution.run(context.source, candidate.verdict, limits, fresh_cache=True,
+                                                     live=live)
             except QueryFailed as failed:
                 failures.append((candidate.sql, failed.database_message))
                 continue
@@ -334,23 +352,21 @@ class AskPipeline:
                 blocking = blocking or error
                 live = live and not isinstance(error, Unavailable)
                 continue
-            finally:
-                trace.add("execution", time.perf_counter() - started)
             live = live and not run.stale
             runs.append((candidate, run))
         if not runs and blocking is not None:
-            trace.sql = candidates[0].sql
+            progress.sql = candidates[0].sql
             raise blocking
         return runs, failures
 
-    async def _record_failure(self, context: SourceContext, question: str, trace: _Trace,
+    async def _record_failure(self, context: SourceContext, question: str, progress: _Progress,
                               error: ChatDBError) -> None:
         try:
             async with metadata_store_errors():
                 name = await self._history.record(context.source, QueryRecord(
-                    question=question, sql=trace.sql, state=QueryState.FAILED, error_reason=error.reason,
-                    error_message=error.message, served_by=trace.served_by, model=trace.model,
-                    level=trace.level, timings=trace.total()))
+                    question=question, sql=progress.sql, state=QueryState.FAILED, error_reason=error.reason,
+                    error_message=error.message, served_by=progress.served_by, model=progress.model,
+                    level=progress.level, timings=progress.total()))
             error.metadata = {**error.metadata, "query": name}
         except Unavailable:
             log.warning("ask.history_unavailable")

@@ -1,10 +1,13 @@
 """What the ask pipeline knows of a source: its reference, stored and trained tables, joins, and
 its column and row policies.
 
-Read from SchemaService's catalog and the policy store and kept for a few seconds, so a busy
-source costs one metadata round trip per ``ttl_s`` rather than several per question. Only
-trained sources are kept: the first question after a training job finishes sees it at once. A
-policy created or deleted binds every replica's callers within ``ttl_s`` (2 s by default).
+Read from SchemaService's catalog and the policy store, and kept for as long as the source's
+generation in the metadata store stays the same (``chatdb_server.metadata.generations``): every
+question reads the current generation (one single-row read, under a millisecond) and a context built at
+another one is read again. So a training job, an example, a refresh or a policy committed by any
+replica shows in every replica's next question, and a busy, unchanged source costs that one read
+rather than several. ``ttl_s`` only bounds how long a context may live at all, a safety net for a
+change made without a bump (an edit of the metadata store by hand).
 """
 
 from __future__ import annotations
@@ -18,14 +21,15 @@ from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
 from chatdb_server.access.context import current_principal
 from chatdb_server.access.policies import EffectivePolicies, SourcePolicies
-from chatdb_server.errors import Unavailable
+from chatdb_server.errors import NotFound, Unavailable
 from chatdb_server.log import get_logger
+from chatdb_server.metadata.generations import SourceVersion
 from chatdb_server.query.ports import PolicyLookup, SchemaLookup
 from chatdb_server.sql.structure import JoinEdge, SourceRef, StoredTable, known_columns
 
 log = get_logger(__name__)
 
-DEFAULT_TTL_S = 2.0
+DEFAULT_TTL_S = 300.0
 
 
 @dataclass(frozen=True)
@@ -42,6 +46,8 @@ class SourceContext:
     policies: SourcePolicies = field(default_factory=SourcePolicies)
     stored_columns: dict[str, tuple[str, ...]] = field(default_factory=dict)
     """Lower-case table → its column names as stored, in table order (what ``*`` expands into)."""
+    version: SourceVersion | None = None
+    """The source's row and generation when this context was read: the retriever keys its copies by it."""
 
     def caller_policies(self) -> EffectivePolicies:
         """The policies that bind the principal of the call in progress (none outside a call)."""
@@ -68,7 +74,7 @@ def _store_down() -> Unavailable:
 
 
 class SourceContexts:
-    """Source contexts by tenant and name, cached for ``ttl_s``."""
+    """Source contexts by tenant and name, kept while the source's generation is unchanged (and ``ttl_s`` at most)."""
 
     def __init__(self, catalog: SchemaLookup, ttl_s: float = DEFAULT_TTL_S,
                  policies: PolicyLookup | None = None) -> None:
@@ -78,11 +84,21 @@ class SourceContexts:
         self._cache: dict[tuple[str, str], tuple[float, SourceContext]] = {}
 
     async def get(self, tenant: str, name: str, field: str = "parent") -> SourceContext:
-        """The context of the tenant's ``dataSources/{id}``; InvalidArgument / NotFound from the catalog."""
+        """The context of the tenant's ``dataSources/{id}``; InvalidArgument / NotFound from the catalog.
+
+        The version is read on every call, before anything else: it also settles that the source exists
+        and that the caller may use it, so a kept context is never handed to a caller the catalog refuses."""
         key = (tenant, name)
+        try:
+            async with metadata_store_errors():
+                version = await self._catalog.version(tenant, name, field)
+        except NotFound:
+            self._cache.pop(key, None)
+            raise
         hit = self._cache.get(key)
-        if hit is not None and time.monotonic() - hit[0] < self._ttl_s:
+        if hit is not None and hit[1].version == version and time.monotonic() - hit[0] < self._ttl_s:
             return hit[1]
+        # Read after the version: a change committed meanwhile is then at worst read twice, never missed.
         async with metadata_store_errors():
             source = await self._catalog.resolve(tenant, name, field)
             tables = await self._catalog.stored_tables(source)
@@ -91,11 +107,8 @@ class SourceContexts:
         trained = [t for t in tables if t.trained_fingerprint is not None]
         context = SourceContext(source, tables, trained, joins, known_columns([t.structure for t in tables]),
                                 policies, {t.structure.name.lower(): tuple(c.name for c in t.structure.columns)
-                                           for t in tables})
-        if trained:
-            self._cache[key] = (time.monotonic(), context)
-        else:
-            self._cache.pop(key, None)
+                                           for t in tables}, version)
+        self._cache[key] = (time.monotonic(), context)
         return context
 
     def forget(self, source: SourceRef) -> None:

@@ -26,6 +26,7 @@ from typing import Any, Protocol
 
 from chatdb_server.access.policies import SourcePolicies
 from chatdb_server.generation.interface import GenerationRequest, GenerationResult
+from chatdb_server.metadata.generations import SourceVersion
 from chatdb_server.resilience.breakers import AsyncBreaker
 from chatdb_server.sql.structure import JoinEdge, SourceRef, StoredTable
 
@@ -63,6 +64,10 @@ class SchemaLookup(Protocol):
 
     async def resolve(self, tenant: str, name: str, field: str = "name") -> SourceRef:
         """The tenant's source called ``dataSources/{id}``; NotFound, or InvalidArgument naming ``field``."""
+        ...
+
+    async def version(self, tenant: str, name: str, field: str = "name") -> SourceVersion:
+        """The source's row and generation, read fresh and cheaply (per question); errors as :meth:`resolve`."""
         ...
 
     async def stored_tables(self, source: SourceRef) -> list[StoredTable]:

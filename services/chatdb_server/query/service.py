@@ -22,6 +22,7 @@ from chatdb_server.query.cache import ResultCache
 from chatdb_server.query.domain import Rating
 from chatdb_server.query.history import QueryHistory, QueryPage, StoredQuery, query_name_parts
 from chatdb_server.query.history_feedback import FeedbackDesk
+from chatdb_server.query.metrics import ASKS_IN_FLIGHT, TimedHistory, observe_stages
 from chatdb_server.query.pipeline import Answer, AskOptions, AskPipeline
 from chatdb_server.query.pipeline_execution import Executor, GuardedExecution
 from chatdb_server.query.pipeline_sources import DEFAULT_TTL_S, SourceContexts, metadata_store_errors
@@ -71,7 +72,7 @@ class QueryService:
         self.execution = GuardedExecution(settings, guard or SqlGuard(), executor, self.cache, breakers, monitor,
                                           masker)
         self.pipeline = AskPipeline(self.contexts, retriever, self.generator, fallback, self.execution,
-                                    self.history, monitor)
+                                    TimedHistory(store, pages), monitor)
         self.caller_sql = CallerSql(self.contexts, self.execution, self.history, monitor)
         self.feedback = FeedbackDesk(self.contexts, self.history, self.execution, self.examples, monitor)
         monitor.register(METADATA, store.ping)
@@ -87,13 +88,21 @@ class QueryService:
 
     async def ask(self, tenant: str, parent: str, question: str, options: AskOptions,
                   request_id: str = "") -> Answer:
-        """Answer ``question`` about the tenant's source ``parent``."""
-        return await self.pipeline.ask(tenant, parent, question, options, request_id=request_id)
+        """Answer ``question`` about the tenant's source ``parent``; counted in flight, its stages timed."""
+        with ASKS_IN_FLIGHT.track_inprogress():
+            answer = await self.pipeline.ask(tenant, parent, question, options, request_id=request_id)
+        observe_stages(answer.timings)
+        return answer
 
-    def stream_ask(self, tenant: str, parent: str, question: str, options: AskOptions, batch_size: int,
-                   request_id: str = "") -> AsyncIterator[AskEvent]:
-        """Stages as they complete, the rows in batches of ``batch_size`` (0: 100), then the answer."""
-        return stream_ask(self.pipeline, tenant, parent, question, options, batch_size, request_id)
+    async def stream_ask(self, tenant: str, parent: str, question: str, options: AskOptions, batch_size: int,
+                         request_id: str = "") -> AsyncIterator[AskEvent]:
+        """Stages as they complete, the rows in batches of ``batch_size`` (0: 100), then the answer; counted in
+        flight while the stream is open, its stages timed like an ask's."""
+        with ASKS_IN_FLIGHT.track_inprogress():
+            async for event in stream_ask(self.pipeline, tenant, parent, question, options, batch_size, request_id):
+                if isinstance(event, Answer):
+                    observe_stages(event.timings)
+                yield event
 
     async def execute_sql(self, tenant: str, parent: str, sql: str, max_rows: int,
                           timeout_s: float | None) -> SqlRun:

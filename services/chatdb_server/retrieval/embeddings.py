@@ -25,6 +25,7 @@ import numpy.typing as npt
 
 from chatdb_server.errors import FailedPrecondition
 from chatdb_server.log import get_logger
+from chatdb_server.retrieval.metrics import DOCUMENTS, QUESTIONS, embedded
 
 log = get_logger(__name__)
 
@@ -162,11 +163,12 @@ class Embedder:
                 log.info("embedding_model_loaded", model=self.name, dim=_model_dim(model))
         return self._model
 
-    def encode(self, texts: list[str]) -> Vector:
-        """One L2-normalised float32 row per text, encoded in batches."""
+    def encode(self, texts: list[str], *, kind: str = DOCUMENTS) -> Vector:
+        """One L2-normalised float32 row per text, encoded in batches; ``kind`` labels the batch-size metric."""
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
         model = self._load()
+        embedded(kind, len(texts))
         with self._run_lock:
             vectors = model.encode(list(texts), batch_size=self.batch_size, convert_to_numpy=True,
                                    normalize_embeddings=True, show_progress_bar=False)
@@ -214,7 +216,7 @@ class Embedder:
 
     def _encode_queries(self, texts: list[str]) -> dict[str, Vector]:
         """Encode distinct questions in one batch and cache each (read-only) vector."""
-        matrix = self.encode(texts)
+        matrix = self.encode(texts, kind=QUESTIONS)
         vectors = {}
         with self._cache_lock:
             for text, vector in zip(texts, matrix, strict=True):

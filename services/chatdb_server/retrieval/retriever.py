@@ -3,9 +3,14 @@ the most similar golden examples, and the schema context a SQL generator reads.
 
 Milvus is the store of record. Hot namespaces are answered from an in-process copy of their
 vectors (an exact cosine over one namespace costs microseconds where a Milvus Lite filtered
-search costs milliseconds). The copy is keyed by the trained tables the caller passes (their
-names and trained fingerprints, from the metadata store) and by this process's own writes,
-and is reloaded in the background after ``index_ttl_s`` so writes by other processes show up.
+search costs milliseconds). The copy is keyed by the source's version the caller passes (its
+generation in the metadata store, bumped in the transaction of every training commit, example
+and refresh, by whichever process made it: ``chatdb_server.metadata.generations``), by the
+trained tables the caller passes (names and trained fingerprints) and by this process's own
+writes. A caller with a newer version gets a fresh copy on that very question, so what another
+replica trained is searched as soon as its commit is read. ``index_ttl_s`` and ``example_ttl_s``
+only bound how old a copy may grow (reloaded in the background, served meanwhile): a safety net
+for writes to Milvus that bumped no version, and the refresh of callers that pass none.
 """
 
 from __future__ import annotations
@@ -16,12 +21,13 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 
 from chatdb_server.errors import FailedPrecondition, InvalidArgument
 from chatdb_server.log import get_logger
+from chatdb_server.metadata.generations import SourceVersion
 from chatdb_server.retrieval.context import ColumnInfo, SchemaContext, TableInfo
 from chatdb_server.retrieval.embeddings import Embedder, Vector
 from chatdb_server.retrieval.join_paths import bridge_tables, join_graph
@@ -31,6 +37,7 @@ from chatdb_server.sql.structure import JoinEdge, SourceRef, StoredTable
 
 log = get_logger(__name__)
 
+_T = TypeVar("_T")
 SEARCH = "SEARCH"
 JOIN_NEIGHBOR = "JOIN_NEIGHBOR"
 
@@ -69,7 +76,11 @@ class Retrieval:
 class _TableIndex:
     """One namespace's trained table vectors, with what scoring and joining need precomputed."""
 
-    key: tuple[int, frozenset[tuple[str, str]]]
+    version: SourceVersion | None
+    """The source's version the caller read before this copy was loaded: the copy is at least that new."""
+    local_generation: int
+    """This process's writes to the namespace when the copy was loaded (``VectorStore.generation``)."""
+    signature: frozenset[tuple[str, str]]
     tables_ref: list[StoredTable]
     """The caller's list this index was built for: the same list object again skips recomputing the key."""
     trained: dict[str, StoredTable]
@@ -85,7 +96,8 @@ class _TableIndex:
 
 @dataclass
 class _ExampleIndex:
-    generation: int
+    version: SourceVersion | None
+    local_generation: int
     examples: list[ExampleHit]
     matrix: Vector
     loaded_at: float
@@ -101,8 +113,10 @@ class RetrievalSettings:
     local_index: bool = True
     """Answer from in-process copies of hot namespaces; False searches Milvus every time."""
     index_ttl_s: float = 60.0
-    """After this, a namespace's copy is reloaded from Milvus in the background (served meanwhile)."""
-    example_ttl_s: float = 5.0
+    """After this, a namespace's copy is reloaded from Milvus in the background (served meanwhile); a safety
+    net, since a newer source version reloads it at once."""
+    example_ttl_s: float = 60.0
+    """The same for a namespace's golden examples."""
     max_cached_namespaces: int = 64
     column_sample_values: int = 5
 
@@ -119,30 +133,44 @@ class Retriever:
         self._refreshing: set[asyncio.Task[None]] = set()
 
     async def retrieve(self, source: SourceRef, question: str, tables: list[StoredTable],
-                       joins: list[JoinEdge], k: int = 5, example_k: int = 3) -> Retrieval:
+                       joins: list[JoinEdge], k: int = 5, example_k: int = 3,
+                       version: SourceVersion | None = None) -> Retrieval:
         """The top ``k`` tables for ``question`` among ``tables`` (the source's tables; only trained
         ones are searched), the bridges needed to join them, and the ``example_k`` closest examples.
 
-        Passing the same ``tables`` and ``joins`` list objects again (a cached source context) lets
-        the in-process index skip re-checking them: a warm retrieval then costs microseconds.
+        ``version`` is the source's version read before ``tables`` (``SourceContext.version``): an
+        in-process copy older than it is loaded again first. Passing the same ``tables`` and ``joins``
+        list objects again (a cached source context) lets the in-process index skip re-checking them:
+        a warm retrieval then costs microseconds.
         """
         if not question.strip():
             raise InvalidArgument("question", "must not be empty")
         if k < 1:
             raise InvalidArgument("k", "must be at least 1")
         namespace = source.namespace
-        index = self._current_index(namespace, tables)
+        index = self._current_index(namespace, tables, version)
         if index is None and not any(t.trained_fingerprint is not None for t in tables):
             raise FailedPrecondition(f"data source {source.source_id!r} has no trained tables; create a training job",
                                      "NOT_TRAINED", {"source": source.name})
         started = time.perf_counter()
-        query = await self.embedder.aencode_query(question)
-        embedded = time.perf_counter()
+        example_index: _ExampleIndex | None = None
         if self.settings.local_index:
-            index = index or await self._load_index(namespace, tables)
-            hits, score_of = self._local_hits(index, question, query, k)
-            trained, graph = index.trained, self._graph(index, joins)
+            example_index = self._current_examples(namespace, version) if example_k > 0 else None
+            if index is not None and (example_index is not None or example_k == 0):
+                query, embed_seconds = await self._embed(question)
+                loaded = index
+            else:
+                # The copies that must be loaded first (a newer version, a cold namespace) are Milvus reads
+                # of their own: they and the question's embedding proceed together.
+                (query, embed_seconds), loaded, example_index = await asyncio.gather(
+                    self._embed(question),
+                    _now(index) if index is not None else self._load_index(namespace, tables, version),
+                    _now(example_index) if example_index is not None or example_k == 0
+                    else self._load_examples(namespace, version))
+            hits, score_of = self._local_hits(loaded, question, query, k)
+            trained, graph = loaded.trained, self._graph(loaded, joins)
         else:
+            query, embed_seconds = await self._embed(question)
             trained = _trained(tables)
             hits, score_of = await self._milvus_hits(namespace, question, query, trained, k)
             graph = join_graph(joins, set(trained))
@@ -154,16 +182,28 @@ class Retriever:
         bridges = bridge_tables([name for name, _ in hits], graph, self.settings.max_bridge_hops)
         found = [ScoredTable(trained[name], score, SEARCH) for name, score in hits]
         found += [ScoredTable(trained[name], score_of(name), JOIN_NEIGHBOR) for name in bridges]
-        examples = await self._similar_examples(namespace, query, example_k) if example_k > 0 else []
+        if example_index is not None:
+            examples = _closest(example_index, query, example_k)
+        elif example_k > 0:
+            examples = await asyncio.to_thread(self.vectors.search_examples, namespace, query, example_k)
+        else:
+            examples = []
         finished = time.perf_counter()
         return Retrieval(found, examples, schema_context(found, joins, self.settings.column_sample_values),
-                         embed_seconds=embedded - started, search_seconds=finished - embedded)
+                         embed_seconds=embed_seconds, search_seconds=finished - started - embed_seconds)
 
-    async def preload(self, source: SourceRef, tables: list[StoredTable]) -> int:
+    async def preload(self, source: SourceRef, tables: list[StoredTable], version: SourceVersion | None = None) -> int:
         """Load ``source``'s vectors into the in-process index now (at start, or after training),
         so its first question does not pay for it; returns how many tables are indexed."""
-        index = self._current_index(source.namespace, tables) or await self._load_index(source.namespace, tables)
+        index = (self._current_index(source.namespace, tables, version)
+                 or await self._load_index(source.namespace, tables, version))
         return len(index.names)
+
+    async def _embed(self, question: str) -> tuple[Vector, float]:
+        """The question's vector and the seconds it took."""
+        started = time.perf_counter()
+        query = await self.embedder.aencode_query(question)
+        return query, time.perf_counter() - started
 
     def forget(self, namespace: str) -> None:
         """Drop the in-process copies of ``namespace`` (e.g. after its source was deleted)."""
@@ -185,36 +225,42 @@ class Retriever:
         hits = [(index.names[i], float(scores[i])) for i in best]
         return hits, lambda name: float(scores[index.rows[name]]) if name in index.rows else 0.0
 
-    def _current_index(self, namespace: str, tables: list[StoredTable]) -> _TableIndex | None:
-        """The cached index of ``namespace`` if it still matches ``tables`` and this process's writes."""
+    def _current_index(self, namespace: str, tables: list[StoredTable],
+                       version: SourceVersion | None) -> _TableIndex | None:
+        """The cached index of ``namespace`` if it is as new as ``version`` and still matches ``tables`` and
+        this process's writes."""
         if not self.settings.local_index:
             return None
         index = self._tables.get(namespace)
-        if index is None:
+        if index is None or not _covers(index.version, version):
             return None
-        generation = self.vectors.generation(namespace)
+        if index.local_generation != self.vectors.generation(namespace):
+            return None
         if index.tables_ref is not tables:
-            if index.key != (generation, _signature(tables)):
+            if index.signature != _signature(tables):
                 return None
             index.tables_ref = tables
-        elif index.key[0] != generation:
-            return None
         self._tables.move_to_end(namespace)
         if time.monotonic() - index.loaded_at >= self.settings.index_ttl_s:
             index.loaded_at = time.monotonic()  # one refresh at a time; served from the copy meanwhile
-            self._spawn(self._load_index(namespace, tables))
+            self._spawn(self._load_index(namespace, tables, index.version))
         return index
 
-    async def _load_index(self, namespace: str, tables: list[StoredTable]) -> _TableIndex:
-        key = (self.vectors.generation(namespace), _signature(tables))
+    async def _load_index(self, namespace: str, tables: list[StoredTable],
+                          version: SourceVersion | None) -> _TableIndex:
+        local_generation = self.vectors.generation(namespace)
         trained = _trained(tables)
         names, matrix = await asyncio.to_thread(self.vectors.table_vectors, namespace)
         keep = [i for i, name in enumerate(names) if name in trained]
         kept = [names[i] for i in keep]
-        index = _TableIndex(key=key, tables_ref=tables, trained=trained, names=kept,
+        index = _TableIndex(version=version, local_generation=local_generation, signature=_signature(tables),
+                            tables_ref=tables, trained=trained, names=kept,
                             rows={name: row for row, name in enumerate(kept)},
                             matrix=np.ascontiguousarray(matrix[keep]),
                             word_rows=_word_rows([trained[n] for n in kept]), loaded_at=time.monotonic())
+        held = self._tables.get(namespace)
+        if held is not None and _newer(held.version, version):
+            return index  # a load for a newer version finished first: keep that one, answer this caller from its own
         self._tables[namespace] = index
         self._tables.move_to_end(namespace)
         while len(self._tables) > self.settings.max_cached_namespaces:
@@ -255,36 +301,58 @@ class Retriever:
 
     # -- examples ------------------------------------------------------------------------------
 
-    async def _similar_examples(self, namespace: str, query: Vector, k: int) -> list[ExampleHit]:
-        if not self.settings.local_index:
-            return await asyncio.to_thread(self.vectors.search_examples, namespace, query, k)
-        index = await self._example_index(namespace)
-        if not index.examples:
-            return []
-        scores = index.matrix @ query
-        order = np.argsort(-scores, kind="stable")[:k]
-        return [dataclasses.replace(index.examples[i], score=float(scores[i])) for i in order]
-
-    async def _example_index(self, namespace: str) -> _ExampleIndex:
-        generation = self.vectors.generation(namespace)
+    def _current_examples(self, namespace: str, version: SourceVersion | None) -> _ExampleIndex | None:
+        """The cached examples of ``namespace`` if they are as new as ``version`` and this process's writes."""
         index = self._examples.get(namespace)
-        if index is None or index.generation != generation:
-            return await self._load_examples(namespace)
+        if (index is None or not _covers(index.version, version)
+                or index.local_generation != self.vectors.generation(namespace)):
+            return None
         self._examples.move_to_end(namespace)
         if time.monotonic() - index.loaded_at >= self.settings.example_ttl_s:
             index.loaded_at = time.monotonic()
-            self._spawn(self._load_examples(namespace))
+            self._spawn(self._load_examples(namespace, index.version))
         return index
 
-    async def _load_examples(self, namespace: str) -> _ExampleIndex:
-        generation = self.vectors.generation(namespace)
+    async def _load_examples(self, namespace: str, version: SourceVersion | None) -> _ExampleIndex:
+        local_generation = self.vectors.generation(namespace)
         examples, matrix = await asyncio.to_thread(self.vectors.examples, namespace)
-        index = _ExampleIndex(generation, examples, matrix, time.monotonic())
+        index = _ExampleIndex(version, local_generation, examples, matrix, time.monotonic())
+        held = self._examples.get(namespace)
+        if held is not None and _newer(held.version, version):
+            return index
         self._examples[namespace] = index
         self._examples.move_to_end(namespace)
         while len(self._examples) > self.settings.max_cached_namespaces:
             self._examples.popitem(last=False)
         return index
+
+
+async def _now(value: _T) -> _T:
+    """``value``, as an awaitable beside loads that do wait."""
+    return value
+
+
+def _closest(index: _ExampleIndex, query: Vector, k: int) -> list[ExampleHit]:
+    """The ``k`` examples of ``index`` whose questions are closest to ``query``, best first."""
+    if not index.examples:
+        return []
+    scores = index.matrix @ query
+    order = np.argsort(-scores, kind="stable")[:k]
+    return [dataclasses.replace(index.examples[i], score=float(scores[i])) for i in order]
+
+
+def _covers(held: SourceVersion | None, wanted: SourceVersion | None) -> bool:
+    """Whether a copy loaded at ``held`` may answer a caller that read ``wanted`` (None: a caller that does
+    not say, served by any copy; a copy loaded without a version answers only such callers)."""
+    if wanted is None:
+        return True
+    return held is not None and held.same_source(wanted) and held.generation >= wanted.generation
+
+
+def _newer(held: SourceVersion | None, loaded: SourceVersion | None) -> bool:
+    """Whether the copy held now is of a later version than one just ``loaded`` (which must not replace it)."""
+    return (held is not None and loaded is not None and held.same_source(loaded)
+            and held.generation > loaded.generation)
 
 
 def _trained(tables: Sequence[StoredTable]) -> dict[str, StoredTable]:

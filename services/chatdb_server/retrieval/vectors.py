@@ -1,39 +1,54 @@
 """The vector store of record: table documents and golden examples in Milvus.
 
 One code path for Milvus Lite (a local file, the embedded default) and a Milvus standalone
-or cluster (an ``http://`` URI). Two collections, each partitioned by a ``namespace`` key
-(``tenant/source_id``): every search, count, listing and delete carries a namespace filter,
-so no caller can ever reach another namespace's rows. Primary keys are derived from the
-namespace and the table (or example) id, so retraining upserts in place, never duplicates.
+or cluster (an ``http://`` URI, optionally ``http://host:port/database``). Two collections, each
+partitioned by a ``namespace`` key (``tenant/source_id``): every search, count and listing carries
+a namespace filter, and every delete either does too or names primary keys, which are derived
+from the namespace and the table (or example) id — so no caller can ever reach another
+namespace's rows, and retraining replaces vectors in place, never duplicates them.
 
-Milvus Lite facts this module relies on: ``flush`` after every write (unflushed rows make
-filtered searches two orders of magnitude slower), filter templates are unsupported (values
-are escaped into the filter string instead), and one process owns a data file at a time.
+What differs between Lite and a server (consistency, how rows are replaced, flushing, the
+namespace index) is decided in :mod:`chatdb_server.retrieval.vector_milvus`; what only Lite needs
+in :mod:`chatdb_server.retrieval.vector_lite`. Filter templates are unsupported on Lite, so
+values are escaped into filter strings instead.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import logging
 import os
 import threading
-import traceback
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import Any
 
 import numpy as np
 
 from chatdb_server.errors import FailedPrecondition, InvalidArgument, Unavailable
 from chatdb_server.log import get_logger
 from chatdb_server.retrieval.embeddings import Vector
+from chatdb_server.retrieval.vector_lite import LiteFiles, is_lite_uri
+from chatdb_server.retrieval.vector_milvus import (
+    READ_YOUR_WRITES,
+    SNAPSHOT,
+    WRITE_BATCH,
+    MilvusTraits,
+    ids_filter,
+    replace_rows,
+    settle_deletes,
+)
+
+__all__ = ["INDEX_PARAMS", "ExampleHit", "ExampleVector", "TableVector", "VectorStore", "is_lite_uri", "quote",
+           "vector_id"]
 
 log = get_logger(__name__)
 
 TABLES_SUFFIX = "tables"
 EXAMPLES_SUFFIX = "examples"
+NUM_PARTITIONS = 64
+"""Partitions a namespace key hashes into (Lite creates one more)."""
 
 _NAMESPACE_MAX = 256
 _TABLE_MAX = 512
@@ -83,11 +98,6 @@ class ExampleHit:
     score: float
 
 
-def is_lite_uri(uri: str) -> bool:
-    """Whether ``uri`` names a Milvus Lite file rather than a server."""
-    return uri.endswith(".db") and "://" not in uri
-
-
 def quote(value: str) -> str:
     """``value`` as a Milvus filter string literal, with quotes, backslashes and controls escaped."""
     return json.dumps(value, ensure_ascii=False)
@@ -115,12 +125,9 @@ class VectorStore:
     """Table and example vectors in Milvus, isolated per namespace.
 
     ``uri`` is a Milvus Lite file path or a server URI; ``token`` is ``user:password`` when the
-    server needs one. ``collection_prefix`` lets several deployments share one Milvus.
+    server needs one. ``collection_prefix`` lets several deployments share one Milvus database.
     Methods are blocking (call them from a thread in async code); the client is thread-safe.
     """
-
-    _lite_users: ClassVar[dict[str, int]] = {}
-    _lite_lock: ClassVar[threading.Lock] = threading.Lock()
 
     def __init__(self, uri: str, token: str = "", dim: int = 384, *, collection_prefix: str = "chatdb",
                  index_type: str = "") -> None:
@@ -142,20 +149,18 @@ class VectorStore:
         self._lite_path = os.path.abspath(uri) if is_lite_uri(uri) else ""
         self._closed = False
         if self._lite_path:
-            os.makedirs(os.path.dirname(self._lite_path), exist_ok=True)
-            _quiet_lite_unimplemented()
+            LiteFiles.open(self._lite_path)
         try:
             self._client = MilvusClient(uri=uri, token=token)
+            self.traits = MilvusTraits.of(self._client, lite=bool(self._lite_path))
         except MilvusException as exc:
             if self._lite_path:
+                LiteFiles.close(self._lite_path)
                 raise Unavailable(
                     f"Milvus Lite file {os.path.basename(self._lite_path)!r} cannot be opened ({exc.message}); "
                     "one process owns a Milvus Lite file at a time: give each process its own data dir, "
                     "or run a Milvus (or milvus-lite) server and set CHATDB_MILVUS_URI") from exc
             raise Unavailable(f"vector store unreachable: {exc.message}") from exc
-        if self._lite_path:
-            with self._lite_lock:
-                self._lite_users[self._lite_path] = self._lite_users.get(self._lite_path, 0) + 1
         self._ensure_collections()
 
     # -- collections -------------------------------------------------------------------------
@@ -197,34 +202,29 @@ class VectorStore:
         index = self._client.prepare_index_params()
         index.add_index(field_name="vector", index_type=self.index_type, metric_type="COSINE",
                         params=INDEX_PARAMS[self.index_type])
-        index.add_index(field_name="namespace", index_type="INVERTED")
-        self._client.create_collection(name, schema=schema, index_params=index, num_partitions=64,
-                                       consistency_level="Strong")
+        index.add_index(field_name="namespace", index_type=self.traits.namespace_index)
+        # The collection's default level serves clients that name none (an operator's queries);
+        # this store names one on every read.
+        self._client.create_collection(name, schema=schema, index_params=index, num_partitions=NUM_PARTITIONS,
+                                       consistency_level=READ_YOUR_WRITES)
         log.info("vector_collection_created", collection=name, dim=self.dim, index=self.index_type)
 
     def flush(self) -> None:
-        """Persist pending writes of both collections (also keeps Lite's searches fast)."""
-        self._client.flush(self.tables_collection)
-        self._client.flush(self.examples_collection)
+        """Seal pending writes of both collections where that matters (Milvus Lite, whose searches
+        over unflushed rows are slow); a no-op on a server, which needs no flush."""
+        if self.traits.flush_after_write:
+            self._client.flush(self.tables_collection)
+            self._client.flush(self.examples_collection)
 
     def close(self) -> None:
         """Release the client; for Milvus Lite, the last store of a file also stops its embedded
-        server, so another process can open the file (closing the client alone keeps it locked)."""
+        server, so another process can open the file."""
         if self._closed:
             return
         self._closed = True
         self._client.close()
-        if not self._lite_path:
-            return
-        with self._lite_lock:
-            users = self._lite_users.get(self._lite_path, 1) - 1
-            if users > 0:
-                self._lite_users[self._lite_path] = users
-                return
-            self._lite_users.pop(self._lite_path, None)
-        from milvus_lite.server_manager import server_manager_instance
-
-        server_manager_instance.release_server(self._lite_path)
+        if self._lite_path:
+            LiteFiles.close(self._lite_path)
 
     # -- generations: lets in-process caches notice this process's writes ------------------------
 
@@ -245,19 +245,31 @@ class VectorStore:
         scope = f"namespace == {quote(namespace)}"
         return f"{scope} and ({extra})" if extra else scope
 
+    def _written(self, collection: str, namespace: str, *, flush: bool = True, deleted: bool = False) -> None:
+        """After a write: flush where that matters (unless the caller batches), make an explicit delete
+        visible to this process's next reads, bump the generation."""
+        if flush and self.traits.flush_after_write:
+            self._client.flush(collection)
+        if deleted and self.traits.settle_after_delete:
+            settle_deletes(self._client, collection)
+        self._bump(namespace)
+
     def _count(self, collection: str, namespace: str) -> int:
-        rows = self._client.query(collection, filter=self._scope(namespace), output_fields=["count(*)"])
+        rows = self._client.query(collection, filter=self._scope(namespace), output_fields=["count(*)"],
+                                  consistency_level=SNAPSHOT)
         return int(rows[0]["count(*)"]) if rows else 0
 
     def _rows(self, collection: str, namespace: str, fields: list[str]) -> list[dict[str, Any]]:
-        """Every row of ``namespace`` with ``fields``, paging past Milvus's per-query cap."""
+        """Every row of ``namespace`` with ``fields`` as of now (whoever wrote them), paging past
+        Milvus's per-query cap."""
         scope = self._scope(namespace)
         rows: list[dict[str, Any]] = self._client.query(collection, filter=scope, output_fields=fields,
-                                                        limit=_QUERY_PAGE)
+                                                        limit=_QUERY_PAGE, consistency_level=SNAPSHOT)
         if len(rows) < _QUERY_PAGE:
             return rows
         rows = []
-        iterator = self._client.query_iterator(collection, batch_size=4096, filter=scope, output_fields=fields)
+        iterator = self._client.query_iterator(collection, batch_size=4096, filter=scope, output_fields=fields,
+                                               consistency_level=SNAPSHOT)
         try:
             while batch := iterator.next():
                 rows.extend(batch)
@@ -266,13 +278,22 @@ class VectorStore:
         return rows
 
     def _delete_keys(self, collection: str, namespace: str, keys: Iterable[str]) -> int:
-        ids = [vector_id(namespace, key) for key in keys]
+        """Delete ``keys`` of ``namespace``; returns how many of them were stored.
+
+        The count comes from a query, not from ``delete``'s reply, which differs between Lite and a
+        server. The delete names every requested id, found or not.
+        """
+        ids = list(dict.fromkeys(vector_id(namespace, key) for key in keys))
         if not ids:
             return 0
-        result = self._client.delete(collection, filter=self._scope(namespace, f"id in {json.dumps(ids)}"))
-        self._client.flush(collection)
-        self._bump(namespace)
-        return _deleted(result)
+        found = 0
+        for start in range(0, len(ids), WRITE_BATCH):
+            batch = ids[start:start + WRITE_BATCH]
+            found += len(self._client.query(collection, filter=self._scope(namespace, ids_filter(batch)),
+                                            output_fields=["id"], consistency_level=SNAPSHOT))
+            self._client.delete(collection, ids=batch)
+        self._written(collection, namespace, deleted=True)
+        return found
 
     def _search(self, collection: str, namespace: str, vector: Vector, k: int,
                 fields: list[str]) -> list[dict[str, Any]]:
@@ -281,7 +302,7 @@ class VectorStore:
         self._check_vector(vector)
         hits = self._client.search(collection, data=[np.asarray(vector, dtype=np.float32).tolist()],
                                    filter=self._scope(namespace), limit=k, output_fields=fields,
-                                   search_params={"metric_type": "COSINE"})
+                                   search_params={"metric_type": "COSINE"}, consistency_level=READ_YOUR_WRITES)
         return list(hits[0]) if hits else []
 
     def _check_vector(self, vector: Vector) -> None:
@@ -291,10 +312,10 @@ class VectorStore:
     # -- tables ----------------------------------------------------------------------------------
 
     def upsert_tables(self, namespace: str, items: Sequence[TableVector], *, flush: bool = True) -> int:
-        """Insert or replace the vectors of ``items`` (by table name), then flush; returns the count.
+        """Insert or replace the vectors of ``items`` (by table name); returns the count.
 
         A bulk load of many batches may pass ``flush=False`` and call :meth:`flush` once at the end:
-        each flush costs a fraction of a second on Milvus Lite, and searches are slow until it runs.
+        on Milvus Lite each flush costs a fraction of a second, and searches are slow until it runs.
         """
         if not items:
             return 0
@@ -308,11 +329,8 @@ class VectorStore:
                 "text": _truncate(item.text, _TEXT_MAX),
                 "vector": np.asarray(item.vector, dtype=np.float32).tolist(),
             })
-        for start in range(0, len(rows), 1000):
-            self._client.upsert(self.tables_collection, rows[start:start + 1000])
-        if flush:
-            self._client.flush(self.tables_collection)
-        self._bump(namespace)
+        replace_rows(self._client, self.tables_collection, rows)
+        self._written(self.tables_collection, namespace, flush=flush)
         return len(rows)
 
     def delete_tables(self, namespace: str, tables: Iterable[str]) -> int:
@@ -349,13 +367,13 @@ class VectorStore:
         """The stored document text of ``table``, or None."""
         rows = self._client.query(self.tables_collection,
                                   filter=self._scope(namespace, f"id == {quote(vector_id(namespace, table))}"),
-                                  output_fields=["text"])
+                                  output_fields=["text"], consistency_level=SNAPSHOT)
         return rows[0]["text"] if rows else None
 
     # -- examples --------------------------------------------------------------------------------
 
     def upsert_examples(self, namespace: str, items: Sequence[ExampleVector]) -> int:
-        """Insert or replace examples (by example id), then flush; returns the count."""
+        """Insert or replace examples (by example id); returns the count."""
         if not items:
             return 0
         _check_namespace(namespace)
@@ -369,10 +387,8 @@ class VectorStore:
                 "example_id": item.example_id, "question": _truncate(item.question, _TEXT_MAX),
                 "sql": _truncate(item.sql, _SQL_MAX), "vector": np.asarray(item.vector, dtype=np.float32).tolist(),
             })
-        for start in range(0, len(rows), 1000):
-            self._client.upsert(self.examples_collection, rows[start:start + 1000])
-        self._client.flush(self.examples_collection)
-        self._bump(namespace)
+        replace_rows(self._client, self.examples_collection, rows)
+        self._written(self.examples_collection, namespace)
         return len(rows)
 
     def upsert_example(self, namespace: str, example_id: str, question: str, sql: str, vector: Vector) -> None:
@@ -408,35 +424,4 @@ class VectorStore:
         scope = self._scope(namespace)
         for collection in (self.tables_collection, self.examples_collection):
             self._client.delete(collection, filter=scope)
-            self._client.flush(collection)
-        self._bump(namespace)
-
-
-def _deleted(result: Any) -> int:
-    """The delete count from pymilvus's reply (a dict, or a list of ids in some versions)."""
-    if isinstance(result, dict):
-        return int(result.get("delete_count", 0))
-    return len(result) if isinstance(result, list) else 0
-
-
-class _LiteUnimplemented(logging.Filter):
-    """Drops the traceback Milvus Lite's in-process gRPC adapter logs for each call pymilvus makes to a
-    method Lite does not implement (AllocTimestamp): pymilvus gets UNIMPLEMENTED and carries on, so
-    the traceback is noise, not a failure."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        error = record.exc_info[1] if record.exc_info else None
-        if not isinstance(error, NotImplementedError):
-            return True
-        frames = traceback.extract_tb(error.__traceback__)
-        return not (frames and frames[-1].filename.endswith("milvus_pb2_grpc.py"))
-
-
-_LITE_FILTER = _LiteUnimplemented()
-
-
-def _quiet_lite_unimplemented() -> None:
-    """Install :class:`_LiteUnimplemented` on gRPC's server logger (once)."""
-    logger = logging.getLogger("grpc._server")
-    if _LITE_FILTER not in logger.filters:
-        logger.addFilter(_LITE_FILTER)
+            self._written(collection, namespace, deleted=True)

@@ -16,6 +16,11 @@ cleans what was stored before a policy existed.
 Every DSN that enters (create, update, test connection) passes the SourceAdmission rules
 (``chatdb_server.sql.admission``) first, and a stored source's DSN carries them to every
 connection its engines open.
+
+Every write here that an answer depends on (update, refresh, tables marked trained or untrained,
+purged exclusions) bumps the source's generation in its own transaction
+(``chatdb_server.metadata.generations``); :meth:`SchemaCatalog.version` is the cheap read every
+replica compares its cached copies with.
 """
 
 from __future__ import annotations
@@ -48,6 +53,7 @@ from chatdb_server.errors import (
 )
 from chatdb_server.log import get_logger
 from chatdb_server.metadata.db import MetadataStore
+from chatdb_server.metadata.generations import VERSION_QUERY, SourceVersion, bump_generation
 from chatdb_server.metadata.models import (
     DataSourceRow,
     ExampleRow,
@@ -198,6 +204,7 @@ class SchemaCatalog:
             if rediscovered is not None:
                 await _store_discovery(session, row, rediscovered, exclusions)
             row.update_time = utcnow()
+            await bump_generation(session, row.pk)
         log.info("schema.source_updated", source=source_id, fields=sorted(fields))
         return _info(row)
 
@@ -259,6 +266,7 @@ class SchemaCatalog:
         async with self._store.session() as session:
             row = await self._row(session, tenant, source_id)
             report = await _store_discovery(session, row, tables, exclusions)
+            await bump_generation(session, row.pk)
         log.info("schema.refreshed", source=source_id, added=len(report.added), removed=len(report.removed),
                  changed=len(report.changed), stale=len(report.stale))
         return report
@@ -289,6 +297,18 @@ class SchemaCatalog:
         return SourceRef(pk=row.pk, tenant=row.tenant, source_id=row.source_id, dialect=dsn.dialect, dsn=dsn,
                          default_adapter=row.default_adapter)
 
+    async def version(self, tenant: str, name: str, field: str = "name") -> SourceVersion:
+        """The current row and generation of the tenant's source ``name``, read fresh in one small read (no
+        transaction): what a replica compares the copies it keeps of the source with. Errors as :meth:`resolve`."""
+        source_id = data_source_id(name, field)
+        allowed = _allowed_sources()
+        row = None
+        if allowed is None or source_id in allowed:
+            row = await self._store.read_first(VERSION_QUERY, {"tenant": tenant, "source_id": source_id})
+        if row is None:
+            raise NotFound(format_name(DATA_SOURCE, data_source=source_id), "data source")
+        return SourceVersion.of(row)
+
     async def stored_tables(self, source: SourceRef, names: Sequence[str] | None = None) -> list[StoredTable]:
         """The source's stored tables in name order: all, or those named (unknown names are skipped)."""
         query = select(SchemaTableRow).where(SchemaTableRow.source_pk == source.pk,
@@ -311,6 +331,7 @@ class SchemaCatalog:
                 await session.execute(update(SchemaTableRow).where(
                     SchemaTableRow.source_pk == source.pk, SchemaTableRow.table_name == table,
                 ).values(trained_fingerprint=fingerprint, train_time=now))
+            await bump_generation(session, source.pk)
 
     async def clear_trained(self, source: SourceRef, tables: Sequence[str] | None = None) -> None:
         """Forget that tables were trained (all when ``tables`` is None): they become UNTRAINED."""
@@ -319,6 +340,7 @@ class SchemaCatalog:
             query = query.where(SchemaTableRow.table_name.in_(list(tables)))
         async with self._store.session() as session:
             await session.execute(query.values(trained_fingerprint=None, train_time=None))
+            await bump_generation(session, source.pk)
 
     async def exclusions(self, source: SourceRef) -> Exclusions:
         """The columns of ``source`` EXCLUDE policies name (for everyone: exempt roles do not matter here)."""
@@ -334,6 +356,8 @@ class SchemaCatalog:
         async with self._store.session() as session:
             changed = purge_rows((await session.scalars(select(SchemaTableRow).where(
                 SchemaTableRow.source_pk == source.pk).order_by(SchemaTableRow.table_name))).all(), exclusions)
+            if changed:
+                await bump_generation(session, source.pk)
         if changed:
             log.info("schema.exclusions_purged", source=source.source_id, tables=changed)
         return changed

@@ -153,7 +153,11 @@ class _Call:
         await self._record(code)
 
     def _count(self, code: grpc.StatusCode) -> None:
-        rpc_metrics.handled(self._method, code, time.perf_counter() - self._started)
+        """Count the call in the metrics and write its access log line (with the call's trace id)."""
+        seconds = time.perf_counter() - self._started
+        rpc_metrics.handled(self._method, code, seconds)
+        log.info("rpc.handled", rpc=self._method, code=code.name, duration_ms=round(seconds * 1000, 3),
+                 request_id=self._info.request_id if self._info else "")
 
     async def _record(self, code: grpc.StatusCode) -> None:
         """The call's audit event, when the method is audited. A call whose event cannot be written

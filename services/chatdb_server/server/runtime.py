@@ -4,7 +4,7 @@ Every server registers gRPC health checking (per service name and overall) and
 server reflection, and drains in-flight calls on SIGTERM. Every other call passes the
 access interceptor (authentication, authorisation, quotas, audit); with authentication on,
 the first start creates the bootstrap admin key. The server speaks TLS (and mTLS) when
-the settings name its certificate.
+the settings name its certificate. Every call is traced (``chatdb_server.server.tracing_grpc``).
 """
 
 from __future__ import annotations
@@ -14,12 +14,14 @@ import ipaddress
 import signal
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_health.v1._async import HealthServicer
 from grpc_reflection.v1alpha import reflection
 
+from chatdb_server import tracing
 from chatdb_server.access.bootstrap import bootstrap_admin_key, import_service_key
 from chatdb_server.log import get_logger
 from chatdb_server.resilience.metrics import MetricsServer
@@ -28,6 +30,7 @@ from chatdb_server.server.components import Components
 from chatdb_server.server.interceptors import AccessInterceptor
 from chatdb_server.server.registry import SERVICES, ServiceSpec
 from chatdb_server.server.tls import server_credentials
+from chatdb_server.server.tracing_grpc import server_interceptor, start_tracing
 from chatdb_server.settings import Settings
 
 log = get_logger(__name__)
@@ -44,6 +47,20 @@ SERVER_OPTIONS = [
     # A second server on a taken port must fail, not silently share it.
     ("grpc.so_reuseport", 0),
 ]
+
+
+def server_options(settings: Settings) -> list[tuple[str, Any]]:
+    """SERVER_OPTIONS and the connection age. An aged connection gets a GOAWAY: its client resolves the
+    service's name again and spreads its calls over the replicas there now, so replicas an autoscaler
+    adds get work. gRPC jitters the age by ±10 %, so the clients of replicas started together do not all
+    reconnect at once; calls in flight get the grace to finish."""
+    age, grace = settings.max_connection_age_s, settings.max_connection_age_grace_s
+    if grace < 0:
+        raise ValueError(f"max_connection_age_grace_s must not be negative, not {grace}")
+    if age <= 0:
+        return list(SERVER_OPTIONS)
+    return [*SERVER_OPTIONS, ("grpc.max_connection_age_ms", round(age * 1000)),
+            ("grpc.max_connection_age_grace_ms", round(grace * 1000))]
 
 
 @dataclass
@@ -64,6 +81,7 @@ class RunningServer:
         await self.server.stop(self.components.settings.grace_s if grace is None else grace)
         if self.metrics is not None:
             self.metrics.close()
+        tracing.flush()
         for spec in self.services:
             await spec.stop(self.components)
         await self.components.close()
@@ -117,6 +135,8 @@ async def start_server(settings: Settings, names: Sequence[str] = ()) -> Running
     """Build and start a server for the named services on settings.host:settings.port (0 picks a port)."""
     specs = select(names)
     check_exposure(settings)
+    start_tracing([spec.name for spec in specs] if names else [])
+    options = server_options(settings)
     credentials = server_credentials(settings)
     components = Components(settings)
     try:
@@ -125,7 +145,7 @@ async def start_server(settings: Settings, names: Sequence[str] = ()) -> Running
     except BaseException:
         await components.close()
         raise
-    server = grpc.aio.server(options=SERVER_OPTIONS, interceptors=[interceptor])
+    server = grpc.aio.server(options=options, interceptors=[server_interceptor(), interceptor])
     health = HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health, server)
     full_names = [reflection.SERVICE_NAME, health_pb2.DESCRIPTOR.services_by_name["Health"].full_name]

@@ -3,7 +3,8 @@
 The server speaks TLS when a certificate and key are set; a client CA makes client
 certificates required (mTLS). A service calling another uses TLS whenever the server is
 configured for it, trusting ``tls_ca_file`` (or the client CA), presenting the server's own
-certificate when the other side requires one, and sending the service key as its bearer.
+certificate when the other side requires one, and sending the service key as its bearer. Those
+channels balance calls over every address of the other service (``chatdb_server.server.channels``).
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ from typing import Any
 
 import grpc
 
+from chatdb_server.server.channels import channel_options
+from chatdb_server.server.tracing_grpc import client_interceptors
 from chatdb_server.settings import Settings
 
 
@@ -78,15 +81,18 @@ def bearer_interceptors(key: str) -> list[grpc.aio.ClientInterceptor]:
 
 def service_channel(settings: Settings, address: str,
                     options: Sequence[tuple[str, Any]] = ()) -> grpc.aio.Channel:
-    """A channel to another ChatDB service at ``address``, with TLS and the service credential
-    whenever they are configured."""
-    interceptors = bearer_interceptors(settings.service_key) or None
+    """A channel to another ChatDB service at ``address`` (``host:port`` or ``dns:///name:port``), with TLS
+    and the service credential whenever they are configured, round-robin over every address the name
+    resolves to, keepalive, and ``options`` over the shared channel options. Each call is traced (a client
+    span, the trace context sent along)."""
+    interceptors = [*client_interceptors(), *bearer_interceptors(settings.service_key)]
+    merged = channel_options(options)
     if not tls_enabled(settings):
-        return grpc.aio.insecure_channel(address, options=list(options), interceptors=interceptors)
+        return grpc.aio.insecure_channel(address, options=merged, interceptors=interceptors)
     ca = settings.tls_ca_file or settings.tls_client_ca_file
     presents_certificate = bool(settings.tls_client_ca_file)
     credentials = grpc.ssl_channel_credentials(
         root_certificates=_read(ca) if ca else None,
         private_key=_read(settings.tls_key_file) if presents_certificate else None,
         certificate_chain=_read(settings.tls_cert_file) if presents_certificate else None)
-    return grpc.aio.secure_channel(address, credentials, options=list(options), interceptors=interceptors)
+    return grpc.aio.secure_channel(address, credentials, options=merged, interceptors=interceptors)

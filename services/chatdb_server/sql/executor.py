@@ -27,11 +27,12 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from chatdb_server import tracing
 from chatdb_server.errors import ChatDBError
 from chatdb_server.log import get_logger
 from chatdb_server.sql.dialects import support
 from chatdb_server.sql.dialects.running import Fetched, Interrupted, Rejected
-from chatdb_server.sql.dsn import ParsedDsn
+from chatdb_server.sql.dsn import Dialect, ParsedDsn
 from chatdb_server.sql.engines import CONNECT_TIMEOUT_S, create_engine
 from chatdb_server.sql.errors import QueryFailed, QueryTimeout, SourceUnreachable
 from chatdb_server.sql.structure import SourceRef
@@ -40,6 +41,9 @@ from chatdb_server.sql.values import ResultColumn
 __all__ = ["QueryExecutor", "ResultColumn", "ResultSet"]
 
 log = get_logger(__name__)
+
+DB_SYSTEMS = {Dialect.POSTGRESQL: "postgresql", Dialect.MYSQL: "mysql", Dialect.SQLITE: "sqlite"}
+"""OpenTelemetry's ``db.system`` value for each dialect."""
 
 BACKSTOP_GRACE_S = 2.0
 """How long past the database-side timeout the client waits before cancelling itself."""
@@ -71,6 +75,10 @@ class QueryExecutor:
         """
         if max_rows < 0 or timeout_s <= 0:
             raise ValueError("max_rows must be >= 0 and timeout_s > 0")
+        with tracing.db_span(DB_SYSTEMS[source.dsn.dialect], sql, _database_name(source.dsn)):
+            return await self._execute(source, sql, max_rows=max_rows, timeout_s=timeout_s)
+
+    async def _execute(self, source: SourceRef, sql: str, *, max_rows: int, timeout_s: float) -> ResultSet:
         started = time.perf_counter()
         engine = await self._engine(source)
         conn = await self._connect(engine, source)
@@ -175,6 +183,11 @@ async def _close(conn: AsyncConnection) -> None:
         await conn.close()
     except Exception as exc:  # a dead connection cannot be returned cleanly; the pool replaces it
         log.debug("close_failed", error=type(exc).__name__)
+
+
+def _database_name(dsn: ParsedDsn) -> str:
+    """The database's name for a span: PostgreSQL's and MySQL's; none for SQLite (a file path)."""
+    return "" if dsn.dialect is Dialect.SQLITE else str(dsn.url.database or "")
 
 
 def _scrub(text: str, dsn: ParsedDsn) -> str:

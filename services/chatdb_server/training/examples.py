@@ -18,6 +18,7 @@ from chatdb_server.errors import InvalidArgument, NotFound
 from chatdb_server.generation.interface import MAX_QUESTION_CHARS
 from chatdb_server.log import get_logger
 from chatdb_server.metadata.db import MetadataStore
+from chatdb_server.metadata.generations import bump_generation
 from chatdb_server.metadata.models import ExampleRow, as_utc, utcnow
 from chatdb_server.retrieval.embeddings import Embedder
 from chatdb_server.retrieval.vectors import VectorStore
@@ -80,6 +81,7 @@ class ExampleBook:
             # The vector is written inside the row's transaction: if it fails, no row is kept.
             await asyncio.to_thread(self._vectors.upsert_example, source.namespace, row.example_id, question, sql,
                                     vector)
+            await bump_generation(session, source.pk)
         example = _example(row, source.source_id)
         log.info("example.created", example=example.name, tables=len(tables))
         return example
@@ -111,6 +113,7 @@ class ExampleBook:
             if result.rowcount != 1:  # type: ignore[attr-defined]
                 raise NotFound(example_name(source.source_id, example_id), "example")
             await asyncio.to_thread(self._vectors.delete_example, source.namespace, example_id)
+            await bump_generation(session, source.pk)
         log.info("example.deleted", example=example_name(source.source_id, example_id))
 
 

@@ -3,7 +3,7 @@
 A monitor task keeps the lease alive (heartbeats) and raises the cancel flag when a cancel
 arrives, from this process (through the change feed, at once) or from another replica
 (seen at the next heartbeat). Progress reported from a handler thread is queued and
-written in order by a single writer task.
+written in order by a single writer task. The run is traced: a job span, a child span per stage.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from chatdb_server.log import get_logger
 from chatdb_server.sql.structure import SourceRef
 from chatdb_server.training.handlers import JobCancelled
 from chatdb_server.training.job_model import JobState, Stage, TrainingJob
+from chatdb_server.training.job_spans import JobSpans
 from chatdb_server.training.jobs import JobLease, JobStore, LeaseLost
 
 log = get_logger(__name__)
@@ -41,6 +42,7 @@ class JobRun:
         self._loop = asyncio.get_running_loop()
         self._queue: asyncio.Queue[tuple[Stage | None, int]] = asyncio.Queue()
         self._tasks: list[asyncio.Task[Any]] = []
+        self._spans = JobSpans(job)
 
     @property
     def job(self) -> TrainingJob:
@@ -53,12 +55,14 @@ class JobRun:
         return self._source
 
     async def __aenter__(self) -> JobRun:
+        self._spans.__enter__()
         self._tasks = [asyncio.create_task(self._monitor(), name=f"job-monitor-{self.lease.job_id}"),
                        asyncio.create_task(self._write_progress(), name=f"job-progress-{self.lease.job_id}")]
         return self
 
     async def __aexit__(self, *_: object) -> None:
         await self.stop_background()
+        self._spans.__exit__()
 
     async def stop_background(self) -> None:
         """Stop heartbeating and writing progress (the job is being handed back or finished)."""
@@ -90,6 +94,7 @@ class JobRun:
 
     async def enter(self, stage: Stage, percent: int, *, total: int | None = None) -> None:
         """Record entering ``stage`` at ``percent`` (and the number of tables the job covers)."""
+        self._spans.enter(stage)
         self._job = await self._jobs.progress(self.lease, stage=stage, percent=percent, total=total)
 
     async def record(self, *, trained: int | None = None, total: int | None = None,
@@ -117,6 +122,7 @@ class JobRun:
                 await self.flush()
         await self.stop_background()
         self._job = await self._jobs.finish(self.lease, state, reason=reason, message=message, result=result)
+        self._spans.finish(state, reason)
         return self._job
 
     # --- background ----------------------------------------------------------------------------
@@ -145,6 +151,8 @@ class JobRun:
             stage, percent = await self._queue.get()
             try:
                 if not self.lost:
+                    if stage is not None:
+                        self._spans.enter(stage)
                     self._job = await self._jobs.progress(self.lease, stage=stage, percent=percent)
             except LeaseLost:
                 self.lost = True

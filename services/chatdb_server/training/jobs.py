@@ -5,10 +5,13 @@ replicas sharing a store never overwrite each other's transitions. A worker's wr
 fenced by its :class:`JobLease` (attempt and worker id): once another replica recovered
 the job, the old worker's updates match no row and it learns it lost the job.
 
-Claiming takes the oldest queued job with ``SELECT ... FOR UPDATE SKIP LOCKED`` on
-PostgreSQL, so concurrent workers pick different rows without waiting on each other; SQLite
-has no row locks and ignores that clause, and there the ``UPDATE ... WHERE state='QUEUED'``
-checked by its row count decides which claimer won.
+Claiming is one conditional ``UPDATE ... WHERE state = 'QUEUED'`` checked by its row count, so
+however many workers race for a job exactly one gets it. Candidates are picked with ``SELECT ...
+FOR UPDATE SKIP LOCKED`` on PostgreSQL, so concurrent workers pick different rows without waiting
+on each other (SQLite has no row locks and ignores the clause; its writes are serialised).
+
+Heartbeats are stamped with the database's clock on PostgreSQL and recovery measures staleness
+by it too, so replicas on hosts whose clocks disagree never take a live job for a dead one.
 """
 
 from __future__ import annotations
@@ -35,6 +38,7 @@ from chatdb_server.training.job_model import (
     Stage,
     TrainingJob,
 )
+from chatdb_server.training.metrics import JobTally, by_type, job_ended
 from chatdb_server.training.names import new_id
 from chatdb_server.training.watch import JobChangeFeed
 
@@ -44,6 +48,9 @@ STAGED_KEY = "staged_tables"
 """Key in a job's ``result`` listing the tables whose vectors it wrote but did not commit."""
 _ACTIVE = (JobState.RUNNING.value, JobState.CANCELLING.value)
 _CLAIM_TRIES = 8
+SOURCE_CLAIM_LOCK = 0x6A6F62
+"""``job``: the class of the transaction-scoped advisory lock (with the source's pk) claimers of one source
+take on PostgreSQL."""
 
 
 class LeaseLost(Exception):
@@ -145,37 +152,39 @@ class JobStore:
     async def claim(self, worker_id: str, job_types: Collection[JobType]) -> tuple[JobLease, TrainingJob] | None:
         """Take the oldest queued job of one of ``job_types`` for ``worker_id``, or None.
 
-        A job waits while another job of the same type and source is running, so two
-        attempts never write the same source's vectors at once.
+        A job waits while another job of the same type and source is running, so two attempts never
+        write the same source's vectors at once. The claiming ``UPDATE`` checks that as well as the
+        state; on PostgreSQL a claimer first takes the source's advisory lock, so its check (a new
+        statement, under READ COMMITTED) sees the committed claim of whoever held the lock before.
         """
         if not job_types:
             return None
-        other = aliased(TrainingJobRow)
-        busy_source = exists().where(other.source_pk == TrainingJobRow.source_pk,
-                                     other.job_type == TrainingJobRow.job_type, other.state.in_(_ACTIVE))
-        candidates = (select(TrainingJobRow.pk)
+        candidates = (select(TrainingJobRow.pk, TrainingJobRow.source_pk)
                       .where(TrainingJobRow.state == JobState.QUEUED.value,
-                             TrainingJobRow.job_type.in_([t.value for t in job_types]), ~busy_source)
+                             TrainingJobRow.job_type.in_([t.value for t in job_types]), ~_busy_source())
                       .order_by(TrainingJobRow.create_time, TrainingJobRow.pk)
                       .limit(1)
                       .with_for_update(skip_locked=True, of=TrainingJobRow))
         for _ in range(_CLAIM_TRIES):
             now = utcnow()
             async with self._store.session() as session:
-                pk = (await session.execute(candidates)).scalar_one_or_none()
-                if pk is None:
+                found = (await session.execute(candidates)).first()
+                if found is None:
                     return None
+                pk, source_pk = found
+                if not self._store.is_sqlite:
+                    await session.execute(select(func.pg_advisory_xact_lock(SOURCE_CLAIM_LOCK, source_pk)))
                 claimed = await session.execute(
                     update(TrainingJobRow)
-                    .where(TrainingJobRow.pk == pk, TrainingJobRow.state == JobState.QUEUED.value)
+                    .where(TrainingJobRow.pk == pk, TrainingJobRow.state == JobState.QUEUED.value, ~_busy_source())
                     .values(state=JobState.RUNNING.value, attempt=TrainingJobRow.attempt + 1, worker_id=worker_id,
-                            heartbeat_time=now, stage=Stage.UNSPECIFIED.value, progress_percent=0,
+                            heartbeat_time=self._stamp(), stage=Stage.UNSPECIFIED.value, progress_percent=0,
                             trained_table_count=0, error_reason="", error_message="",
                             start_time=_coalesce_start(now), update_time=now,
                             version=TrainingJobRow.version + 1)
                     .execution_options(synchronize_session=False))
                 if claimed.rowcount != 1:  # type: ignore[attr-defined]
-                    continue  # another worker won this row (SQLite); look again
+                    continue  # another worker won this row, or a job of its source began meanwhile; look again
                 job = await _read(session, pk)
             lease = JobLease(job.job_id, pk, job.attempt, worker_id)
             log.info("training_job.claimed", job=job.name, worker=worker_id, attempt=job.attempt)
@@ -187,7 +196,7 @@ class JobStore:
         """Record that the worker is alive; whether cancellation was asked. LeaseLost when it is not ours."""
         async with self._store.session() as session:
             result = await session.execute(
-                update(TrainingJobRow).where(*_fence(lease)).values(heartbeat_time=utcnow())
+                update(TrainingJobRow).where(*_fence(lease)).values(heartbeat_time=self._stamp())
                 .execution_options(synchronize_session=False))
             if result.rowcount != 1:  # type: ignore[attr-defined]
                 raise LeaseLost(lease.job_id)
@@ -230,9 +239,33 @@ class JobStore:
             values.update(stage=Stage.DONE.value, progress_percent=100)
         job = await self._leased_update(lease, values, {**(result or {}), STAGED_KEY: []}, replace_result=True)
         log.info("training_job.finished", job=job.name, state=state.value, reason=reason, message=message)
+        job_ended(job)
         return job
 
+    async def tally(self) -> JobTally:
+        """Unfinished jobs by type: how many are queued (and since when) and how many a worker holds."""
+        oldest = func.min(TrainingJobRow.create_time)
+        query = (select(TrainingJobRow.job_type, TrainingJobRow.state, func.count(), oldest)
+                 .where(TrainingJobRow.state.in_([JobState.QUEUED.value, *_ACTIVE]))
+                 .group_by(TrainingJobRow.job_type, TrainingJobRow.state))
+        async with self._store.session() as session:
+            rows = (await session.execute(query)).all()
+        return by_type({(job_type, state): (int(count), as_utc(first)) for job_type, state, count, first in rows},
+                       utcnow())
+
     # --- recovery ------------------------------------------------------------------------
+
+    async def clock(self) -> datetime:
+        """Now, by the clock heartbeats are stamped with: recovery computes its staleness cutoff from it."""
+        if self._store.is_sqlite:
+            return utcnow()
+        async with self._store.session() as session:
+            return as_utc((await session.execute(select(func.now()))).scalar_one())
+
+    def _stamp(self) -> Any:
+        """A heartbeat's time: the database's clock on PostgreSQL (replicas may run on hosts whose clocks
+        disagree); this host's on SQLite, whose file only processes of one host share."""
+        return utcnow() if self._store.is_sqlite else func.now()
 
     async def stale_jobs(self, cutoff: datetime) -> list[TrainingJob]:
         """Jobs held by a worker whose last heartbeat is older than ``cutoff`` (the worker died)."""
@@ -252,7 +285,7 @@ class JobStore:
                 .where(TrainingJobRow.pk == job.pk, TrainingJobRow.attempt == job.attempt,
                        TrainingJobRow.worker_id == job.worker_id, TrainingJobRow.state.in_(_ACTIVE),
                        or_(TrainingJobRow.heartbeat_time.is_(None), TrainingJobRow.heartbeat_time < cutoff))
-                .values(worker_id=worker_id, heartbeat_time=utcnow())
+                .values(worker_id=worker_id, heartbeat_time=self._stamp())
                 .execution_options(synchronize_session=False))
             if result.rowcount != 1:  # type: ignore[attr-defined]
                 return None
@@ -296,7 +329,7 @@ class JobStore:
     async def _leased_update(self, lease: JobLease, values: dict[str, Any], result_update: dict[str, Any] | None,
                              *, replace_result: bool = False) -> TrainingJob:
         now = utcnow()
-        values = {"update_time": now, "heartbeat_time": now, **values}
+        values = {"update_time": now, "heartbeat_time": self._stamp(), **values}
         async with self._store.session() as session:
             if result_update is not None:
                 current = (await session.execute(select(TrainingJobRow.result)
@@ -312,6 +345,13 @@ class JobStore:
             job = await _read(session, lease.pk)
         await self.feed.publish(job)
         return job
+
+
+def _busy_source() -> Any:
+    """Whether a job of the same source and type as the ``training_jobs`` row at hand is running."""
+    other = aliased(TrainingJobRow)
+    return exists().where(other.source_pk == TrainingJobRow.source_pk, other.job_type == TrainingJobRow.job_type,
+                          other.state.in_(_ACTIVE))
 
 
 def _fence(lease: JobLease) -> tuple[Any, ...]:

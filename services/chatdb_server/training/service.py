@@ -20,6 +20,7 @@ from chatdb_server.training.filters import parse_job_filter
 from chatdb_server.training.handlers import HandlerRegistry, JobHandler
 from chatdb_server.training.job_model import JobType, TrainingJob
 from chatdb_server.training.jobs import JobStore
+from chatdb_server.training.metrics import QueueGauges
 from chatdb_server.training.names import parse_example_name, parse_job_name
 from chatdb_server.training.ports import TrainingCatalog
 from chatdb_server.training.schema_job import DEFAULT_BATCH, SchemaTrainer
@@ -45,6 +46,7 @@ class TrainingService:
         options = worker_options or WorkerOptions(concurrency=settings.training_workers, poll_s=settings.job_poll_s)
         self.worker = TrainingWorker(self.jobs, catalog, self.schema_trainer, self.handlers, options, worker_id)
         self._cleanup = VectorCleanup(vectors)
+        self.queue_gauges = QueueGauges(self.jobs, settings.job_poll_s)
         self._started = False
 
     def register_handler(self, job_type: JobType | str, handler: JobHandler) -> None:
@@ -52,10 +54,12 @@ class TrainingService:
         self.handlers.register(job_type, handler)
 
     async def start(self) -> None:
-        """Listen to the catalog and start the worker (none when ``training_workers`` is 0)."""
+        """Listen to the catalog, export the queue's gauges and start the worker (none when ``training_workers``
+        is 0: the gauges are exported all the same, for whatever scales the workers)."""
         if self._started:
             return
         self._cleanup.register(self.catalog)
+        self.queue_gauges.start()
         if self.settings.training_workers > 0:
             await self.worker.start()
         self._started = True
@@ -63,6 +67,7 @@ class TrainingService:
     async def stop(self, grace_s: float | None = None) -> None:
         """Stop the worker; running jobs get ``grace_s`` (default: the settings' grace) to finish."""
         await self.worker.stop(self.settings.grace_s if grace_s is None else grace_s)
+        await self.queue_gauges.stop()
 
     async def exclusions_changed(self, source: SourceRef) -> list[str]:
         """An EXCLUDE policy was created on ``source``: purge the stored samples and mentions of every excluded

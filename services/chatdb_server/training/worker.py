@@ -20,7 +20,6 @@ from datetime import timedelta
 
 from chatdb_server.errors import ChatDBError, NotFound
 from chatdb_server.log import get_logger, redact_url_passwords
-from chatdb_server.metadata.models import utcnow
 from chatdb_server.sql.structure import SourceRef
 from chatdb_server.training.handlers import HandlerRegistry, JobCancelled
 from chatdb_server.training.job_model import JobState, JobType, TrainingJob
@@ -208,7 +207,7 @@ class TrainingWorker:
     async def recover(self, stale_after_s: float | None = None) -> list[TrainingJob]:
         """Roll back and re-queue (or fail) jobs whose worker stopped heartbeating; the jobs recovered."""
         stale_after = self.options.stale_after_s if stale_after_s is None else stale_after_s
-        cutoff = utcnow() - timedelta(seconds=stale_after)
+        cutoff = await self.jobs.clock() - timedelta(seconds=stale_after)
         recovered = []
         for job in await self.jobs.stale_jobs(cutoff):
             lease = await self.jobs.take_over(job, self.worker_id, cutoff)

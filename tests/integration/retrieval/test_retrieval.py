@@ -1,4 +1,5 @@
-"""Retrieval on real Milvus Lite with the real embedding model: hits, join bridges, examples, context."""
+"""Retrieval on Milvus Lite and on a real Milvus server, with the real embedding model: hits, join
+bridges, examples, context."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from chatdb_server.retrieval.table_indexing import index_tables
 from chatdb_server.retrieval.vectors import VectorStore
 from chatdb_server.sql.dsn import parse_dsn
 from chatdb_server.sql.structure import ColumnStructure, JoinEdge, SourceRef, StoredTable, TableStructure
+from tests.support.milvus_server import MilvusBackend
 
 
 def table(name: str, *columns: str, pk: str = "id", samples: dict[str, tuple[str, ...]] | None = None) -> StoredTable:
@@ -58,11 +60,11 @@ def embedder() -> Embedder:
 
 
 @pytest.fixture(scope="module")
-def store(tmp_path_factory: pytest.TempPathFactory, embedder: Embedder) -> Iterator[VectorStore]:
-    vectors = VectorStore(str(tmp_path_factory.mktemp("milvus") / "retrieval.db"), dim=embedder.dim)
-    index_tables(embedder, vectors, source("acme").namespace, SHOP_TABLES, SHOP_JOINS)
-    yield vectors
-    vectors.close()
+def store(milvus_backend: MilvusBackend, tmp_path_factory: pytest.TempPathFactory,
+          embedder: Embedder) -> Iterator[VectorStore]:
+    with milvus_backend.vector_store(tmp_path_factory.mktemp("milvus"), embedder.dim) as vectors:
+        index_tables(embedder, vectors, source("acme").namespace, SHOP_TABLES, SHOP_JOINS)
+        yield vectors
 
 
 @pytest.fixture
@@ -140,9 +142,8 @@ async def test_local_index_and_milvus_search_agree(embedder: Embedder, store: Ve
 
 
 async def test_writes_in_this_process_refresh_the_local_index(
-        embedder: Embedder, tmp_path_factory: pytest.TempPathFactory) -> None:
-    vectors = VectorStore(str(tmp_path_factory.mktemp("milvus") / "refresh.db"), dim=embedder.dim)
-    try:
+        embedder: Embedder, milvus_backend: MilvusBackend, tmp_path_factory: pytest.TempPathFactory) -> None:
+    with milvus_backend.vector_store(tmp_path_factory.mktemp("milvus"), embedder.dim) as vectors:
         ref = source("initech")
         first = [table("invoices", "id", "amount", "due_date")]
         index_tables(embedder, vectors, ref.namespace, first, [])
@@ -154,8 +155,6 @@ async def test_writes_in_this_process_refresh_the_local_index(
         index_tables(embedder, vectors, ref.namespace, both[1:], [])
         found = await retriever.retrieve(ref, "which flights depart from Boston", both, [], k=5)
         assert found.table_names[0] == "flights"
-    finally:
-        vectors.close()
 
 
 async def test_bad_input_and_untrained_sources(retriever: Retriever) -> None:

@@ -9,8 +9,8 @@ import pytest
 from chatdb_server.retrieval.embeddings import Embedder
 from chatdb_server.retrieval.retriever import SEARCH, Retriever
 from chatdb_server.retrieval.table_indexing import index_tables
-from chatdb_server.retrieval.vectors import VectorStore
 from tests.bench.spider_tables import gold_tables, load_sources
+from tests.support.milvus_server import MilvusBackend
 from tests.support.spider import LARGER_DATABASES, questions, require_spider
 
 pytestmark = [pytest.mark.spider, pytest.mark.slow]
@@ -18,12 +18,11 @@ pytestmark = [pytest.mark.spider, pytest.mark.slow]
 DATABASES = (*LARGER_DATABASES, "concert_singer")
 
 
-async def test_recall_of_gold_tables_is_above_the_floor(tmp_path: Path) -> None:
+async def test_recall_of_gold_tables_is_above_the_floor(tmp_path: Path, milvus_backend: MilvusBackend) -> None:
     require_spider()
     sources = await load_sources(DATABASES)
     embedder = Embedder.shared()
-    store = VectorStore(str(tmp_path / "spider.db"), dim=embedder.dim)
-    try:
+    with milvus_backend.vector_store(tmp_path, embedder.dim) as store:
         for source in sources.values():
             assert index_tables(embedder, store, source.ref.namespace, source.tables, source.joins) == len(
                 source.tables)
@@ -40,8 +39,6 @@ async def test_recall_of_gold_tables_is_above_the_floor(tmp_path: Path) -> None:
             assert set(found.table_names) <= set(source.table_names)
             recall3.append(len(gold & set(hits[:3])) / len(gold))
             recall5.append(len(gold & set(hits)) / len(gold))
-    finally:
-        store.close()
     assert len(recall5) == 252 + 45
     # Measured 0.96 / 0.99 on these databases; the floors leave room for model and library drift.
     assert sum(recall3) / len(recall3) >= 0.93

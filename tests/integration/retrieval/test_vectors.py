@@ -1,4 +1,5 @@
-"""The vector store on real Milvus Lite: upserts, isolation, deletes, persistence."""
+"""The vector store on Milvus Lite and on a real Milvus server: upserts, isolation, deletes,
+persistence, and reads that see the writes before them."""
 
 from __future__ import annotations
 
@@ -13,6 +14,8 @@ import pytest
 
 from chatdb_server.errors import FailedPrecondition, InvalidArgument
 from chatdb_server.retrieval.vectors import ExampleVector, TableVector, VectorStore, quote, vector_id
+from chatdb_server.settings import Settings
+from tests.support.milvus_server import MilvusBackend
 
 DIM = 16
 
@@ -27,10 +30,9 @@ def tables(names: list[str], seed: int = 0, fingerprint: str = "fp1") -> list[Ta
 
 
 @pytest.fixture(scope="module")
-def store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[VectorStore]:
-    vectors = VectorStore(str(tmp_path_factory.mktemp("milvus") / "vectors.db"), dim=DIM)
-    yield vectors
-    vectors.close()
+def store(milvus_backend: MilvusBackend, tmp_path_factory: pytest.TempPathFactory) -> Iterator[VectorStore]:
+    with milvus_backend.vector_store(tmp_path_factory.mktemp("milvus"), DIM) as vectors:
+        yield vectors
 
 
 def test_upsert_is_idempotent_and_replaces(store: VectorStore) -> None:
@@ -145,20 +147,21 @@ store.close()
 """
 
 
-def test_vectors_persist_across_close_and_a_new_process(tmp_path: Path) -> None:
-    path = str(tmp_path / "persist.db")
-    first = VectorStore(path, dim=DIM)
-    ones = np.ones(DIM, dtype=np.float32) / np.sqrt(DIM)
-    first.upsert_tables("p/db", [*tables(["a", "b"]), TableVector("closest", "doc", ones)])
-    first.upsert_example("p/db", "e1", "q", "SELECT 1", unit(3))
-    first.close()
+def test_vectors_persist_across_close_and_a_new_process(milvus_backend: MilvusBackend, tmp_path: Path) -> None:
+    with milvus_backend.milvus_uri() as milvus_uri:
+        uri = Settings(data_dir=tmp_path, milvus_uri=milvus_uri).resolved_milvus_uri
+        first = VectorStore(uri, dim=DIM)
+        ones = np.ones(DIM, dtype=np.float32) / np.sqrt(DIM)
+        first.upsert_tables("p/db", [*tables(["a", "b"]), TableVector("closest", "doc", ones)])
+        first.upsert_example("p/db", "e1", "q", "SELECT 1", unit(3))
+        first.close()
 
-    reopened = VectorStore(path, dim=DIM)
-    assert reopened.count_tables("p/db") == 3
-    reopened.close()
+        reopened = VectorStore(uri, dim=DIM)
+        assert reopened.count_tables("p/db") == 3
+        reopened.close()
 
-    out = subprocess.run([sys.executable, "-c", _REOPEN, path, str(DIM)], capture_output=True, text=True,
-                         check=True, timeout=300)
+        out = subprocess.run([sys.executable, "-c", _REOPEN, uri, str(DIM)], capture_output=True, text=True,
+                             check=True, timeout=300)
     result = json.loads(out.stdout.strip().splitlines()[-1])
     assert result == {"tables": 3, "examples": 1, "names": ["a", "b", "closest"], "hit": "closest"}
 
@@ -177,9 +180,68 @@ def test_a_file_held_by_another_process_is_a_clear_unavailable(tmp_path: Path) -
         holder.close()
 
 
-def test_reopening_with_another_dimension_is_refused(tmp_path: Path) -> None:
-    path = str(tmp_path / "dims.db")
-    VectorStore(path, dim=DIM).close()
-    with pytest.raises(FailedPrecondition) as caught:
-        VectorStore(path, dim=DIM * 2)
+def test_reopening_with_another_dimension_is_refused(milvus_backend: MilvusBackend, tmp_path: Path) -> None:
+    with milvus_backend.milvus_uri() as milvus_uri:
+        uri = Settings(data_dir=tmp_path, milvus_uri=milvus_uri).resolved_milvus_uri
+        VectorStore(uri, dim=DIM).close()
+        with pytest.raises(FailedPrecondition) as caught:
+            VectorStore(uri, dim=DIM * 2)
     assert "16-d" in caught.value.message
+
+
+def test_a_read_right_after_a_write_sees_it(store: VectorStore) -> None:
+    """Every kind of read, issued the instant a write returns, sees that write (Milvus's default,
+    Bounded, missed such writes every time on a server)."""
+    for round_ in range(3):
+        namespace = f"fresh/db{round_}"
+        vector = unit(900 + round_)
+        store.upsert_tables(namespace, [TableVector("orders", f"orders {round_}", vector, f"fp{round_}")])
+        assert store.search_tables(namespace, vector, 1)[0][0] == "orders"
+        assert store.count_tables(namespace) == 1
+        assert store.table_names(namespace) == ["orders"]
+        assert store.table_fingerprints(namespace) == {"orders": f"fp{round_}"}
+        assert store.table_document(namespace, "orders") == f"orders {round_}"
+        names, matrix = store.table_vectors(namespace)
+        assert names == ["orders"] and np.allclose(matrix[0], vector, atol=1e-5)
+        store.upsert_tables(namespace, [TableVector("orders", "rewritten", unit(950 + round_), "new")])
+        assert store.table_fingerprints(namespace) == {"orders": "new"}
+        assert store.search_tables(namespace, unit(950 + round_), 1)[0][1] == pytest.approx(1.0, abs=1e-4)
+        store.upsert_example(namespace, "ex", "how many orders", "SELECT COUNT(*) FROM orders", vector)
+        assert [hit.example_id for hit in store.search_examples(namespace, vector, 1)] == ["ex"]
+        assert [hit.example_id for hit in store.examples(namespace)[0]] == ["ex"]
+        assert store.delete_tables(namespace, ["orders"]) == 1
+        assert store.count_tables(namespace) == 0 and store.search_tables(namespace, vector, 1) == []
+        assert store.delete_example(namespace, "ex") is True
+        assert store.count_examples(namespace) == 0
+
+
+def test_rewriting_leaves_one_row_per_document_in_its_namespace(store: VectorStore) -> None:
+    """Retraining rewrites every table's vector; each must stay one row that the namespace filter
+    finds. (Milvus 2.3's upsert put rows of partition-key collections into the wrong partition,
+    where namespace filters miss them: milvus-io/milvus#30607.)"""
+    namespaces = [f"retrain-{n}/db" for n in range(12)]
+    names = [f"table_{i}" for i in range(6)]
+    for version in range(3):
+        for n, namespace in enumerate(namespaces):
+            store.upsert_tables(namespace, tables(names, seed=1000 * version + 10 * n, fingerprint=f"v{version}"))
+    for n, namespace in enumerate(namespaces):
+        assert store.count_tables(namespace) == len(names), namespace
+        assert store.table_fingerprints(namespace) == dict.fromkeys(names, "v2"), namespace
+        for i, name in enumerate(names):
+            found = store.search_tables(namespace, unit(2000 + 10 * n + i), 1)
+            assert found[0][0] == name and found[0][1] == pytest.approx(1.0, abs=1e-4), (namespace, name)
+    ids = [vector_id(namespace, name) for namespace in namespaces for name in names]
+    assert _rows_with_ids(store, ids) == len(ids)  # no stray copy anywhere in the collection
+
+
+def _rows_with_ids(store: VectorStore, ids: list[str]) -> int:
+    """How many rows of the tables collection carry ``ids``, in any partition (no namespace filter)."""
+    from pymilvus import MilvusClient
+
+    client = MilvusClient(uri=store.uri)
+    try:
+        rows = client.query(store.tables_collection, filter=f"id in {json.dumps(ids)}", output_fields=["count(*)"],
+                            consistency_level="Strong")
+    finally:
+        client.close()
+    return int(rows[0]["count(*)"])

@@ -93,9 +93,10 @@ async def test_cancel_queued_job_never_runs(served: Served, tmp_path: Path) -> N
     assert stack.vectors.count_tables(source.namespace) == 0
 
 
-async def test_cancel_running_job_rolls_back_its_vectors(tmp_path: Path) -> None:
+async def test_cancel_running_job_rolls_back_its_vectors(tmp_path: Path, milvus_uri: str) -> None:
     gate = GatedEmbedder(Embedder.shared(), hold_on=3)
-    stack = await open_stack(tmp_path / "chatdb", batch_size=2, embedder=gate)  # type: ignore[arg-type]
+    stack = await open_stack(tmp_path / "chatdb", batch_size=2, embedder=gate,  # type: ignore[arg-type]
+                             milvus_uri=milvus_uri)
     try:
         source = await register_sqlite(stack.catalog, "acme", "shop", make_shop_database(tmp_path / "shop.db", 4))
         # two tables trained before: a cancelled retrain must keep them

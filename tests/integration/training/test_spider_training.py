@@ -20,11 +20,11 @@ def _source_id(db_id: str) -> str:
     return "spider-" + db_id.lower().replace("_", "-")
 
 
-async def test_train_all_spider_databases_then_restart(tmp_path: Path) -> None:
+async def test_train_all_spider_databases_then_restart(tmp_path: Path, milvus_uri: str) -> None:
     require_spider()
     data_dir = tmp_path / "chatdb"
     ids = database_ids()
-    stack = await open_stack(data_dir)
+    stack = await open_stack(data_dir, milvus_uri=milvus_uri)
     expected: dict[str, int] = {}
     try:
         for db_id in ids:
@@ -40,7 +40,7 @@ async def test_train_all_spider_databases_then_restart(tmp_path: Path) -> None:
     finally:
         await stack.close()
 
-    reopened = await open_stack(data_dir)
+    reopened = await open_stack(data_dir, milvus_uri=milvus_uri)
     try:
         embedder = Embedder.shared()
         by_db = {q.db_id: q.question for q in questions()}

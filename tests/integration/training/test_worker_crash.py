@@ -2,8 +2,9 @@
 rolled back, resumed and finished, and the namespace holds exactly one vector per trained table.
 
 The child runs a real worker on a file-backed metadata store; vectors go to a Milvus Lite server
-in a process of its own, as Milvus runs in production (an embedded Milvus Lite file killed in the
-middle of a write can be left unreadable, which is Lite's limit, not what this test is about).
+in a process of its own, and to a real Milvus server, as Milvus runs in production (an embedded
+Milvus Lite file killed in the middle of a write can be left unreadable, which is Lite's limit,
+not what this test is about).
 The child announces on stdout when its first batch of vectors is written and then blocks, so the
 kill lands at a known point without any sleeping.
 """
@@ -29,7 +30,7 @@ from chatdb_server.schema.catalog import SchemaCatalog
 from chatdb_server.settings import Settings
 from chatdb_server.training.job_model import JobState, JobType, Stage
 from chatdb_server.training.jobs import JobStore
-from tests.support.milvus import milvus_lite_server
+from tests.support.milvus_server import MilvusBackend
 from tests.support.spider import REPO_ROOT
 from tests.support.trusted_targets import trusted_admission
 from tests.unit.training.job_fixtures import make_shop_database, open_stack, register_sqlite, stack_key
@@ -92,12 +93,12 @@ def _wait_for_marker(proc: subprocess.Popen[str]) -> None:
                 return
 
 
-def test_killed_worker_job_resumes_after_restart(tmp_path: Path) -> None:
+def test_killed_worker_job_resumes_after_restart(tmp_path: Path, milvus_backend: MilvusBackend) -> None:
     data_dir = tmp_path / "chatdb"
     data_dir.mkdir()
     job_id = asyncio.run(_register_and_queue(data_dir, make_shop_database(tmp_path / "shop.db", 5)))
 
-    with milvus_lite_server(tmp_path / "milvus") as milvus_uri:
+    with milvus_backend.shared_uri(tmp_path / "milvus") as milvus_uri:
         child = subprocess.Popen(
             [sys.executable, "-c", "import sys; from tests.integration.training.test_worker_crash import child_main; "
                                    "child_main(sys.argv[1], sys.argv[2])", str(data_dir), milvus_uri],

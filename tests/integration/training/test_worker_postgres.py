@@ -17,10 +17,10 @@ SOURCES = 4
 FINE_TUNES_PER_SOURCE = 6
 
 
-async def test_two_workers_run_each_job_exactly_once(pg_dsn: str, tmp_path: Path) -> None:
+async def test_two_workers_run_each_job_exactly_once(pg_dsn: str, tmp_path: Path, milvus_uri: str) -> None:
     metadata_url = make_url(pg_dsn).set(drivername="postgresql+asyncpg").render_as_string(hide_password=False)
     data_dir = tmp_path / "chatdb"
-    first = await open_stack(data_dir, metadata_url=metadata_url, worker_id="replica-a")
+    first = await open_stack(data_dir, metadata_url=metadata_url, worker_id="replica-a", milvus_uri=milvus_uri)
     second = await open_stack(data_dir, metadata_url=metadata_url, worker_id="replica-b", vectors=first.vectors)
     executions: Counter[str] = Counter()
     runners: dict[str, str] = {}

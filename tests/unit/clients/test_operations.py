@@ -13,7 +13,7 @@ from chatdb.query.v1 import query_pb2
 from chatdb.schema.v1 import schema_pb2
 from chatdb_client import NO_RETRIES, RetryPolicy
 from chatdb_client import operations as ops
-from chatdb_client.channel import IDEMPOTENT_METHODS, STUB_CLASSES, call_metadata, channel_options
+from chatdb_client.channel import IDEMPOTENT_METHODS, STUB_CLASSES, call_metadata, channel_options, service_config
 
 
 def test_sources_are_named_by_id_or_resource_name() -> None:
@@ -99,8 +99,12 @@ def test_idempotent_methods_exist_in_the_contract() -> None:
 def test_channel_options_carry_the_service_config_or_disable_retries() -> None:
     options = dict(channel_options(RetryPolicy()))
     assert options["grpc.enable_retries"] == 1
-    assert json.loads(options["grpc.service_config"]) == RetryPolicy().service_config()
-    assert dict(channel_options(NO_RETRIES))["grpc.enable_retries"] == 0
+    config = json.loads(options["grpc.service_config"])
+    assert config["methodConfig"] == RetryPolicy().service_config()["methodConfig"]
+    assert config["loadBalancingConfig"] == [{"round_robin": {}}]
+    without = dict(channel_options(NO_RETRIES))
+    assert without["grpc.enable_retries"] == 0
+    assert json.loads(without["grpc.service_config"]) == {"loadBalancingConfig": [{"round_robin": {}}]}
     with pytest.raises(ValueError, match="positive"):
         RetryPolicy(initial_backoff=0).service_config()
 
@@ -113,6 +117,6 @@ def test_the_credential_travels_as_a_bearer_and_no_tenant_header_unless_named() 
     assert call_metadata("", "r1", "chatdb_k") == (("x-request-id", "r1"), ("authorization", "Bearer chatdb_k"))
 
 
-def test_the_go_client_retries_the_same_methods_the_same_way() -> None:
+def test_the_go_client_balances_and_retries_the_same_methods_the_same_way() -> None:
     go_config = json.loads((Path(__file__).resolve().parents[3] / "clients/go/chatdb/service_config.json").read_text())
-    assert go_config == RetryPolicy().service_config()
+    assert go_config == service_config(RetryPolicy())

@@ -1,9 +1,9 @@
 """A small, strict subset of kustomize in pure Python, enough to render k8s/.
 
 It supports what the manifests use (resources, namespace, images, replicas, labels,
-generators from literals without name hashes, strategic-merge patches from files or
-inline with an optional kind/name target, ``$patch: delete``) and refuses anything
-else, so a manifest that needs more fails here instead of rendering wrongly. Where
+generators from literals and files without name hashes, with labels, strategic-merge
+patches from files or inline with an optional kind/name target, ``$patch: delete``) and
+refuses anything else, so a manifest that needs more fails here instead of rendering wrongly. Where
 ``kubectl kustomize`` is installed, tests compare the two renderings.
 """
 
@@ -85,18 +85,30 @@ def _generated(directory: Path, config: dict[str, Any]) -> list[Resource]:
     generators += [("ConfigMap", g) for g in config.get("configMapGenerator", [])]
     if generators and not config.get("generatorOptions", {}).get("disableNameSuffixHash"):
         raise UnsupportedKustomization(f"{directory}: generators need disableNameSuffixHash: true here")
+    shared_options = config.get("generatorOptions", {})
+    if set(shared_options) - {"disableNameSuffixHash", "labels"}:
+        raise UnsupportedKustomization(f"{directory}: generatorOptions {sorted(shared_options)}")
     made = []
     for kind, generator in generators:
-        if set(generator) - {"name", "literals"}:
-            raise UnsupportedKustomization(f"{directory}: generator {generator['name']} uses more than literals")
+        if set(generator) - {"name", "literals", "files", "options"}:
+            raise UnsupportedKustomization(f"{directory}: generator {generator['name']} uses {sorted(generator)}")
+        options = generator.get("options", {})
+        if set(options) - {"labels"}:
+            raise UnsupportedKustomization(f"{directory}: generator {generator['name']} options {sorted(options)}")
         pairs = dict(literal.split("=", 1) for literal in generator.get("literals", []))
+        for entry in generator.get("files", []):
+            if "=" in entry:
+                raise UnsupportedKustomization(f"{directory}: generator file keys ({entry})")
+            pairs[Path(entry).name] = (directory / entry).read_text()
+        metadata: dict[str, Any] = {"name": generator["name"]}
+        labels = {**shared_options.get("labels", {}), **options.get("labels", {})}
+        if labels:
+            metadata["labels"] = labels
         if kind == "Secret":
             data = {k: base64.b64encode(v.encode()).decode() for k, v in pairs.items()}
-            made.append({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": generator["name"]},
-                         "type": "Opaque", "data": data})
+            made.append({"apiVersion": "v1", "kind": "Secret", "metadata": metadata, "type": "Opaque", "data": data})
         else:
-            made.append({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": generator["name"]},
-                         "data": pairs})
+            made.append({"apiVersion": "v1", "kind": "ConfigMap", "metadata": metadata, "data": pairs})
     return made
 
 

@@ -183,6 +183,26 @@ def test_each_deployment_has_a_service_on_port_grpc(rendered: tuple[str, Any], s
     svc = resources["Service", f"chatdb-{service}"]
     assert svc["spec"]["selector"].items() <= labels.items()
     assert [(p["name"], p["port"], p["targetPort"]) for p in svc["spec"]["ports"]] == [("grpc", GRPC_PORT, "grpc")]
+    assert svc["spec"]["clusterIP"] == "None", "headless, so gRPC clients balance over the pods themselves"
+
+
+AUTOSCALING_SIGNALS = {
+    "schema": {("Resource", "cpu")},
+    "query": {("Pods", "chatdb_asks_in_flight"), ("Resource", "cpu")},
+    "prediction": {("Pods", "vllm_num_requests_waiting")},
+}
+"""What each HorizontalPodAutoscaler scales on (training: its KEDA ScaledObject, on the job queue)."""
+
+
+def _signals(hpa: dict[str, Any]) -> set[tuple[str, str]]:
+    """(metric type, metric or resource name) of each of an HPA's metrics."""
+    found = set()
+    for metric in hpa["metrics"]:
+        if metric["type"] == "Pods":
+            found.add(("Pods", metric["pods"]["metric"]["name"]))
+        else:
+            found.add((metric["type"], metric["resource"]["name"]))
+    return found
 
 
 @pytest.mark.parametrize("service", list(FULL_NAMES))
@@ -190,14 +210,30 @@ def test_autoscaling_and_disruption_budgets_in_base_and_prod(rendered: tuple[str
     variant, resources = rendered
     name = f"chatdb-{service}"
     if variant == "dev":
-        assert ("HorizontalPodAutoscaler", name) not in resources and ("PodDisruptionBudget", name) not in resources
+        assert not {("HorizontalPodAutoscaler", name), ("ScaledObject", name), ("PodDisruptionBudget", name)} \
+            & set(resources)
         assert chatdb_deployment(resources, service)["spec"]["replicas"] == 1
         return
-    assert "replicas" not in chatdb_deployment(resources, service)["spec"], "the HPA owns the replica count"
-    hpa = resources["HorizontalPodAutoscaler", name]["spec"]
-    assert hpa["scaleTargetRef"] == {"apiVersion": "apps/v1", "kind": "Deployment", "name": name}
-    assert 2 <= hpa["minReplicas"] <= hpa["maxReplicas"]
-    assert [m["resource"]["name"] for m in hpa["metrics"] if m["type"] == "Resource"] == ["cpu"]
+    assert "replicas" not in chatdb_deployment(resources, service)["spec"], "the autoscaler owns the replica count"
+    target = {"apiVersion": "apps/v1", "kind": "Deployment", "name": name}
+    if service == "training":
+        assert ("HorizontalPodAutoscaler", name) not in resources, "KEDA creates and owns training's HPA"
+        scaled = resources["ScaledObject", name]["spec"]
+        assert scaled["scaleTargetRef"] == target
+        assert 2 <= scaled["minReplicaCount"] <= scaled["maxReplicaCount"]
+        (trigger,) = scaled["triggers"]
+        assert trigger["type"] == "prometheus" and trigger["metricType"] == "AverageValue"
+        assert "chatdb_training_jobs_queued" in trigger["metadata"]["query"]
+        assert "chatdb_training_jobs_running" in trigger["metadata"]["query"]
+        assert trigger["metadata"]["serverAddress"].startswith("http")
+    else:
+        hpa = resources["HorizontalPodAutoscaler", name]["spec"]
+        assert hpa["scaleTargetRef"] == target
+        assert 2 <= hpa["minReplicas"] <= hpa["maxReplicas"]
+        assert _signals(hpa) == AUTOSCALING_SIGNALS[service]
+        for metric in hpa["metrics"]:
+            if metric["type"] == "Pods":
+                assert metric["pods"]["target"]["type"] == "AverageValue"
     pdb = resources["PodDisruptionBudget", name]["spec"]
     assert pdb["minAvailable"] == 1
     template_labels = chatdb_deployment(resources, service)["spec"]["template"]["metadata"]["labels"]
@@ -223,9 +259,12 @@ def test_services_find_each_other_by_service_dns_names(rendered: tuple[str, Any]
     _, resources = rendered
     config = config_data(resources)
     for service in ("schema", "training", "prediction"):
-        host, port = config[f"CHATDB_{service.upper()}_ADDRESS"].split(":")
+        address = config[f"CHATDB_{service.upper()}_ADDRESS"]
+        assert address.startswith("dns:///"), "gRPC resolves the name itself and balances over its pods"
+        host, port = address.removeprefix("dns:///").split(":")
         assert ("Service", host) in resources
         assert int(port) == resources["Service", host]["spec"]["ports"][0]["port"]
+        assert resources["Service", host]["spec"]["clusterIP"] == "None", "headless: one address per pod"
     assert config["CHATDB_MILVUS_URI"].startswith("http://")
 
 

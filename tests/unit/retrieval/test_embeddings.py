@@ -79,9 +79,9 @@ async def test_concurrent_questions_are_encoded_together(embedder: Embedder, mon
     calls: list[int] = []
     encode = embedder.encode
 
-    def counting(batch: list[str]) -> np.ndarray:
+    def counting(batch: list[str], **options: str) -> np.ndarray:
         calls.append(len(batch))
-        return encode(batch)
+        return encode(batch, **options)
 
     monkeypatch.setattr(embedder, "encode", counting)
     vectors = await asyncio.gather(*(embedder.aencode_query(t) for t in [*texts, texts[0]]))
@@ -93,7 +93,7 @@ async def test_concurrent_questions_are_encoded_together(embedder: Embedder, mon
 
 async def test_a_failing_batch_fails_its_callers_and_the_next_one_works(
         embedder: Embedder, monkeypatch: pytest.MonkeyPatch) -> None:
-    def broken(batch: list[str]) -> np.ndarray:
+    def broken(batch: list[str], **options: str) -> np.ndarray:
         raise RuntimeError("model crashed")
 
     monkeypatch.setattr(embedder, "encode", broken)

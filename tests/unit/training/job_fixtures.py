@@ -107,17 +107,19 @@ def stack_key(data_dir: Path) -> bytes:
 
 async def open_stack(data_dir: Path, *, metadata_url: str = "", worker: WorkerOptions = FAST_WORKER,
                      batch_size: int = 64, embedder: Embedder | None = None, worker_id: str | None = None,
-                     vectors: VectorStore | None = None) -> TrainingStack:
-    """Open (or reopen) a training stack in ``data_dir``; the worker is not started."""
+                     vectors: VectorStore | None = None, milvus_uri: str = "") -> TrainingStack:
+    """Open (or reopen) a training stack in ``data_dir``; the worker is not started. Vectors go where the
+    ``milvus_uri`` setting says (empty: Milvus Lite in ``data_dir``), unless ``vectors`` is given."""
     key = stack_key(data_dir)
-    settings = Settings(data_dir=data_dir, metadata_url=metadata_url, job_poll_s=worker.poll_s, grace_s=2.0)
+    settings = Settings(data_dir=data_dir, metadata_url=metadata_url, job_poll_s=worker.poll_s, grace_s=2.0,
+                        milvus_uri=milvus_uri)
     store = MetadataStore(settings.resolved_metadata_url)
     await store.migrate()
     pages = PageTokens(key)
     catalog = SchemaCatalog(store, SecretBox(key), pages, admission=trusted_admission(data_dir, store.url))
     embedder = embedder or Embedder.shared()
     milvus_path = data_dir / "milvus.db"
-    vectors = vectors or VectorStore(str(milvus_path), dim=embedder.dim)
+    vectors = vectors or VectorStore(settings.resolved_milvus_uri, settings.milvus_token, dim=embedder.dim)
     service = TrainingService(store, catalog, vectors, embedder, pages, settings, worker_options=worker,
                               worker_id=worker_id, batch_size=batch_size)
     return TrainingStack(data_dir, store, catalog, vectors, service, milvus_path)

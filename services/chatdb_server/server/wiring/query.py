@@ -38,8 +38,6 @@ from chatdb_server.sql.executor import QueryExecutor
 from chatdb_server.training.client import LocalExamples, RemoteExamples
 from chatdb_server.training.examples import ExampleBook
 
-CHANNEL_OPTIONS = [("grpc.max_receive_message_length", 64 * 1024 * 1024)]
-
 
 @dataclass
 class QueryParts:
@@ -71,7 +69,7 @@ def _build(components: Components) -> QueryParts:
     generator: Generator
     fallback: SqlGenerator
     if settings.prediction_address:
-        channels.append(service_channel(settings, settings.prediction_address, CHANNEL_OPTIONS))
+        channels.append(service_channel(settings, settings.prediction_address))
         generator = RemotePrediction(channels[-1], deadline_s=settings.rpc_deadline_s)
         fallback = TemplateGenerator()
     else:
@@ -80,7 +78,7 @@ def _build(components: Components) -> QueryParts:
         fallback = engine.template
     examples: ExampleSink
     if settings.training_address:
-        channels.append(service_channel(settings, settings.training_address, CHANNEL_OPTIONS))
+        channels.append(service_channel(settings, settings.training_address))
         examples = RemoteExamples(channels[-1], deadline_s=settings.rpc_deadline_s)
     else:
         examples = LocalExamples(ExampleBook(store, catalog, shared_vectors(components), shared_embedder(components)))
