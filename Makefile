@@ -90,8 +90,8 @@ test: $(VENV)/.test proto-check breaking lint ## Everything CI runs: stubs up to
 test-fast: $(VENV)/.test ## Unit tests only
 	$(VENV)/bin/pytest -q tests/unit
 
-BENCHES := template_accuracy retrieval_recall guard_bench access_bench schema_discovery_bench ask_bench training_scale \
-	retrieval_latency vllm_cpu_bench finetune_bench vector_store_bench
+BENCHES := template_accuracy retrieval_recall guard_bench access_bench observability_bench schema_discovery_bench \
+	ask_bench training_scale retrieval_latency vllm_cpu_bench finetune_bench vector_store_bench
 
 bench: $(VENV)/.test ## Benchmarks; their numbers are recorded in BENCHMARKS.md (about 25 minutes)
 	@for b in $(BENCHES); do echo "== tests/bench/$$b.py"; $(PY) -m tests.bench.$$b; done

@@ -91,6 +91,24 @@ class Settings:
     """Execution timeout when a request names none."""
     result_cache_ttl_s: float = 300.0
     """How long cached results are served fresh; stale ones serve level 3 for a day."""
+    max_cell_bytes: int = 1_048_576
+    """Longest text, binary or JSON value a reply carries, in bytes; longer values are cut to it, with a
+    warning naming the column."""
+    max_reply_bytes: int = 33_554_432
+    """Bytes of rows one reply (or one StreamAsk batch) carries, below gRPC's 64 MiB message limit; the rows
+    past it are left out (``truncated``), with a warning naming the limit."""
+    max_sql_tokens: int = 10_000
+    """Tokens a query may have to be checked at all; longer SQL is refused before parsing
+    (INVALID_ARGUMENT, SQL_TOO_COMPLEX)."""
+    max_sql_depth: int = 24
+    """How deeply a query may nest brackets and CASE expressions; deeper SQL is refused before parsing
+    (INVALID_ARGUMENT, SQL_TOO_COMPLEX)."""
+    guard_workers: int = 2
+    """Processes that check SQL over 1,000 characters off the event loop, shared by the services of a
+    process; 0 checks it in the event loop, where a pathological query holds every other call."""
+    guard_timeout_s: float = 5.0
+    """Time budget of checking one query in a guard process; SQL that takes longer is refused
+    (INVALID_ARGUMENT, SQL_TOO_COMPLEX)."""
     breaker_fail_max: int = 5
     """Consecutive failures that open a circuit breaker."""
     breaker_reset_s: float = 30.0

@@ -14,6 +14,7 @@ from google.protobuf import duration_pb2
 from chatdb.common.v1 import dialect_pb2, value_pb2
 from chatdb.query.v1 import query_pb2, query_service_pb2
 from chatdb.wire import timestamp, to_value
+from chatdb_server.errors import InvalidArgument
 from chatdb_server.query.domain import QueryState, Rating, Rows, ServedBy, StageKind
 from chatdb_server.query.history import TIMING_STEPS, Feedback, QueryPage, StoredQuery
 from chatdb_server.query.pipeline import Answer, AskOptions, Stage
@@ -57,8 +58,13 @@ def seconds(value: duration_pb2.Duration) -> float:
 
 
 def rating_from_proto(value: int) -> Rating | None:
-    """The domain rating; None when unset or unknown (the service says it is required)."""
-    return next((rating for rating, number in _RATINGS.items() if number == value), None)
+    """The domain rating; None when unset (the service says it is required), InvalidArgument on ``rating``
+    for a number the contract does not define."""
+    rating = next((rating for rating, number in _RATINGS.items() if number == value), None)
+    if rating is None and value != query_pb2.FEEDBACK_RATING_UNSPECIFIED:
+        raise InvalidArgument("rating", f"{value} is not a feedback rating; use FEEDBACK_RATING_CORRECT or "
+                                        "FEEDBACK_RATING_INCORRECT")
+    return rating
 
 
 # ---- domain → replies -------------------------------------------------------------------------------

@@ -1,5 +1,5 @@
 """QueryService's domain vocabulary: who served an answer, ask stages, query states, ratings,
-and result rows as Python values with their columns.
+and result rows as Python values with their columns, held within a reply's byte caps.
 
 The enums' values are the contract's names without prefix, which is also the text the
 metadata store keeps (``queries.state``, ``queries.served_by``, the feedback's rating).
@@ -11,6 +11,7 @@ candidates vote).
 from __future__ import annotations
 
 import base64
+import json
 import math
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -62,6 +63,77 @@ class Rows:
     columns: list[ResultColumn]
     rows: list[Row]
     truncated: bool
+
+
+@dataclass(frozen=True)
+class ByteCaps:
+    """How many bytes one value (``max_cell_bytes``) and the rows of one reply (``max_reply_bytes``) may take."""
+
+    cell: int
+    reply: int
+
+
+ROW_OVERHEAD_BYTES = 8
+"""What a row and each of its cells add on the wire beyond their values (tags, lengths): an estimate on
+the generous side, so that a reply within ``reply`` stays within gRPC's message limit."""
+
+
+def capped(rows: Rows, caps: ByteCaps) -> tuple[Rows, list[str]]:
+    """``rows`` within ``caps``, and warnings that say what was cut and by which limit.
+
+    A text value longer than ``caps.cell`` bytes (in UTF-8) is cut to it at a character boundary, a
+    binary value to its first ``caps.cell`` bytes, and a JSON document that large travels as its text,
+    cut: a caller sees the start of the value and a warning naming the column, rather than the whole
+    reply refused for one cell. Rows are then kept while their estimated size stays within
+    ``caps.reply``; the rest are left out and the result is ``truncated``."""
+    warnings: list[str] = []
+    cut_columns: list[str] = []
+    kept: list[Row] = []
+    total = 0
+    for number, cells in enumerate(rows.rows):
+        sizes = [_cell_size(cell) for cell in cells]
+        over = [i for i, size in enumerate(sizes) if size > caps.cell and isinstance(cells[i], _CUTTABLE)]
+        if over:
+            cut_columns.extend(rows.columns[i].name if i < len(rows.columns) else f"#{i + 1}" for i in over)
+            cells = tuple(_cut(cell, caps.cell) if i in over else cell for i, cell in enumerate(cells))
+            for i in over:
+                sizes[i] = caps.cell
+        size = ROW_OVERHEAD_BYTES * (len(cells) + 1) + sum(sizes)
+        if total + size > caps.reply:
+            warnings.append(f"only the first {number:,} of {len(rows.rows):,} rows are returned: more would exceed "
+                            f"{caps.reply:,} bytes (max_reply_bytes)")
+            break
+        total += size
+        kept.append(cells)
+    if cut_columns:
+        names = ", ".join(dict.fromkeys(cut_columns))
+        warnings.insert(0, f"values longer than {caps.cell:,} bytes (max_cell_bytes) were cut in column(s) {names}")
+    if not warnings:
+        return rows, []
+    return Rows(rows.columns, kept, rows.truncated or len(kept) < len(rows.rows)), warnings
+
+
+_CUTTABLE = (str, bytes, dict, list)
+"""The cells that can be larger than a few bytes: text, binary and JSON values."""
+
+
+def _cell_size(value: Any) -> int:
+    """The bytes a cell takes on the wire, about: exact for text and binary values, a bound for the rest."""
+    if isinstance(value, str):
+        return len(value) if value.isascii() else len(value.encode())
+    if isinstance(value, bytes):
+        return len(value)
+    if isinstance(value, dict | list):
+        return len(json.dumps(value, ensure_ascii=False, default=str).encode())
+    return 16
+
+
+def _cut(value: Any, limit: int) -> Any:
+    """``value``, longer than ``limit`` bytes, cut to them."""
+    if isinstance(value, bytes):
+        return value[:limit]
+    text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, default=str)
+    return text.encode()[:limit].decode("utf-8", "ignore")
 
 
 def plain_cell(value: Any) -> Any:

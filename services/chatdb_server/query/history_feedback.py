@@ -47,7 +47,7 @@ class FeedbackDesk:
         example_sql = ""
         if rating is Rating.INCORRECT and corrected_sql.strip():
             example_sql = require_sql(corrected_sql, "corrected_sql")
-            verdict = self._execution.check(context, example_sql, self._execution.limits(0, None).max_rows)
+            verdict = await self._execution.check(context, example_sql, self._execution.limits(0, None).max_rows)
             if not verdict.valid:
                 raise refusal(verdict, "corrected_sql")
         elif rating is Rating.CORRECT and stored.record.state is QueryState.SUCCEEDED:

@@ -259,7 +259,7 @@ class AskPipeline:
         seen = set(exclude)
         with progress.step("guard", "guard"):
             for candidate in result.candidates:
-                verdict = self._execution.check(context, candidate.sql, limits.max_rows)
+                verdict = await self._execution.check(context, candidate.sql, limits.max_rows)
                 if not verdict.valid:
                     generated.rejected.append("; ".join(v.message for v in verdict.violations))
                 elif verdict.checked_sql not in seen:

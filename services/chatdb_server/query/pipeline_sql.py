@@ -10,7 +10,7 @@ from chatdb_server.access import context as call
 from chatdb_server.errors import ChatDBError
 from chatdb_server.query.domain import QueryState, ServedBy
 from chatdb_server.query.history import QueryHistory, QueryRecord
-from chatdb_server.query.pipeline_execution import GuardedExecution, Run, refusal, require_sql
+from chatdb_server.query.pipeline_execution import GuardedExecution, Run, refusal, require_sql, too_complex
 from chatdb_server.query.pipeline_sources import SourceContext, SourceContexts, metadata_store_errors
 from chatdb_server.resilience.breakers import database_key
 from chatdb_server.resilience.levels import HealthMonitor, Level
@@ -53,11 +53,15 @@ class CallerSql:
         self._monitor = monitor
 
     async def validate(self, tenant: str, parent: str, sql: str) -> SqlValidation:
-        """The guard's verdict on ``sql`` as it would run with the default row cap."""
+        """The guard's verdict on ``sql`` as it would run with the default row cap; INVALID_ARGUMENT
+        (SQL_TOO_COMPLEX) on ``sql`` when it is beyond what the guard checks, like SQL over the size limit."""
         text = require_sql(sql)
         context: SourceContext = await self._contexts.get(tenant, parent)
         limits = self._execution.limits(0, None)
-        return SqlValidation(context.source.dialect, self._execution.check(context, text, limits.max_rows))
+        verdict = await self._execution.check(context, text, limits.max_rows)
+        if too_complex(verdict):
+            raise refusal(verdict)
+        return SqlValidation(context.source.dialect, verdict)
 
     async def execute(self, tenant: str, parent: str, sql: str, max_rows: int, timeout_s: float | None) -> SqlRun:
         """Guard and run ``sql``; INVALID_ARGUMENT (UNSAFE_SQL / INVALID_SQL) on ``sql`` when refused."""
@@ -67,7 +71,7 @@ class CallerSql:
         context = await self._contexts.get(tenant, parent)
         source = context.source
         call.note(data_source=source.source_id, sql=text)
-        verdict = self._execution.check(context, text, limits.max_rows)
+        verdict = await self._execution.check(context, text, limits.max_rows)
         timings = {"guard": time.perf_counter() - started}
         try:
             if not verdict.valid:

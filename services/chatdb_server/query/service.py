@@ -69,8 +69,7 @@ class QueryService:
         self.contexts = SourceContexts(catalog, contexts_ttl_s, policies)
         self.cache = ResultCache(store, settings.result_cache_ttl_s)
         self.history = QueryHistory(store, pages)
-        self.execution = GuardedExecution(settings, guard or SqlGuard(), executor, self.cache, breakers, monitor,
-                                          masker)
+        self.execution = GuardedExecution(settings, guard, executor, self.cache, breakers, monitor, masker)
         self.pipeline = AskPipeline(self.contexts, retriever, self.generator, fallback, self.execution,
                                     TimedHistory(store, pages), monitor)
         self.caller_sql = CallerSql(self.contexts, self.execution, self.history, monitor)

@@ -13,6 +13,7 @@ and reflection stay open for probes and tools.
 from __future__ import annotations
 
 import asyncio
+import inspect
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AsyncExitStack
@@ -32,6 +33,7 @@ from chatdb_server.log import get_logger
 from chatdb_server.rpc import TENANT_HEADER, CallInfo, bind_call, checked_tenant, request_id_of, unbind_call
 from chatdb_server.server import rpc_metrics
 from chatdb_server.server.call_resources import data_source_of, request_resource, response_resource
+from chatdb_server.server.request_checks import Malformed, checked_deserializer
 
 log = get_logger(__name__)
 
@@ -66,7 +68,7 @@ class AccessInterceptor(grpc.aio.ServerInterceptor):
             # A method of the contract this table does not name: refuse rather than serve it unchecked.
             return _refusing(handler, Unimplemented(method))
         if permission is None:
-            return handler
+            return _open(handler)
         return _guarded(handler, lambda request, context: _Call(self, method, permission, request, context))
 
 
@@ -190,28 +192,52 @@ CallScope = Callable[[Any, grpc.aio.ServicerContext], _Call]
 
 
 def _guarded(handler: grpc.RpcMethodHandler, scope: CallScope) -> grpc.RpcMethodHandler:
-    """``handler`` run inside its call's scope."""
+    """``handler`` run inside its call's scope. Requests are decoded by :func:`checked_deserializer`: one that
+    does not decode, or holds an enum number the contract does not define, is answered INVALID_ARGUMENT
+    inside the scope (authenticated, counted and audited like any refusal) and never reaches the servicer."""
+    deserialize = checked_deserializer(handler.request_deserializer)
     if handler.unary_unary:
         inner = handler.unary_unary
 
         async def unary_unary(request: Any, context: grpc.aio.ServicerContext) -> Any:
             call = scope(request, context)
             async with call:
+                if isinstance(request, Malformed):
+                    await _abort(context, request.error)
                 return call.answered(await inner(request, context))
 
-        return grpc.unary_unary_rpc_method_handler(unary_unary, handler.request_deserializer,
-                                                   handler.response_serializer)
+        return grpc.unary_unary_rpc_method_handler(unary_unary, deserialize, handler.response_serializer)
     if handler.unary_stream:
         inner_stream = handler.unary_stream
 
         async def unary_stream(request: Any, context: grpc.aio.ServicerContext) -> AsyncIterator[Any]:
             async with scope(request, context):
+                if isinstance(request, Malformed):
+                    await _abort(context, request.error)
                 async for response in inner_stream(request, context):
                     yield response
 
-        return grpc.unary_stream_rpc_method_handler(unary_stream, handler.request_deserializer,
-                                                    handler.response_serializer)
+        return grpc.unary_stream_rpc_method_handler(unary_stream, deserialize, handler.response_serializer)
     return _refusing(handler, Unimplemented("client-streaming methods"))
+
+
+def _open(handler: grpc.RpcMethodHandler) -> grpc.RpcMethodHandler:
+    """A method open to every caller (health checking): served as it is, but a request that does not decode
+    is answered INVALID_ARGUMENT rather than UNKNOWN. Streaming requests (reflection) and handlers that are not
+    coroutines pass untouched."""
+    deserialize = checked_deserializer(handler.request_deserializer)
+    served = handler.unary_unary or handler.unary_stream
+    if not inspect.iscoroutinefunction(served):
+        return handler
+
+    async def checked(request: Any, context: grpc.aio.ServicerContext) -> Any:
+        if isinstance(request, Malformed):
+            await _abort(context, request.error)
+        return await served(request, context)
+
+    if handler.unary_unary:
+        return grpc.unary_unary_rpc_method_handler(checked, deserialize, handler.response_serializer)
+    return grpc.unary_stream_rpc_method_handler(checked, deserialize, handler.response_serializer)
 
 
 def _refusing(handler: grpc.RpcMethodHandler, error: ChatDBError) -> grpc.RpcMethodHandler:
@@ -224,7 +250,7 @@ def _refusing(handler: grpc.RpcMethodHandler, error: ChatDBError) -> grpc.RpcMet
         await _abort(context, error)
         yield  # never reached: abort raises
 
+    deserialize = checked_deserializer(handler.request_deserializer)  # the refusal stands whatever was sent
     if handler.unary_stream:
-        return grpc.unary_stream_rpc_method_handler(refuse_stream, handler.request_deserializer,
-                                                    handler.response_serializer)
-    return grpc.unary_unary_rpc_method_handler(refuse, handler.request_deserializer, handler.response_serializer)
+        return grpc.unary_stream_rpc_method_handler(refuse_stream, deserialize, handler.response_serializer)
+    return grpc.unary_unary_rpc_method_handler(refuse, deserialize, handler.response_serializer)

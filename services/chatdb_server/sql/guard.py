@@ -7,6 +7,11 @@ the dialect (twice when it set the LIMIT: the text shown says ``max_rows``, the 
 runs one more, see ``GuardVerdict``). Rendering from the tree (comments dropped) means the text that runs is the
 text that was checked: comment tricks, MySQL executable comments and quoting confusions
 cannot smuggle anything past it. The executor adds the database-side defences.
+
+Before parsing, the SQL is measured against :class:`~chatdb_server.sql.guard_limits.SqlLimits`
+(tokens, nesting), so pathological input is refused cheaply (``SQL_TOO_COMPLEX``) instead of
+holding the process for seconds or exhausting its stack; allowed functions that can enlarge
+values are held to bounded arguments (:mod:`chatdb_server.sql.guard_growth`).
 """
 
 from __future__ import annotations
@@ -15,12 +20,14 @@ import logging
 import re
 from dataclasses import dataclass, field
 
-import sqlglot
 from sqlglot import exp
+from sqlglot.dialects.dialect import Dialect as SqlglotDialect
 from sqlglot.errors import ParseError, TokenError
 
 from chatdb_server.sql.dialects import support
 from chatdb_server.sql.dsn import Dialect
+from chatdb_server.sql.guard_growth import growth_problem
+from chatdb_server.sql.guard_limits import SQL_TOO_COMPLEX, SqlLimits, shape, tokenize, too_deep_message, too_large
 from chatdb_server.sql.guard_names import check_names
 from chatdb_server.sql.guard_rules import (
     COMMAND_STATEMENTS,
@@ -43,6 +50,7 @@ WRITES_DATA = "WRITES_DATA"
 LOCKING_CLAUSE = "LOCKING_CLAUSE"
 FORBIDDEN_FUNCTION = "FORBIDDEN_FUNCTION"
 FORBIDDEN_COMMAND = "FORBIDDEN_COMMAND"
+UNBOUNDED_FUNCTION = "UNBOUNDED_FUNCTION"
 
 
 @dataclass(frozen=True)
@@ -73,11 +81,25 @@ class GuardVerdict:
 
 
 class SqlGuard:
-    """Checks SQL against the rules in the module docstring; stateless and cheap to share."""
+    """Checks SQL against the rules in the module docstring; holds only its limits, so it is cheap to share
+    (and to hand to a guard worker process)."""
+
+    def __init__(self, limits: SqlLimits | None = None) -> None:
+        self.limits = limits or SqlLimits()
 
     def check(self, sql: str, dialect: Dialect, known_columns: dict[str, set[str]], max_rows: int) -> GuardVerdict:
-        """Judge ``sql`` for a source in ``dialect`` whose tables and columns are ``known_columns``."""
-        statements, parse_problem = _parse(sql, dialect)
+        """Judge ``sql`` for a source in ``dialect`` whose tables and columns are ``known_columns``.
+
+        SQL beyond the limits, or that exhausts the stack while being checked, is refused
+        (``SQL_TOO_COMPLEX``) like any other SQL the guard will not pass."""
+        try:
+            return self._check(sql, dialect, known_columns, max_rows)
+        except RecursionError:
+            return GuardVerdict(valid=False, sql="", violations=[Violation(SQL_TOO_COMPLEX,
+                                                                           too_deep_message(self.limits))])
+
+    def _check(self, sql: str, dialect: Dialect, known_columns: dict[str, set[str]], max_rows: int) -> GuardVerdict:
+        statements, parse_problem = _parse(sql, dialect, self.limits)
         if parse_problem is not None:
             return GuardVerdict(valid=False, sql="", violations=[parse_problem])
         violations: list[Violation] = []
@@ -107,11 +129,15 @@ class SqlGuard:
                             warnings=cap.warnings)
 
 
-def _parse(sql: str, dialect: Dialect) -> tuple[list[exp.Expression], Violation | None]:
+def _parse(sql: str, dialect: Dialect, limits: SqlLimits) -> tuple[list[exp.Expression], Violation | None]:
     if not sql or not sql.strip():
         return [], Violation(PARSE_ERROR, "the SQL is empty")
     try:
-        parsed = sqlglot.parse(sql, read=dialect.value)
+        tokens = tokenize(sql, dialect)
+        refusal = too_large(shape(tokens), limits)
+        if refusal:
+            return [], Violation(SQL_TOO_COMPLEX, refusal)
+        parsed = SqlglotDialect.get_or_raise(dialect.value).parser().parse(tokens, sql)
     except (ParseError, TokenError) as exc:
         return [], Violation(PARSE_ERROR, f"the SQL does not parse as {dialect.name}: {_describe(exc)}")
     statements = [s for s in parsed if isinstance(s, exp.Expression)]
@@ -156,6 +182,8 @@ def _node_violations(node: exp.Expression, dialect: Dialect) -> list[Violation]:
                                                        "allowed"))
         elif not is_safe_function(node, dialect):
             found.append(Violation(FORBIDDEN_FUNCTION, f"function {function_name(node, dialect)} is not allowed"))
+        elif problem := growth_problem(node):
+            found.append(Violation(UNBOUNDED_FUNCTION, problem))
     return found
 
 

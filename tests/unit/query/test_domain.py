@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from chatdb.query.v1 import query_pb2, query_service_pb2
+from chatdb_server.errors import InvalidArgument
 from chatdb_server.query.convert import rating_from_proto, served_by_to_proto
 from chatdb_server.query.domain import QueryState, Rating, ServedBy, StageKind, cell_from_json, plain_cell
 
@@ -41,7 +42,8 @@ def test_enums_map_to_the_wire_and_back() -> None:
     assert served_by_to_proto(ServedBy.CACHE) == query_pb2.SERVED_BY_CACHE
     assert rating_from_proto(query_pb2.FEEDBACK_RATING_CORRECT) is Rating.CORRECT
     assert rating_from_proto(query_pb2.FEEDBACK_RATING_UNSPECIFIED) is None
-    assert rating_from_proto(99) is None
+    with pytest.raises(InvalidArgument, match="rating: 99 is not a feedback rating"):
+        rating_from_proto(99)
 
 
 @pytest.mark.parametrize("value", [None, True, 3, 2**70, 1.5, Decimal("1.10"), "text", b"\x00", date(2024, 1, 2),
