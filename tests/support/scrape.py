@@ -3,8 +3,11 @@ text parser."""
 
 from __future__ import annotations
 
+import asyncio
 import socket
+import time
 import urllib.request
+from collections.abc import Callable
 
 from prometheus_client.parser import text_string_to_metric_families
 
@@ -34,3 +37,14 @@ def value(samples: Samples, name: str, **labels: str) -> float:
 def moved(before: Samples, after: Samples, name: str, **labels: str) -> float:
     """How much the sample changed between two scrapes."""
     return value(after, name, **labels) - value(before, name, **labels)
+
+
+async def scrape_until(port: int, condition: str, check: Callable[[Samples], bool], deadline_s: float) -> Samples:
+    """Scrape until ``check(samples)`` holds; the samples that satisfied it. AssertionError naming
+    ``condition`` when it does not hold within ``deadline_s``."""
+    deadline = time.monotonic() + deadline_s
+    while time.monotonic() < deadline:
+        samples = await asyncio.to_thread(scrape, port)
+        if check(samples):
+            return samples
+    raise AssertionError(f"{condition}: not seen on /metrics within {deadline_s:.0f} s")

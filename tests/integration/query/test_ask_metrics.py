@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import socket
-import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -20,7 +19,7 @@ from chatdb.schema.v1 import schema_pb2, schema_service_pb2, schema_service_pb2_
 from chatdb.training.v1 import training_service_pb2_grpc
 from chatdb_server.resilience.levels import Level
 from chatdb_server.samples.shop import build_shop_database
-from tests.support.scrape import Samples, free_port, moved, scrape, value
+from tests.support.scrape import Samples, free_port, moved, scrape, scrape_until, value
 from tests.support.server import in_process_suite
 from tests.support.training import train
 
@@ -40,13 +39,7 @@ async def _register(channel: grpc.aio.Channel, tmp_path: Path) -> str:
 
 
 async def _until(port: int, condition: str, check: Callable[[Samples], bool]) -> Samples:
-    """Scrape until ``check(samples)`` holds; the samples that satisfied it."""
-    deadline = time.monotonic() + DEADLINE_S
-    while time.monotonic() < deadline:
-        samples = await asyncio.to_thread(scrape, port)
-        if check(samples):
-            return samples
-    raise AssertionError(f"{condition}: not seen on /metrics within {DEADLINE_S:.0f} s")
+    return await scrape_until(port, condition, check, DEADLINE_S)
 
 
 async def test_training_asks_a_cache_hit_and_a_stream_move_their_series(tmp_path: Path) -> None:

@@ -8,7 +8,6 @@ import asyncio
 import contextlib
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import grpc
@@ -18,9 +17,8 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
 from chatdb.common.v1 import degradation_pb2
-from chatdb.query.v1 import query_pb2, query_service_pb2, query_service_pb2_grpc
-from chatdb.schema.v1 import schema_pb2, schema_service_pb2, schema_service_pb2_grpc
-from chatdb.training.v1 import training_service_pb2, training_service_pb2_grpc
+from chatdb.query.v1 import query_pb2, query_service_pb2
+from chatdb.training.v1 import training_service_pb2
 from chatdb_server.access.keys import new_secret
 from chatdb_server.samples.shop import build_shop_database
 from tests.support.databases import PG_ADMIN_URL, postgres_database, sync_engine_for
@@ -28,6 +26,7 @@ from tests.support.grpc_unit import error_info
 from tests.support.milvus import milvus_lite_server
 from tests.support.server import ServerProcess
 from tests.support.spider_copy import copy_sqlite_to
+from tests.support.stubs import SuiteStubs
 from tests.support.training import train
 
 pytestmark = pytest.mark.slow
@@ -42,24 +41,8 @@ COMMON_ENV = {"CHATDB_RESULT_CACHE_TTL_S": "0", "CHATDB_BREAKER_FAIL_MAX": "2", 
               "CHATDB_RPC_DEADLINE_S": "3"}
 
 
-@dataclass
-class Client:
+class Client(SuiteStubs):
     """Stubs of one server process."""
-
-    channel: grpc.aio.Channel
-    schema: schema_service_pb2_grpc.SchemaServiceStub = field(init=False)
-    training: training_service_pb2_grpc.TrainingServiceStub = field(init=False)
-    query: query_service_pb2_grpc.QueryServiceStub = field(init=False)
-
-    def __post_init__(self) -> None:
-        self.schema = schema_service_pb2_grpc.SchemaServiceStub(self.channel)
-        self.training = training_service_pb2_grpc.TrainingServiceStub(self.channel)
-        self.query = query_service_pb2_grpc.QueryServiceStub(self.channel)
-
-    async def register(self, source_id: str, dsn: str) -> str:
-        reply = await self.schema.CreateDataSource(schema_service_pb2.CreateDataSourceRequest(
-            data_source_id=source_id, data_source=schema_pb2.DataSource(dsn=dsn)))
-        return str(reply.data_source.name)
 
     async def ask(self, name: str, question: str) -> query_service_pb2.AskResponse:
         return await self.query.Ask(query_service_pb2.AskRequest(parent=name, question=question), timeout=30)

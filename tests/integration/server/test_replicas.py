@@ -19,7 +19,7 @@ import time
 from collections import Counter, defaultdict
 from collections.abc import AsyncIterator, Iterator
 from contextlib import ExitStack, asynccontextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC
 from itertools import pairwise
 from pathlib import Path
@@ -30,9 +30,8 @@ import pytest
 from cryptography.fernet import Fernet
 from sqlalchemy.engine import make_url
 
-from chatdb.query.v1 import query_service_pb2, query_service_pb2_grpc
-from chatdb.schema.v1 import schema_pb2, schema_service_pb2, schema_service_pb2_grpc
-from chatdb.training.v1 import training_pb2, training_service_pb2, training_service_pb2_grpc
+from chatdb.query.v1 import query_service_pb2
+from chatdb.training.v1 import training_pb2, training_service_pb2
 from chatdb.wire import value_to_python
 from chatdb_server.access.keys import new_secret
 from chatdb_server.samples.shop import build_shop_database
@@ -40,6 +39,7 @@ from tests.support.databases import postgres_database
 from tests.support.milvus_server import MilvusServerProcess, fresh_database
 from tests.support.rows import normalised
 from tests.support.server import ServerProcess
+from tests.support.stubs import SuiteStubs
 
 pytestmark = pytest.mark.slow
 
@@ -66,24 +66,8 @@ class Deployment:
     directory: Path
 
 
-@dataclass
-class Client:
+class Client(SuiteStubs):
     """Stubs over one process's channel."""
-
-    channel: grpc.aio.Channel
-    schema: schema_service_pb2_grpc.SchemaServiceStub = field(init=False)
-    training: training_service_pb2_grpc.TrainingServiceStub = field(init=False)
-    query: query_service_pb2_grpc.QueryServiceStub = field(init=False)
-
-    def __post_init__(self) -> None:
-        self.schema = schema_service_pb2_grpc.SchemaServiceStub(self.channel)
-        self.training = training_service_pb2_grpc.TrainingServiceStub(self.channel)
-        self.query = query_service_pb2_grpc.QueryServiceStub(self.channel)
-
-    async def register(self, source_id: str, database: Path) -> str:
-        reply = await self.schema.CreateDataSource(schema_service_pb2.CreateDataSourceRequest(
-            data_source_id=source_id, data_source=schema_pb2.DataSource(dsn=f"sqlite:///{database}")))
-        return str(reply.data_source.name)
 
     async def queue(self, name: str, tables: tuple[str, ...] = ()) -> training_pb2.TrainingJob:
         return (await self.training.CreateTrainingJob(training_service_pb2.CreateTrainingJobRequest(
@@ -176,7 +160,7 @@ async def test_what_one_replica_trains_the_others_answer_from_the_next_question(
     customers, average_price = (scalar_rows(shop, "SELECT COUNT(*) FROM customers"),
                                 scalar_rows(shop, "SELECT AVG(price) FROM products"))
     async with clients(deployment.trainers) as trainers, clients(deployment.queries) as queries:
-        name = await trainers[0].register("shop", shop)
+        name = await trainers[0].register("shop", f"sqlite:///{shop}")
         for client in queries:  # both replicas see the source untrained (and keep that context)
             assert await client.rows(name, CUSTOMERS) is None
 
@@ -208,7 +192,8 @@ def job_events(processes: list[ServerProcess], event: str) -> list[dict[str, Any
 
 async def test_jobs_queued_on_both_workers_each_run_exactly_once(deployment: Deployment) -> None:
     async with clients(deployment.trainers) as trainers:
-        names = [await trainers[0].register(f"store-{i}", build_shop_database(deployment.directory / f"store-{i}.db"))
+        names = [await trainers[0].register(
+            f"store-{i}", f"sqlite:///{build_shop_database(deployment.directory / f'store-{i}.db')}")
                  for i in range(SOURCES)]
         queued = [await trainers[(i + j) % 2].queue(name)  # through both replicas, interleaved
                   for j in range(JOBS_PER_SOURCE) for i, name in enumerate(names)]

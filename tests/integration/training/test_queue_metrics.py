@@ -4,8 +4,6 @@ jobs, which follows creations and cancellations."""
 
 from __future__ import annotations
 
-import asyncio
-import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -14,7 +12,7 @@ import pytest
 from chatdb.schema.v1 import schema_pb2, schema_service_pb2, schema_service_pb2_grpc
 from chatdb.training.v1 import training_service_pb2, training_service_pb2_grpc
 from chatdb_server.samples.shop import build_shop_database
-from tests.support.scrape import Samples, free_port, scrape, value
+from tests.support.scrape import Samples, free_port, scrape_until, value
 from tests.support.server import in_process_suite
 
 pytestmark = pytest.mark.slow
@@ -23,12 +21,7 @@ QUEUED_SCHEMA = ("chatdb_training_jobs_queued", (("type", "SCHEMA"),))
 
 
 async def _until(port: int, condition: str, check: Callable[[Samples], bool]) -> Samples:
-    deadline = time.monotonic() + DEADLINE_S
-    while time.monotonic() < deadline:
-        samples = await asyncio.to_thread(scrape, port)
-        if check(samples):
-            return samples
-    raise AssertionError(f"{condition}: not seen on /metrics within {DEADLINE_S:.0f} s")
+    return await scrape_until(port, condition, check, DEADLINE_S)
 
 
 def _queued(samples: Samples) -> float:
