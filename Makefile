@@ -17,7 +17,7 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help run serve test test-fast proto proto-check breaking lint bench clean
+.PHONY: help run serve test test-fast reliability proto proto-check breaking lint bench clean
 
 help: ## Show the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -89,6 +89,9 @@ test: $(VENV)/.test proto-check breaking lint ## Everything CI runs: stubs up to
 
 test-fast: $(VENV)/.test ## Unit tests only
 	$(VENV)/bin/pytest -q tests/unit
+
+reliability: $(VENV)/.test ## The reliability suite: sustained load (and the hostile-request tests)
+	$(VENV)/bin/pytest -q -m reliability -s tests
 
 BENCHES := template_accuracy retrieval_recall guard_bench access_bench observability_bench schema_discovery_bench \
 	ask_bench training_scale retrieval_latency vllm_cpu_bench finetune_bench vector_store_bench

@@ -31,7 +31,7 @@ from chatdb_server.samples.shop import build_shop_database
 from tests.support.grpc_unit import bad_request_fields, error_info
 from tests.support.server import ServerProcess, in_process_suite, keyed_metadata
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.reliability]
 
 SHOP = "dataSources/shop"
 MAX_CELL_BYTES = 200

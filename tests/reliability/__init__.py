@@ -1,0 +1,1 @@
+"""The reliability suite: sustained load against a real server process (``make reliability``)."""
