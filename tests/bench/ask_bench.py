@@ -28,15 +28,8 @@ from chatdb.schema.v1 import schema_pb2, schema_service_pb2, schema_service_pb2_
 from chatdb.training.v1 import training_pb2, training_service_pb2, training_service_pb2_grpc
 from chatdb_server.samples.shop import build_shop_database
 from tests.support.server import ServerProcess
+from tests.support.shop_questions import SHOP_QUESTIONS as QUESTIONS
 
-QUESTIONS = (
-    "How many customers are there?",
-    "List the names of products in the Books category",
-    "What is the average price of products?",
-    "How many orders were placed in each city?",
-    "Show the total amount of orders per status",
-    "Which customers live in Berlin?",
-)
 STEPS = ("retrieval", "generation", "guard", "execution")
 
 

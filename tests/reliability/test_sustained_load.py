@@ -29,6 +29,7 @@ from chatdb.common.v1 import degradation_pb2
 from chatdb.query.v1 import query_service_pb2, query_service_pb2_grpc
 from chatdb_server.samples.shop import build_shop_database
 from tests.support.server import ServerProcess
+from tests.support.shop_questions import SHOP_QUESTIONS as QUESTIONS
 from tests.support.stubs import SuiteStubs
 from tests.support.training import train
 
@@ -40,14 +41,6 @@ WARM_UP_ASKS = 320
 LOAD_ASKS = 10_000
 MAX_RSS_GROWTH = 1.10
 CALL_TIMEOUT_S = 60.0
-QUESTIONS = (
-    "How many customers are there?",
-    "List the names of products in the Books category",
-    "What is the average price of products?",
-    "How many orders were placed in each city?",
-    "Show the total amount of orders per status",
-    "Which customers live in Berlin?",
-)
 SERVER_ENV = {"CHATDB_RESULT_CACHE_TTL_S": "0", "CHATDB_PREDICTION_BACKEND": "template"}
 
 
