@@ -31,6 +31,8 @@ from opentelemetry.sdk.trace import SpanProcessor, TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter
 from opentelemetry.trace import Span, SpanKind, Status, StatusCode
 
+from chatdb_server.log import current_trace_id
+
 __all__ = ["Span", "SpanKind", "configure_tracing", "current", "current_trace_id", "db_span", "exports_spans", "flush",
            "mark_failed", "span", "start_span", "tracer"]
 
@@ -96,12 +98,6 @@ def flush(timeout_s: float = 5.0) -> None:
     """Export what is buffered (at shutdown)."""
     if _provider is not None:
         _provider.force_flush(int(timeout_s * 1000))
-
-
-def current_trace_id() -> str:
-    """The current trace's id as 32 hex digits; empty outside a (sampled or not) span."""
-    context = trace.get_current_span().get_span_context()
-    return format(context.trace_id, "032x") if context.is_valid else ""
 
 
 @contextmanager
