@@ -38,6 +38,7 @@ class MetadataStore:
         if self.is_sqlite:
             for engine in (self.engine, self._reads):
                 event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+            event.listen(self.engine.sync_engine, "begin", _sqlite_begin_immediate)
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
 
     async def migrate(self) -> None:
@@ -93,8 +94,21 @@ def _upgrade(connection: Connection) -> None:
 
 
 def _sqlite_pragmas(dbapi_connection: object, _: object) -> None:
+    # The driver's own transaction handling begins a transaction only at the first write, so the reads
+    # of a session before it saw no snapshot and a read-then-write lost updates; SQLAlchemy now says
+    # when a transaction begins (see _sqlite_begin_immediate).
+    dbapi_connection.isolation_level = None  # type: ignore[attr-defined]
     cursor = dbapi_connection.cursor()  # type: ignore[attr-defined]
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA busy_timeout=5000")
     cursor.close()
+
+
+def _sqlite_begin_immediate(connection: Connection) -> None:
+    """A session on SQLite takes the write lock when it begins: one writer at a time, the others wait for
+    it (busy_timeout) instead of failing. A deferred transaction that reads and then writes fails at
+    once with "database is locked" when another writer committed in between, since its snapshot is
+    stale and waiting cannot help; with the lock taken first, every read of the session sees the
+    newest data and a read-then-write never loses an update."""
+    connection.exec_driver_sql("BEGIN IMMEDIATE")
