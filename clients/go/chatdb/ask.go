@@ -51,65 +51,71 @@ type AskOptions struct {
 
 // Ask answers a question about a data source (its id or "dataSources/{id}").
 func (c *Client) Ask(ctx context.Context, source, question string, options AskOptions) (*Result, error) {
-	ctx, cancel := c.withDeadline(ctx)
-	defer cancel()
-	execute := !options.PlanOnly
-	request := &queryv1.AskRequest{
-		Parent:   SourceName(source),
-		Question: question,
-		Options: &queryv1.AskOptions{MaxRows: options.MaxRows, Execute: &execute,
-			CandidateCount: options.Candidates, Model: options.Model},
-	}
-	if options.QueryTimeout > 0 {
-		request.Options.Timeout = durationpb.New(options.QueryTimeout)
-	}
-	reply, err := c.Query.Ask(ctx, request)
-	if err != nil {
-		return nil, wrap(err)
-	}
-	result, err := newResult(reply.GetQuery(), reply.GetSql(), reply.GetColumns(), reply.GetRows(),
-		reply.GetDegradationLevel(), reply.GetServedBy())
+	reply, err := call(ctx, c, c.Query.Ask,
+		&queryv1.AskRequest{Parent: SourceName(source), Question: question, Options: options.proto()})
 	if err != nil {
 		return nil, err
 	}
+	rows, err := DecodeRows(reply.GetRows())
+	if err != nil {
+		return nil, err
+	}
+	return askResult(reply, rows), nil
+}
+
+// proto is the options as the request carries them.
+func (options AskOptions) proto() *queryv1.AskOptions {
+	execute := !options.PlanOnly
+	converted := &queryv1.AskOptions{MaxRows: options.MaxRows, Execute: &execute,
+		CandidateCount: options.Candidates, Model: options.Model}
+	if options.QueryTimeout > 0 {
+		converted.Timeout = durationpb.New(options.QueryTimeout)
+	}
+	return converted
+}
+
+// askResult is an Ask reply (or StreamAsk's summary) with its decoded rows.
+func askResult(reply *queryv1.AskResponse, rows [][]interface{}) *Result {
+	result := newResult(reply.GetQuery(), reply.GetSql(), reply.GetColumns(), rows,
+		reply.GetDegradationLevel(), reply.GetServedBy())
 	result.Truncated, result.Stale, result.Warnings, result.Ask = reply.GetTruncated(), reply.GetStale(),
 		reply.GetWarnings(), reply
-	return result, nil
+	return result
 }
 
 // ExecuteSQL runs a read-only query of the caller's own through the server's guard;
 // maxRows 0 takes the server's default.
 func (c *Client) ExecuteSQL(ctx context.Context, source, sql string, maxRows int32) (*Result, error) {
-	ctx, cancel := c.withDeadline(ctx)
-	defer cancel()
-	reply, err := c.Query.ExecuteSql(ctx, &queryv1.ExecuteSqlRequest{Parent: SourceName(source), Sql: sql,
-		MaxRows: maxRows})
-	if err != nil {
-		return nil, wrap(err)
-	}
-	result, err := newResult(reply.GetQuery(), reply.GetSql(), reply.GetColumns(), reply.GetRows(),
-		reply.GetDegradationLevel(), reply.GetServedBy())
+	reply, err := call(ctx, c, c.Query.ExecuteSql,
+		&queryv1.ExecuteSqlRequest{Parent: SourceName(source), Sql: sql, MaxRows: maxRows})
 	if err != nil {
 		return nil, err
 	}
+	rows, err := DecodeRows(reply.GetRows())
+	if err != nil {
+		return nil, err
+	}
+	result := newResult(reply.GetQuery(), reply.GetSql(), reply.GetColumns(), rows,
+		reply.GetDegradationLevel(), reply.GetServedBy())
 	result.Truncated, result.Stale, result.Warnings = reply.GetTruncated(), reply.GetStale(), reply.GetWarnings()
 	return result, nil
 }
 
-func newResult(query, sql string, columns []*commonv1.ResultColumn, rows []*commonv1.Row,
-	level commonv1.DegradationLevel, servedBy queryv1.ServedBy) (*Result, error) {
-	decoded, err := DecodeRows(rows)
-	if err != nil {
-		return nil, err
-	}
-	result := &Result{Query: query, SQL: sql, Rows: decoded, DegradationLevel: Level(level),
+func newResult(query, sql string, columns []*commonv1.ResultColumn, rows [][]interface{},
+	level commonv1.DegradationLevel, servedBy queryv1.ServedBy) *Result {
+	return &Result{Query: query, SQL: sql, Columns: newColumns(columns), Rows: rows, DegradationLevel: Level(level),
 		ServedBy: strings.TrimPrefix(servedBy.String(), "SERVED_BY_")}
+}
+
+// newColumns is the result columns with their wire types' names.
+func newColumns(columns []*commonv1.ResultColumn) []Column {
+	converted := make([]Column, 0, len(columns))
 	for _, column := range columns {
-		result.Columns = append(result.Columns, Column{Name: column.GetName(),
+		converted = append(converted, Column{Name: column.GetName(),
 			Type:         strings.TrimPrefix(column.GetType().String(), "VALUE_TYPE_"),
 			DatabaseType: column.GetDatabaseType()})
 	}
-	return result, nil
+	return converted
 }
 
 // Level is the documented level number (0 to 4) of a DegradationLevel, whose enum

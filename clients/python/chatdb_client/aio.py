@@ -7,8 +7,10 @@ honours, so they stay parameters rather than ``asyncio.timeout`` around the call
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import inspect
+import os
 from collections.abc import AsyncGenerator, Awaitable, Callable, Sequence
 from types import TracebackType
 from typing import Any, TypeVar
@@ -16,14 +18,13 @@ from typing import Any, TypeVar
 import grpc
 import grpc.aio
 
-from chatdb.prediction.v1 import prediction_pb2
-from chatdb.query.v1 import query_pb2
-from chatdb.schema.v1 import schema_pb2
 from chatdb.training.v1 import training_pb2
 from chatdb_client import operations as ops
 from chatdb_client.channel import STUB_CLASSES, RetryPolicy, call_metadata, channel_options, new_request_id
-from chatdb_client.errors import ChatDBError
-from chatdb_client.results import AskResult, QueryResult, SystemStatus
+from chatdb_client.errors import ChatDBError, Unavailable
+from chatdb_client.exports import ArrowCollector, ExportFile, format_for
+from chatdb_client.methods import async_list, async_pages, async_stream, async_unary
+from chatdb_client.results import ExportPart
 
 T = TypeVar("T")
 
@@ -31,8 +32,9 @@ AsyncProgressCallback = Callable[[training_pb2.TrainingJob], Awaitable[object] |
 
 
 class AsyncChatDBClient:
-    """Like :class:`~chatdb_client.ChatDBClient`, with coroutines. Create it inside a
-    running event loop; use ``async with``, or await :meth:`close`."""
+    """Like :class:`~chatdb_client.ChatDBClient`, with coroutines, and async iterators for
+    ``iter_*`` and streams. Create it inside a running event loop; use ``async with``, or
+    await :meth:`close`."""
 
     def __init__(self, target: str = "127.0.0.1:50051", tenant: str = "", timeout: float = 30.0,
                  credentials: grpc.ChannelCredentials | None = None, *, retry: RetryPolicy | None = None,
@@ -59,46 +61,41 @@ class AsyncChatDBClient:
                         trace: TracebackType | None) -> None:
         await self.close()
 
-    # --- data sources and schema -------------------------------------------------------------
+    # --- SchemaService ------------------------------------------------------------------------
 
-    async def create_data_source(self, dsn: str, display_name: str = "", data_source_id: str = "",
-                                 schemas: Sequence[str] = ()) -> schema_pb2.DataSource:
-        """Register a database; its connection is tested and its schema discovered first."""
-        return await self._call(ops.create_data_source(dsn, display_name, data_source_id, schemas))
+    create_data_source = async_unary(ops.create_data_source)
+    get_data_source = async_unary(ops.get_data_source)
+    iter_data_sources = async_pages(ops.list_data_sources)
+    list_data_sources = async_list(ops.list_data_sources)
+    update_data_source = async_unary(ops.update_data_source)
+    delete_data_source = async_unary(ops.delete_data_source)
+    test_connection = async_unary(ops.test_connection)
+    iter_tables = async_pages(ops.list_tables)
+    list_tables = async_list(ops.list_tables)
+    get_table = async_unary(ops.get_table)
+    refresh_schema = async_unary(ops.refresh_schema)
+    get_schema_graph = async_unary(ops.get_schema_graph)
 
-    async def get_data_source(self, source: str) -> schema_pb2.DataSource:
-        """One data source, by id or ``dataSources/{id}``."""
-        return await self._call(ops.get_data_source(source))
+    # --- TrainingService ----------------------------------------------------------------------
 
-    async def list_data_sources(self) -> list[schema_pb2.DataSource]:
-        """Every data source of the tenant (all pages)."""
-        return await self._collect(ops.list_data_sources)
-
-    async def delete_data_source(self, source: str) -> None:
-        """Delete a data source and everything stored for it."""
-        await self._call(ops.delete_data_source(source))
-
-    async def list_tables(self, source: str, full: bool = False) -> list[schema_pb2.Table]:
-        """Every table and view of a source (all pages)."""
-        return await self._collect(lambda token: ops.list_tables(source, token, full))
-
-    async def get_schema_graph(self, source: str, min_confidence: float = 0.0) -> Any:
-        """The join graph (``GetSchemaGraphResponse``: ``tables`` and ``edges``)."""
-        return await self._call(ops.get_schema_graph(source, min_confidence))
-
-    # --- training ----------------------------------------------------------------------------
+    create_training_job = async_unary(ops.create_training_job)
+    get_training_job = async_unary(ops.get_training_job)
+    iter_training_jobs = async_pages(ops.list_training_jobs)
+    list_training_jobs = async_list(ops.list_training_jobs)
+    cancel_training_job = async_unary(ops.cancel_training_job)
+    watch_training_job = async_stream(ops.watch_training_job)
+    create_example = async_unary(ops.create_example)
+    iter_examples = async_pages(ops.list_examples)
+    list_examples = async_list(ops.list_examples)
+    delete_example = async_unary(ops.delete_example)
 
     async def train(self, source: str, tables: Sequence[str] | None = None, wait: bool = True,
                     on_progress: AsyncProgressCallback | None = None,
                     timeout: float | None = None) -> training_pb2.TrainingJob:
         """Train a source's tables; see :meth:`ChatDBClient.train`. ``on_progress`` may be
         a plain function or a coroutine function."""
-        job = await self._call(ops.create_training_job(source, tables))
+        job: training_pb2.TrainingJob = await self.create_training_job(source, tables)
         return await self.wait_for_training_job(job.name, on_progress, timeout) if wait else job
-
-    async def get_training_job(self, name: str) -> training_pb2.TrainingJob:
-        """One training job, ``trainingJobs/{id}``."""
-        return await self._call(ops.get_training_job(name))
 
     async def wait_for_training_job(self, name: str, on_progress: AsyncProgressCallback | None = None,
                                     timeout: float | None = None) -> training_pb2.TrainingJob:
@@ -127,42 +124,80 @@ class AsyncChatDBClient:
         if job is None or not ops.is_finished(job):
             job = await self.get_training_job(name)
         if not ops.is_finished(job):
-            raise ChatDBError(grpc.StatusCode.UNAVAILABLE, f"the watch of {name} ended before the job did")
+            raise Unavailable(grpc.StatusCode.UNAVAILABLE, f"the watch of {name} ended before the job did")
         return ops.succeeded(job)
 
-    # --- questions and SQL -------------------------------------------------------------------
+    # --- QueryService -------------------------------------------------------------------------
 
-    async def ask(self, source: str, question: str, max_rows: int = 0, execute: bool = True,
-                  query_timeout: float | None = None, candidate_count: int = 0, model: str = "",
-                  timeout: float | None = None) -> AskResult:
-        """Answer a question with guarded SQL and its typed rows; see :meth:`ChatDBClient.ask`."""
-        return await self._call(ops.ask(source, question, max_rows, execute, query_timeout, candidate_count,
-                                        model, timeout))
+    ask = async_unary(ops.ask)
+    stream_ask = async_stream(ops.stream_ask)
+    batch_ask = async_stream(ops.batch_ask)
+    execute_sql = async_unary(ops.execute_sql)
+    export_query_result = async_stream(ops.export_query_result)
+    validate_sql = async_unary(ops.validate_sql)
+    search_tables = async_unary(ops.search_tables)
+    iter_queries = async_pages(ops.list_queries)
+    list_queries = async_list(ops.list_queries)
+    get_query = async_unary(ops.get_query)
+    submit_feedback = async_unary(ops.submit_feedback)
+    get_system_status = async_unary(ops.get_system_status)
+    system_status = get_system_status
 
-    async def execute_sql(self, source: str, sql: str, max_rows: int = 0, query_timeout: float | None = None,
-                          timeout: float | None = None) -> QueryResult:
-        """Run a read-only query of your own through the server's guard."""
-        return await self._call(ops.execute_sql(source, sql, max_rows, query_timeout, timeout))
+    async def export_to_file(self, path: str | os.PathLike[str], source: str = "", sql: str = "", query: str = "",
+                       format: str | int | None = None, max_rows: int = 0, query_timeout: float | None = None,
+                       timeout: float | None = None) -> ExportPart:
+        """Export the full result of ``sql`` (or of a recorded ``query``) into the file ``path``, in ``format``
+        or the one its suffix names (``.csv``, ``.jsonl``, ``.arrow``, ``.parquet``); returns the summary
+        (``row_count``, ``byte_count``, ``truncated``, ``warnings``). The file appears only once complete."""
+        parts = self.export_query_result(source, sql, query, format_for(path, format), max_rows, query_timeout,
+                                         timeout)
+        async with contextlib.aclosing(parts):
+            with ExportFile(path) as sink:
+                async for part in parts:
+                    await asyncio.to_thread(sink.take, part)
+        assert sink.summary is not None
+        return sink.summary
 
-    async def validate_sql(self, source: str, sql: str) -> Any:
-        """The guard's verdict (``ValidateSqlResponse``)."""
-        return await self._call(ops.validate_sql(source, sql))
+    async def export_to_arrow(self, source: str = "", sql: str = "", query: str = "", max_rows: int = 0,
+                        query_timeout: float | None = None, timeout: float | None = None) -> Any:
+        """The full result of ``sql`` (or of a recorded ``query``) as a ``pyarrow.Table``, through an Arrow
+        IPC export (needs ``chatdb-client[arrow]``); unlike :meth:`execute_sql`, beyond Ask's row cap."""
+        collector = ArrowCollector()
+        async for part in self.export_query_result(source, sql, query, "arrow", max_rows, query_timeout, timeout):
+            collector.take(part)
+        return collector.table()
 
-    async def submit_feedback(self, query: str, correct: bool | None = None, corrected_sql: str = "",
-                              comment: str = "") -> query_pb2.Query:
-        """Rate an answered query; a corrected SQL implies incorrect."""
-        return await self._call(ops.submit_feedback(query, correct, corrected_sql, comment))
+    # --- PredictionService --------------------------------------------------------------------
 
-    async def system_status(self) -> SystemStatus:
-        """The degradation level and each dependency's health."""
-        return await self._call(ops.system_status())
+    generate_sql = async_unary(ops.generate_sql)
+    list_models = async_unary(ops.list_models)
+    load_adapter = async_unary(ops.load_adapter)
+    unload_adapter = async_unary(ops.unload_adapter)
 
-    async def generate_sql(self, question: str, dialect: str | int, schema_context: prediction_pb2.SchemaContext,
-                           examples: Sequence[tuple[str, str]] = (), candidate_count: int = 0, model: str = "",
-                           constrained_decoding: bool = False) -> Any:
-        """SQL candidates from PredictionService (``GenerateSqlResponse``)."""
-        return await self._call(ops.generate_sql(question, dialect, schema_context, examples, candidate_count,
-                                                 model, constrained_decoding))
+    # --- AccessService (admin) ----------------------------------------------------------------
+
+    create_api_key = async_unary(ops.create_api_key)
+    iter_api_keys = async_pages(ops.list_api_keys)
+    list_api_keys = async_list(ops.list_api_keys)
+    revoke_api_key = async_unary(ops.revoke_api_key)
+    create_column_policy = async_unary(ops.create_column_policy)
+    list_column_policies = async_unary(ops.list_column_policies)
+    delete_column_policy = async_unary(ops.delete_column_policy)
+    create_row_policy = async_unary(ops.create_row_policy)
+    list_row_policies = async_unary(ops.list_row_policies)
+    delete_row_policy = async_unary(ops.delete_row_policy)
+    iter_audit_events = async_pages(ops.list_audit_events)
+    list_audit_events = async_list(ops.list_audit_events)
+
+    # --- WebhookService -----------------------------------------------------------------------
+
+    create_webhook = async_unary(ops.create_webhook)
+    iter_webhooks = async_pages(ops.list_webhooks)
+    list_webhooks = async_list(ops.list_webhooks)
+    get_webhook = async_unary(ops.get_webhook)
+    delete_webhook = async_unary(ops.delete_webhook)
+    iter_webhook_deliveries = async_pages(ops.list_webhook_deliveries)
+    list_webhook_deliveries = async_list(ops.list_webhook_deliveries)
 
     # --- plumbing ----------------------------------------------------------------------------
 
@@ -188,13 +223,3 @@ class AsyncChatDBClient:
             raise ChatDBError.from_rpc_error(error, request_id=request_id) from None
         finally:
             call.cancel()
-
-    async def _collect(self, page: Callable[[str], ops.Operation[ops.Page[T]]]) -> list[T]:
-        items: list[T] = []
-        token = ""
-        while True:
-            result = await self._call(page(token))
-            items.extend(result.items)
-            if not result.next_page_token:
-                return items
-            token = result.next_page_token

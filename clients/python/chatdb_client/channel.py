@@ -23,11 +23,13 @@ from typing import Any
 
 import grpc
 
+from chatdb.access.v1 import access_service_pb2_grpc
 from chatdb.prediction.v1 import prediction_service_pb2_grpc
 from chatdb.query.v1 import query_service_pb2_grpc
 from chatdb.schema.v1 import schema_service_pb2_grpc
 from chatdb.training.v1 import training_service_pb2_grpc
-from chatdb_client.operations import PREDICTION, QUERY, SCHEMA, TRAINING
+from chatdb.webhook.v1 import webhook_service_pb2_grpc
+from chatdb_client.operations import ACCESS, PREDICTION, QUERY, SCHEMA, TRAINING, WEBHOOK
 
 TENANT_HEADER = "x-chatdb-tenant"
 REQUEST_ID_HEADER = "x-request-id"
@@ -47,6 +49,8 @@ STUB_CLASSES: dict[str, Any] = {
     TRAINING: training_service_pb2_grpc.TrainingServiceStub,
     QUERY: query_service_pb2_grpc.QueryServiceStub,
     PREDICTION: prediction_service_pb2_grpc.PredictionServiceStub,
+    ACCESS: access_service_pb2_grpc.AccessServiceStub,
+    WEBHOOK: webhook_service_pb2_grpc.WebhookServiceStub,
 }
 
 

@@ -3,20 +3,20 @@
 from __future__ import annotations
 
 import contextlib
+import os
 from collections.abc import Callable, Generator, Sequence
 from types import TracebackType
 from typing import Any, TypeVar
 
 import grpc
 
-from chatdb.prediction.v1 import prediction_pb2
-from chatdb.query.v1 import query_pb2
-from chatdb.schema.v1 import schema_pb2
 from chatdb.training.v1 import training_pb2
 from chatdb_client import operations as ops
 from chatdb_client.channel import STUB_CLASSES, RetryPolicy, call_metadata, channel_options, new_request_id
-from chatdb_client.errors import ChatDBError
-from chatdb_client.results import AskResult, QueryResult, SystemStatus
+from chatdb_client.errors import ChatDBError, Unavailable
+from chatdb_client.exports import ArrowCollector, ExportFile, format_for
+from chatdb_client.methods import sync_list, sync_pages, sync_stream, sync_unary
+from chatdb_client.results import ExportPart
 
 T = TypeVar("T")
 
@@ -24,8 +24,9 @@ ProgressCallback = Callable[[training_pb2.TrainingJob], object]
 
 
 class ChatDBClient:
-    """A connection to a ChatDB server (all four services, or one ``target`` each
-    behind a gateway). Every call carries the credential (``api_key`` or ``token``, sent as
+    """A connection to a ChatDB server: one method per RPC of every service (schema, training,
+    query, prediction, access), named after it in snake case, plus ``iter_*`` for listings and
+    :meth:`train`. Every call carries the credential (``api_key`` or ``token``, sent as
     ``authorization: Bearer``) and a fresh request id, fails with
     :class:`~chatdb_client.ChatDBError`, and has ``timeout`` seconds unless said otherwise.
     The tenant comes from the credential; ``tenant`` names another one, which only an operator
@@ -61,34 +62,33 @@ class ChatDBClient:
                  trace: TracebackType | None) -> None:
         self.close()
 
-    # --- data sources and schema -------------------------------------------------------------
+    # --- SchemaService ------------------------------------------------------------------------
 
-    def create_data_source(self, dsn: str, display_name: str = "", data_source_id: str = "",
-                           schemas: Sequence[str] = ()) -> schema_pb2.DataSource:
-        """Register a database; its connection is tested and its schema discovered first."""
-        return self._call(ops.create_data_source(dsn, display_name, data_source_id, schemas))
+    create_data_source = sync_unary(ops.create_data_source)
+    get_data_source = sync_unary(ops.get_data_source)
+    iter_data_sources = sync_pages(ops.list_data_sources)
+    list_data_sources = sync_list(ops.list_data_sources)
+    update_data_source = sync_unary(ops.update_data_source)
+    delete_data_source = sync_unary(ops.delete_data_source)
+    test_connection = sync_unary(ops.test_connection)
+    iter_tables = sync_pages(ops.list_tables)
+    list_tables = sync_list(ops.list_tables)
+    get_table = sync_unary(ops.get_table)
+    refresh_schema = sync_unary(ops.refresh_schema)
+    get_schema_graph = sync_unary(ops.get_schema_graph)
 
-    def get_data_source(self, source: str) -> schema_pb2.DataSource:
-        """One data source, by id or ``dataSources/{id}``."""
-        return self._call(ops.get_data_source(source))
+    # --- TrainingService ----------------------------------------------------------------------
 
-    def list_data_sources(self) -> list[schema_pb2.DataSource]:
-        """Every data source of the tenant (all pages)."""
-        return self._collect(ops.list_data_sources)
-
-    def delete_data_source(self, source: str) -> None:
-        """Delete a data source and everything stored for it."""
-        self._call(ops.delete_data_source(source))
-
-    def list_tables(self, source: str, full: bool = False) -> list[schema_pb2.Table]:
-        """Every table and view of a source (all pages)."""
-        return self._collect(lambda token: ops.list_tables(source, token, full))
-
-    def get_schema_graph(self, source: str, min_confidence: float = 0.0) -> Any:
-        """The join graph (``GetSchemaGraphResponse``: ``tables`` and ``edges``)."""
-        return self._call(ops.get_schema_graph(source, min_confidence))
-
-    # --- training ----------------------------------------------------------------------------
+    create_training_job = sync_unary(ops.create_training_job)
+    get_training_job = sync_unary(ops.get_training_job)
+    iter_training_jobs = sync_pages(ops.list_training_jobs)
+    list_training_jobs = sync_list(ops.list_training_jobs)
+    cancel_training_job = sync_unary(ops.cancel_training_job)
+    watch_training_job = sync_stream(ops.watch_training_job)
+    create_example = sync_unary(ops.create_example)
+    iter_examples = sync_pages(ops.list_examples)
+    list_examples = sync_list(ops.list_examples)
+    delete_example = sync_unary(ops.delete_example)
 
     def train(self, source: str, tables: Sequence[str] | None = None, wait: bool = True,
               on_progress: ProgressCallback | None = None, timeout: float | None = None) -> training_pb2.TrainingJob:
@@ -97,12 +97,8 @@ class ChatDBClient:
         With ``wait``, follows the job until it ends, calling ``on_progress`` with every
         state, returns the succeeded job and raises :class:`~chatdb_client.TrainingJobFailed`
         if it fails or is cancelled; ``timeout`` bounds the wait (no bound by default)."""
-        job = self._call(ops.create_training_job(source, tables))
+        job: training_pb2.TrainingJob = self.create_training_job(source, tables)
         return self.wait_for_training_job(job.name, on_progress, timeout) if wait else job
-
-    def get_training_job(self, name: str) -> training_pb2.TrainingJob:
-        """One training job, ``trainingJobs/{id}``."""
-        return self._call(ops.get_training_job(name))
 
     def wait_for_training_job(self, name: str, on_progress: ProgressCallback | None = None,
                               timeout: float | None = None) -> training_pb2.TrainingJob:
@@ -129,44 +125,79 @@ class ChatDBClient:
         if job is None or not ops.is_finished(job):
             job = self.get_training_job(name)
         if not ops.is_finished(job):
-            raise ChatDBError(grpc.StatusCode.UNAVAILABLE, f"the watch of {name} ended before the job did")
+            raise Unavailable(grpc.StatusCode.UNAVAILABLE, f"the watch of {name} ended before the job did")
         return ops.succeeded(job)
 
-    # --- questions and SQL -------------------------------------------------------------------
+    # --- QueryService -------------------------------------------------------------------------
 
-    def ask(self, source: str, question: str, max_rows: int = 0, execute: bool = True,
-            query_timeout: float | None = None, candidate_count: int = 0, model: str = "",
-            timeout: float | None = None) -> AskResult:
-        """Answer a question with guarded SQL and its typed rows (``.sql``, ``.columns``,
-        ``.rows``, ``.degradation_level``). ``max_rows`` 0 and ``query_timeout`` None take the
-        server's defaults; ``timeout`` is the call's deadline."""
-        return self._call(ops.ask(source, question, max_rows, execute, query_timeout, candidate_count, model,
-                                  timeout))
+    ask = sync_unary(ops.ask)
+    stream_ask = sync_stream(ops.stream_ask)
+    batch_ask = sync_stream(ops.batch_ask)
+    execute_sql = sync_unary(ops.execute_sql)
+    export_query_result = sync_stream(ops.export_query_result)
+    validate_sql = sync_unary(ops.validate_sql)
+    search_tables = sync_unary(ops.search_tables)
+    iter_queries = sync_pages(ops.list_queries)
+    list_queries = sync_list(ops.list_queries)
+    get_query = sync_unary(ops.get_query)
+    submit_feedback = sync_unary(ops.submit_feedback)
+    get_system_status = sync_unary(ops.get_system_status)
+    system_status = get_system_status
 
-    def execute_sql(self, source: str, sql: str, max_rows: int = 0, query_timeout: float | None = None,
-                    timeout: float | None = None) -> QueryResult:
-        """Run a read-only query of your own through the server's guard."""
-        return self._call(ops.execute_sql(source, sql, max_rows, query_timeout, timeout))
+    def export_to_file(self, path: str | os.PathLike[str], source: str = "", sql: str = "", query: str = "",
+                       format: str | int | None = None, max_rows: int = 0, query_timeout: float | None = None,
+                       timeout: float | None = None) -> ExportPart:
+        """Export the full result of ``sql`` (or of a recorded ``query``) into the file ``path``, in ``format``
+        or the one its suffix names (``.csv``, ``.jsonl``, ``.arrow``, ``.parquet``); returns the summary
+        (``row_count``, ``byte_count``, ``truncated``, ``warnings``). The file appears only once complete."""
+        parts = self.export_query_result(source, sql, query, format_for(path, format), max_rows, query_timeout,
+                                         timeout)
+        with contextlib.closing(parts), ExportFile(path) as sink:
+            for part in parts:
+                sink.take(part)
+        assert sink.summary is not None
+        return sink.summary
 
-    def validate_sql(self, source: str, sql: str) -> Any:
-        """The guard's verdict (``ValidateSqlResponse``: ``valid``, ``sql``, ``violations``)."""
-        return self._call(ops.validate_sql(source, sql))
+    def export_to_arrow(self, source: str = "", sql: str = "", query: str = "", max_rows: int = 0,
+                        query_timeout: float | None = None, timeout: float | None = None) -> Any:
+        """The full result of ``sql`` (or of a recorded ``query``) as a ``pyarrow.Table``, through an Arrow
+        IPC export (needs ``chatdb-client[arrow]``); unlike :meth:`execute_sql`, beyond Ask's row cap."""
+        collector = ArrowCollector()
+        for part in self.export_query_result(source, sql, query, "arrow", max_rows, query_timeout, timeout):
+            collector.take(part)
+        return collector.table()
 
-    def submit_feedback(self, query: str, correct: bool | None = None, corrected_sql: str = "",
-                        comment: str = "") -> query_pb2.Query:
-        """Rate an answered query (``AskResult.query``); a corrected SQL implies incorrect."""
-        return self._call(ops.submit_feedback(query, correct, corrected_sql, comment))
+    # --- PredictionService --------------------------------------------------------------------
 
-    def system_status(self) -> SystemStatus:
-        """The degradation level and each dependency's health."""
-        return self._call(ops.system_status())
+    generate_sql = sync_unary(ops.generate_sql)
+    list_models = sync_unary(ops.list_models)
+    load_adapter = sync_unary(ops.load_adapter)
+    unload_adapter = sync_unary(ops.unload_adapter)
 
-    def generate_sql(self, question: str, dialect: str | int, schema_context: prediction_pb2.SchemaContext,
-                     examples: Sequence[tuple[str, str]] = (), candidate_count: int = 0, model: str = "",
-                     constrained_decoding: bool = False) -> Any:
-        """SQL candidates from PredictionService (``GenerateSqlResponse``)."""
-        return self._call(ops.generate_sql(question, dialect, schema_context, examples, candidate_count, model,
-                                           constrained_decoding))
+    # --- AccessService (admin) ----------------------------------------------------------------
+
+    create_api_key = sync_unary(ops.create_api_key)
+    iter_api_keys = sync_pages(ops.list_api_keys)
+    list_api_keys = sync_list(ops.list_api_keys)
+    revoke_api_key = sync_unary(ops.revoke_api_key)
+    create_column_policy = sync_unary(ops.create_column_policy)
+    list_column_policies = sync_unary(ops.list_column_policies)
+    delete_column_policy = sync_unary(ops.delete_column_policy)
+    create_row_policy = sync_unary(ops.create_row_policy)
+    list_row_policies = sync_unary(ops.list_row_policies)
+    delete_row_policy = sync_unary(ops.delete_row_policy)
+    iter_audit_events = sync_pages(ops.list_audit_events)
+    list_audit_events = sync_list(ops.list_audit_events)
+
+    # --- WebhookService -----------------------------------------------------------------------
+
+    create_webhook = sync_unary(ops.create_webhook)
+    iter_webhooks = sync_pages(ops.list_webhooks)
+    list_webhooks = sync_list(ops.list_webhooks)
+    get_webhook = sync_unary(ops.get_webhook)
+    delete_webhook = sync_unary(ops.delete_webhook)
+    iter_webhook_deliveries = sync_pages(ops.list_webhook_deliveries)
+    list_webhook_deliveries = sync_list(ops.list_webhook_deliveries)
 
     # --- plumbing ----------------------------------------------------------------------------
 
@@ -192,13 +223,3 @@ class ChatDBClient:
             raise ChatDBError.from_rpc_error(error, request_id=request_id) from None
         finally:
             replies.cancel()
-
-    def _collect(self, page: Callable[[str], ops.Operation[ops.Page[T]]]) -> list[T]:
-        items: list[T] = []
-        token = ""
-        while True:
-            result = self._call(page(token))
-            items.extend(result.items)
-            if not result.next_page_token:
-                return items
-            token = result.next_page_token

@@ -1,9 +1,11 @@
 """Errors a caller of the client sees.
 
-Every failed call raises :class:`ChatDBError`: the gRPC status code and message,
+Every failed call raises a :class:`ChatDBError`: the gRPC status code and message,
 plus the ``google.rpc`` details the server attached (``ErrorInfo`` with a stable
 reason such as ``UNSAFE_SQL``, ``BadRequest`` field violations), parsed from the
-``grpc-status-details-bin`` trailer.
+``grpc-status-details-bin`` trailer. What is raised is the subclass of its status
+code (:class:`NotFound`, :class:`InvalidArgument`, :class:`PermissionDenied`, ...),
+so callers may catch one kind of failure, or every one with ``except ChatDBError``.
 """
 
 from __future__ import annotations
@@ -80,23 +82,116 @@ class ChatDBError(Exception):
         return f"{self.code.name}: {self.message}{reason}"
 
     def __repr__(self) -> str:
-        return f"ChatDBError(code={self.code.name}, message={self.message!r}, reason={self.reason!r})"
+        return f"{type(self).__name__}(code={self.code.name}, message={self.message!r}, reason={self.reason!r})"
+
+    @staticmethod
+    def for_code(code: grpc.StatusCode) -> type[ChatDBError]:
+        """The class raised for ``code``: its subclass, or ChatDBError itself for OK."""
+        return _CLASSES_BY_CODE.get(code, ChatDBError)
 
     @classmethod
     def from_status(cls, status: status_pb2.Status, *, request_id: str | None = None) -> ChatDBError:
-        """The error a ``google.rpc.Status`` describes."""
+        """The error a ``google.rpc.Status`` describes, as the subclass of its code."""
         code = _CODES_BY_NUMBER.get(status.code, grpc.StatusCode.UNKNOWN)
-        return cls(code, status.message, details=[_unpack(d) for d in status.details], request_id=request_id)
+        return cls.for_code(code)(code, status.message, details=[_unpack(d) for d in status.details],
+                                  request_id=request_id)
 
     @classmethod
     def from_rpc_error(cls, error: grpc.RpcError, *, request_id: str | None = None) -> ChatDBError:
-        """The error behind a failed call (sync ``grpc.RpcError`` or ``grpc.aio.AioRpcError``)."""
+        """The error behind a failed call (sync ``grpc.RpcError`` or ``grpc.aio.AioRpcError``), as the
+        subclass of its code."""
         call: Any = error
-        code = call.code() if hasattr(call, "code") else grpc.StatusCode.UNKNOWN
+        code = (call.code() if hasattr(call, "code") else None) or grpc.StatusCode.UNKNOWN
         message_text = (call.details() if hasattr(call, "details") else None) or ""
         status = _rich_status(call.trailing_metadata() if hasattr(call, "trailing_metadata") else None)
         details = [_unpack(d) for d in status.details] if status else []
-        return cls(code or grpc.StatusCode.UNKNOWN, message_text, details=details, request_id=request_id)
+        return cls.for_code(code)(code, message_text, details=details, request_id=request_id)
+
+
+class Cancelled(ChatDBError):
+    """CANCELLED: the call was cancelled, usually by the caller."""
+
+
+class Unknown(ChatDBError):
+    """UNKNOWN: the server failed without saying how."""
+
+
+class InvalidArgument(ChatDBError):
+    """INVALID_ARGUMENT: a request field is wrong; ``field_violations`` (and ``fields``) name them."""
+
+
+class DeadlineExceeded(ChatDBError):
+    """DEADLINE_EXCEEDED: the call's deadline passed before it finished."""
+
+
+class NotFound(ChatDBError):
+    """NOT_FOUND: the resource does not exist for this caller; ``metadata["resource"]`` names it."""
+
+
+class AlreadyExists(ChatDBError):
+    """ALREADY_EXISTS: a resource with that name exists already."""
+
+
+class PermissionDenied(ChatDBError):
+    """PERMISSION_DENIED: the credential's roles do not grant what the call needs."""
+
+
+class ResourceExhausted(ChatDBError):
+    """RESOURCE_EXHAUSTED: a quota or size limit was reached; retry later (see ``RetryInfo`` in ``details``)."""
+
+
+class FailedPrecondition(ChatDBError):
+    """FAILED_PRECONDITION: the system is not in a state for the call (``reason`` says why, e.g.
+    ``NOT_TRAINED``, ``UNSAFE_SQL``, ``SOURCE_UNREACHABLE``)."""
+
+
+class Aborted(ChatDBError):
+    """ABORTED: the call conflicted with another one; it may be retried."""
+
+
+class OutOfRange(ChatDBError):
+    """OUT_OF_RANGE: a value is past the valid range."""
+
+
+class Unimplemented(ChatDBError):
+    """UNIMPLEMENTED: the server does not offer this method."""
+
+
+class Internal(ChatDBError):
+    """INTERNAL: the server broke an invariant of its own."""
+
+
+class Unavailable(ChatDBError):
+    """UNAVAILABLE: the server, or something it needs, cannot answer now (``reason`` ``DEGRADED`` when a
+    dependency is down); idempotent calls were already retried."""
+
+
+class DataLoss(ChatDBError):
+    """DATA_LOSS: data was lost or corrupted."""
+
+
+class Unauthenticated(ChatDBError):
+    """UNAUTHENTICATED: no credential, or one that is unknown, expired or revoked."""
+
+
+_CLASSES_BY_CODE: dict[grpc.StatusCode, type[ChatDBError]] = {
+    grpc.StatusCode.CANCELLED: Cancelled,
+    grpc.StatusCode.UNKNOWN: Unknown,
+    grpc.StatusCode.INVALID_ARGUMENT: InvalidArgument,
+    grpc.StatusCode.DEADLINE_EXCEEDED: DeadlineExceeded,
+    grpc.StatusCode.NOT_FOUND: NotFound,
+    grpc.StatusCode.ALREADY_EXISTS: AlreadyExists,
+    grpc.StatusCode.PERMISSION_DENIED: PermissionDenied,
+    grpc.StatusCode.RESOURCE_EXHAUSTED: ResourceExhausted,
+    grpc.StatusCode.FAILED_PRECONDITION: FailedPrecondition,
+    grpc.StatusCode.ABORTED: Aborted,
+    grpc.StatusCode.OUT_OF_RANGE: OutOfRange,
+    grpc.StatusCode.UNIMPLEMENTED: Unimplemented,
+    grpc.StatusCode.INTERNAL: Internal,
+    grpc.StatusCode.UNAVAILABLE: Unavailable,
+    grpc.StatusCode.DATA_LOSS: DataLoss,
+    grpc.StatusCode.UNAUTHENTICATED: Unauthenticated,
+}
 
 
 class TrainingJobFailed(Exception):

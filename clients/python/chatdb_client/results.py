@@ -1,5 +1,6 @@
 """Replies turned into plain Python objects where that helps a caller most:
-query results with typed rows, the degradation level, the system status.
+query results with typed rows (as dicts, pandas DataFrames or Arrow tables), the events
+of a streamed ask, the degradation level, the system status, a new API key with its secret.
 Other replies are returned as the generated messages themselves.
 """
 
@@ -8,12 +9,17 @@ from __future__ import annotations
 import datetime as dt
 import enum
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from google.protobuf import duration_pb2, timestamp_pb2
+from google.rpc import status_pb2
 
+from chatdb.access.v1 import access_pb2
 from chatdb.common.v1 import value_pb2
 from chatdb.query.v1 import query_pb2, query_service_pb2
+from chatdb.webhook.v1 import webhook_pb2
+from chatdb_client import frames
+from chatdb_client.errors import ChatDBError
 from chatdb_client.values import from_rows
 
 
@@ -75,10 +81,21 @@ class QueryResult:
         """The columns' labels."""
         return [column.name for column in self.columns]
 
-    def records(self) -> list[dict[str, Any]]:
-        """The rows as dicts keyed by column label."""
+    def to_dicts(self) -> list[dict[str, Any]]:
+        """The rows as dicts keyed by column label, values typed as in :attr:`rows`."""
         names = self.column_names
         return [dict(zip(names, row, strict=True)) for row in self.rows]
+
+    records = to_dicts
+
+    def to_pandas(self) -> Any:
+        """The rows as a ``pandas.DataFrame`` typed by the columns (needs ``chatdb-client[pandas]``;
+        see :mod:`chatdb_client.frames` for the dtypes)."""
+        return frames.to_pandas(self.columns, self.rows)
+
+    def to_arrow(self) -> Any:
+        """The rows as a ``pyarrow.Table`` typed by the columns (needs ``chatdb-client[arrow]``)."""
+        return frames.to_arrow(self.columns, self.rows)
 
     @classmethod
     def from_proto(cls, reply: query_service_pb2.ExecuteSqlResponse) -> QueryResult:
@@ -110,6 +127,115 @@ class AskResult(QueryResult):
                    retrieved_tables=[t.table for t in reply.retrieved_tables],
                    tables_used=list(reply.tables_used), executed=reply.executed, trace_id=reply.trace_id,
                    cached_time=to_datetime(reply.cached_time) if reply.HasField("cached_time") else None)
+
+
+@dataclass(frozen=True)
+class AskEvent:
+    """One message of a streamed ask: ``kind`` is ``"stage"`` (``stage`` reached: ``RETRIEVED`` with
+    ``retrieved_tables``, ``GENERATED`` with ``sql``, ``EXECUTED`` with ``columns``), ``"rows"`` (a batch
+    of typed ``rows``) or ``"summary"`` (``summary``: the answer without its rows)."""
+
+    kind: str
+    stage: str = ""
+    sql: str = ""
+    retrieved_tables: list[str] = field(default_factory=list)
+    columns: list[Column] = field(default_factory=list)
+    rows: list[tuple[Any, ...]] = field(default_factory=list)
+    summary: AskResult | None = None
+    raw: Any = field(default=None, repr=False)
+
+    @classmethod
+    def from_proto(cls, reply: query_service_pb2.StreamAskResponse) -> AskEvent:
+        """The event of a StreamAsk message."""
+        kind = reply.WhichOneof("event") or ""
+        if kind == "stage":
+            event = reply.stage
+            return cls(kind, stage=query_service_pb2.AskStage.Name(event.stage).removeprefix("ASK_STAGE_"),
+                       sql=event.sql, retrieved_tables=[t.table for t in event.retrieved_tables],
+                       columns=[Column.from_proto(c) for c in event.columns], raw=reply)
+        if kind == "rows":
+            return cls(kind, rows=from_rows(reply.rows.rows), raw=reply)
+        return cls(kind, summary=AskResult.from_proto(reply.summary) if kind == "summary" else None, raw=reply)
+
+
+@dataclass(frozen=True)
+class BatchAnswer:
+    """The outcome of one question of a batch: its ``index`` in the request, its ``id`` and
+    ``question``, and either ``result`` or ``error`` (the typed error its Ask would have raised)."""
+
+    index: int
+    id: str
+    question: str
+    result: AskResult | None
+    error: ChatDBError | None
+    raw: Any = field(default=None, repr=False)
+
+    @property
+    def ok(self) -> bool:
+        """Whether the question was answered."""
+        return self.error is None
+
+    def unwrap(self) -> AskResult:
+        """The answer; raises the question's error when it has none."""
+        if self.error is not None:
+            raise self.error
+        assert self.result is not None
+        return self.result
+
+    @classmethod
+    def from_proto(cls, reply: query_service_pb2.BatchAskResponse, question: str = "") -> BatchAnswer:
+        """The answer of a BatchAsk message; ``question`` is the text the request gave at its index."""
+        if reply.WhichOneof("result") == "answer":
+            return cls(reply.index, reply.id, question, AskResult.from_proto(reply.answer), None, reply)
+        status = status_pb2.Status.FromString(reply.error.SerializeToString())  # the same fields, by design
+        return cls(reply.index, reply.id, question, None, ChatDBError.from_status(status), reply)
+
+
+@dataclass(frozen=True)
+class ExportPart:
+    """One message of an export: ``kind`` is ``"header"`` (``content_type``, ``file_extension``,
+    ``columns``, ``sql``), ``"chunk"`` (the next ``data`` of the file) or ``"summary"`` (``row_count``,
+    ``byte_count``, ``truncated``, ``warnings``)."""
+
+    kind: str
+    data: bytes = b""
+    content_type: str = ""
+    file_extension: str = ""
+    columns: list[Column] = field(default_factory=list)
+    sql: str = ""
+    row_count: int = 0
+    byte_count: int = 0
+    truncated: bool = False
+    warnings: list[str] = field(default_factory=list)
+    raw: Any = field(default=None, repr=False)
+
+    @classmethod
+    def from_proto(cls, reply: query_service_pb2.ExportQueryResultResponse) -> ExportPart:
+        """The part of an ExportQueryResult message."""
+        kind = reply.WhichOneof("part") or ""
+        if kind == "header":
+            header = reply.header
+            return cls(kind, content_type=header.content_type, file_extension=header.file_extension,
+                       columns=[Column.from_proto(c) for c in header.columns], sql=header.sql, raw=reply)
+        if kind == "summary":
+            summary = reply.summary
+            return cls(kind, row_count=summary.row_count, byte_count=summary.byte_count, truncated=summary.truncated,
+                       warnings=list(summary.warnings), raw=reply)
+        return cls(kind, data=reply.chunk, raw=reply)
+
+
+class CreatedApiKey(NamedTuple):
+    """A new API key and its secret, which the server shows this once."""
+
+    api_key: access_pb2.ApiKey
+    secret: str
+
+
+class CreatedWebhook(NamedTuple):
+    """A new webhook and the secret that signs its deliveries, which the server shows this once."""
+
+    webhook: webhook_pb2.Webhook
+    secret: str
 
 
 @dataclass(frozen=True)

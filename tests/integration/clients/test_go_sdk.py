@@ -1,5 +1,6 @@
-"""The Go SDK: its generated stubs are current, its own tests pass, and the example
-command built from it talks to real servers on loopback ports.
+"""The Go SDK: its generated stubs are current, its own tests pass, the example
+command built from it talks to real servers on loopback ports, and the Go tests in
+clients/go/internal/livetest call every helper against the real suite.
 
 Builds offline in GOPATH mode against Debian's Go packages (see clients/go/README.md);
 skips with the reason when Go or those packages are not installed.
@@ -22,6 +23,7 @@ import pytest
 from chatdb.schema.v1 import schema_pb2
 from chatdb_client import AsyncChatDBClient, ChatDBError, tls_credentials
 from chatdb_server.access.bootstrap import read_admin_key
+from chatdb_server.samples.shop import build_shop_database
 from tests.integration.clients.scripted_server import ScriptedServer
 from tests.support.certificates import Authority
 from tests.support.server import in_process_suite
@@ -113,7 +115,7 @@ def test_generated_stubs_are_current(tmp_path: Path) -> None:
 def test_go_unit_tests_and_vet_pass(workspace: GoWorkspace) -> None:
     tested = workspace.go_run("test", "./chatdb")
     assert tested.returncode == 0, tested.stdout + tested.stderr
-    vetted = workspace.go_run("vet", "./chatdb", "./cmd/...")
+    vetted = workspace.go_run("vet", "./chatdb", "./cmd/...", "./internal/...")
     assert vetted.returncode == 0, vetted.stderr
 
 
@@ -233,3 +235,55 @@ async def test_example_over_tls_and_mtls_with_a_key(workspace: GoWorkspace, tmp_
     assert code == 0, stderr
     assert [line for line in _lines(stdout) if line[0] == "row"] == [["row", "int64(1)", 'string("Ada")']]
     assert refused == 1
+
+
+# --- every helper against the real suite (clients/go/internal/livetest) ---------------------------
+
+LIVE_TESTS = ("TestDataSourcesAreRegisteredListedUpdatedAndDeleted", "TestBadSourcesAreRefusedWithTheFieldAndReason",
+              "TestTablesAreListedOverPagesShownRefreshedAndGraphed", "TestTrainingIsWatchedToTheEndAndListed",
+              "TestExamplesAreCreatedListedAndDeleted", "TestQuestionsAreAnsweredStreamedAndRecorded",
+              "TestSQLIsValidatedAndErrorsAreTyped", "TestResultsAreExportedToAWriter", "TestQuestionsAreAskedInABatch")
+AGING_TEST = "TestAWatchResumesAcrossAgedConnections"
+
+
+@pytest.fixture(scope="module")
+def live_tests(workspace: GoWorkspace) -> Path:
+    """The compiled Go tests that call every helper of the SDK against a server the environment names."""
+    binary = workspace.gopath / "bin" / "livetest"
+    built = workspace.go_run("test", "-c", "-o", str(binary), "./internal/livetest")
+    assert built.returncode == 0, built.stderr
+    return binary
+
+
+async def _run_live_tests(binary: Path, address: str, key: str, shop: Path, names: tuple[str, ...],
+                          **env: str) -> str:
+    """Run the named Go tests against the server at ``address``; return their verbose output."""
+    process = await asyncio.create_subprocess_exec(
+        str(binary), "-test.v", "-test.count=1", "-test.run", f"^({'|'.join(names)})$",
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+        env={**os.environ, "CHATDB_LIVE_ADDR": address, "CHATDB_LIVE_API_KEY": key, "CHATDB_LIVE_SHOP": str(shop),
+             **env})
+    stdout, _ = await asyncio.wait_for(process.communicate(), timeout=BUILD_TIMEOUT_S)
+    output = stdout.decode()
+    assert process.returncode == 0, output
+    assert "--- SKIP" not in output, output
+    assert [name for name in names if f"--- PASS: {name} " not in output] == [], output
+    return output
+
+
+async def test_every_helper_against_the_real_suite(live_tests: Path, tmp_path: Path) -> None:
+    shop = build_shop_database(tmp_path / "shop.db")
+    # Small export chunks, so that an export of the customers arrives in several.
+    async with in_process_suite(tmp_path / "data", export_chunk_bytes=512) as (running, _channel):
+        await _run_live_tests(live_tests, f"127.0.0.1:{running.port}", read_admin_key(tmp_path / "data"), shop,
+                              LIVE_TESTS)
+
+
+async def test_a_watch_resumes_across_aged_connections(live_tests: Path, tmp_path: Path) -> None:
+    # No training worker: the job stays queued while the server closes each connection after about
+    # a second (and a second of grace for the watch), until the Go test cancels it.
+    shop = build_shop_database(tmp_path / "shop.db")
+    aging = {"training_workers": 0, "max_connection_age_s": 1.0, "max_connection_age_grace_s": 1.0}
+    async with in_process_suite(tmp_path / "data", **aging) as (running, _channel):
+        await _run_live_tests(live_tests, f"127.0.0.1:{running.port}", read_admin_key(tmp_path / "data"), shop,
+                              (AGING_TEST,), CHATDB_LIVE_AGING="1")

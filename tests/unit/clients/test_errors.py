@@ -8,7 +8,7 @@ from google.protobuf import any_pb2, duration_pb2
 from google.rpc import code_pb2, error_details_pb2, status_pb2
 
 from chatdb.training.v1 import training_pb2
-from chatdb_client import ChatDBError, FieldViolation, TrainingJobFailed
+from chatdb_client import ChatDBError, FieldViolation, TrainingJobFailed, errors
 from chatdb_client.operations import succeeded
 from chatdb_server.errors import FailedPrecondition, InvalidArgument, NotFound, to_status, trailing_metadata
 
@@ -110,3 +110,37 @@ def test_a_failed_or_cancelled_job_raises_with_its_reason(state: int, word: str)
 def test_a_succeeded_job_is_returned() -> None:
     job = training_pb2.TrainingJob(name="trainingJobs/j2", state=training_pb2.TRAINING_JOB_STATE_SUCCEEDED)
     assert succeeded(job) is job
+
+
+@pytest.mark.parametrize("code", [c for c in grpc.StatusCode if c is not grpc.StatusCode.OK], ids=lambda c: c.name)
+def test_every_status_raises_its_own_subclass_that_is_still_a_chatdb_error(code: grpc.StatusCode) -> None:
+    status = status_pb2.Status(code=code.value[0], message="went wrong", details=[
+        _pack(error_details_pb2.ErrorInfo(reason="SOME_REASON", domain="chatdb", metadata={"k": "v"}))])
+    error = ChatDBError.from_status(status, request_id="r-9")
+    assert type(error) is ChatDBError.for_code(code) and type(error) is not ChatDBError
+    assert type(error).__name__ == "".join(part.title() for part in code.name.split("_"))
+    assert isinstance(error, ChatDBError)
+    assert (error.code, error.reason, error.metadata, error.request_id) == (code, "SOME_REASON", {"k": "v"}, "r-9")
+    call_error = ChatDBError.from_rpc_error(_FailedCall(code, "went wrong", ()))
+    assert type(call_error) is type(error)
+    assert repr(error).startswith(type(error).__name__ + "(code=" + code.name)
+
+
+def test_invalid_argument_carries_its_field_violations_and_is_caught_by_its_class() -> None:
+    server_error = InvalidArgument("data_source.dsn", "is not a database URL")
+    call = _FailedCall(grpc.StatusCode.INVALID_ARGUMENT, str(server_error), trailing_metadata(server_error))
+    with pytest.raises(errors.InvalidArgument) as raised:
+        raise ChatDBError.from_rpc_error(call)
+    assert raised.value.fields == ["data_source.dsn"]
+    assert raised.value.field_violations[0].description == "is not a database URL"
+    with pytest.raises(ChatDBError):  # callers written against the one class still catch it
+        raise ChatDBError.from_rpc_error(call)
+
+
+def test_the_public_names_are_the_subclasses() -> None:
+    import chatdb_client
+
+    for name in ("NotFound", "InvalidArgument", "PermissionDenied", "Unauthenticated", "FailedPrecondition",
+                 "ResourceExhausted", "Unavailable", "DeadlineExceeded", "AlreadyExists", "Aborted"):
+        assert issubclass(getattr(chatdb_client, name), ChatDBError)
+        assert getattr(chatdb_client, name) is getattr(errors, name)

@@ -27,7 +27,7 @@ from google.protobuf import duration_pb2 as google_dot_protobuf_dot_duration__pb
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1b\x63hatdb/query/v1/query.proto\x12\x0f\x63hatdb.query.v1\x1a\"chatdb/common/v1/degradation.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"v\n\x0eRetrievedTable\x12\x14\n\x05table\x18\x01 \x01(\tR\x05table\x12\x14\n\x05score\x18\x02 \x01(\x01R\x05score\x12\x38\n\x06reason\x18\x03 \x01(\x0e\x32 .chatdb.query.v1.RetrievalReasonR\x06reason\"\xc6\x01\n\nAskOptions\x12\x19\n\x08max_rows\x18\x01 \x01(\x05R\x07maxRows\x12\x33\n\x07timeout\x18\x02 \x01(\x0b\x32\x19.google.protobuf.DurationR\x07timeout\x12\x1d\n\x07\x65xecute\x18\x03 \x01(\x08H\x00R\x07\x65xecute\x88\x01\x01\x12\'\n\x0f\x63\x61ndidate_count\x18\x04 \x01(\x05R\x0e\x63\x61ndidateCount\x12\x14\n\x05model\x18\x05 \x01(\tR\x05modelB\n\n\x08_execute\"\x98\x02\n\x07Timings\x12\x37\n\tretrieval\x18\x01 \x01(\x0b\x32\x19.google.protobuf.DurationR\tretrieval\x12\x39\n\ngeneration\x18\x02 \x01(\x0b\x32\x19.google.protobuf.DurationR\ngeneration\x12/\n\x05guard\x18\x03 \x01(\x0b\x32\x19.google.protobuf.DurationR\x05guard\x12\x37\n\texecution\x18\x04 \x01(\x0b\x32\x19.google.protobuf.DurationR\texecution\x12/\n\x05total\x18\x05 \x01(\x0b\x32\x19.google.protobuf.DurationR\x05total\"\xd9\x01\n\x08\x46\x65\x65\x64\x62\x61\x63k\x12\x37\n\x06rating\x18\x01 \x01(\x0e\x32\x1f.chatdb.query.v1.FeedbackRatingR\x06rating\x12#\n\rcorrected_sql\x18\x02 \x01(\tR\x0c\x63orrectedSql\x12\x18\n\x07\x63omment\x18\x03 \x01(\tR\x07\x63omment\x12\x18\n\x07\x65xample\x18\x04 \x01(\tR\x07\x65xample\x12;\n\x0b\x63reate_time\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\ncreateTime\"\xc8\x04\n\x05Query\x12\x12\n\x04name\x18\x01 \x01(\tR\x04name\x12\x1a\n\x08question\x18\x02 \x01(\tR\x08question\x12\x10\n\x03sql\x18\x03 \x01(\tR\x03sql\x12\x31\n\x05state\x18\x04 \x01(\x0e\x32\x1b.chatdb.query.v1.QueryStateR\x05state\x12!\n\x0c\x65rror_reason\x18\x05 \x01(\tR\x0b\x65rrorReason\x12#\n\rerror_message\x18\x06 \x01(\tR\x0c\x65rrorMessage\x12\x36\n\tserved_by\x18\x07 \x01(\x0e\x32\x19.chatdb.query.v1.ServedByR\x08servedBy\x12\x14\n\x05model\x18\x08 \x01(\tR\x05model\x12O\n\x11\x64\x65gradation_level\x18\t \x01(\x0e\x32\".chatdb.common.v1.DegradationLevelR\x10\x64\x65gradationLevel\x12\x1b\n\trow_count\x18\n \x01(\x03R\x08rowCount\x12\x32\n\x07timings\x18\x0b \x01(\x0b\x32\x18.chatdb.query.v1.TimingsR\x07timings\x12\x1e\n\nconfidence\x18\x0c \x01(\x01R\nconfidence\x12\x35\n\x08\x66\x65\x65\x64\x62\x61\x63k\x18\r \x01(\x0b\x32\x19.chatdb.query.v1.FeedbackR\x08\x66\x65\x65\x64\x62\x61\x63k\x12;\n\x0b\x63reate_time\x18\x0e \x01(\x0b\x32\x1a.google.protobuf.TimestampR\ncreateTime\"\xa2\x01\n\x10\x44\x65pendencyStatus\x12\x12\n\x04name\x18\x01 \x01(\tR\x04name\x12\x18\n\x07healthy\x18\x02 \x01(\x08R\x07healthy\x12\x16\n\x06\x64\x65tail\x18\x03 \x01(\tR\x06\x64\x65tail\x12#\n\rbreaker_state\x18\x04 \x01(\tR\x0c\x62reakerState\x12#\n\rfailure_count\x18\x05 \x01(\x05R\x0c\x66\x61ilureCount*\x81\x01\n\x08ServedBy\x12\x19\n\x15SERVED_BY_UNSPECIFIED\x10\x00\x12\x13\n\x0fSERVED_BY_MODEL\x10\x01\x12\x16\n\x12SERVED_BY_TEMPLATE\x10\x02\x12\x13\n\x0fSERVED_BY_CACHE\x10\x03\x12\x18\n\x14SERVED_BY_CALLER_SQL\x10\x04*t\n\x0fRetrievalReason\x12 \n\x1cRETRIEVAL_REASON_UNSPECIFIED\x10\x00\x12\x1b\n\x17RETRIEVAL_REASON_SEARCH\x10\x01\x12\"\n\x1eRETRIEVAL_REASON_JOIN_NEIGHBOR\x10\x02*\\\n\nQueryState\x12\x1b\n\x17QUERY_STATE_UNSPECIFIED\x10\x00\x12\x19\n\x15QUERY_STATE_SUCCEEDED\x10\x01\x12\x16\n\x12QUERY_STATE_FAILED\x10\x02*m\n\x0e\x46\x65\x65\x64\x62\x61\x63kRating\x12\x1f\n\x1b\x46\x45\x45\x44\x42\x41\x43K_RATING_UNSPECIFIED\x10\x00\x12\x1b\n\x17\x46\x45\x45\x44\x42\x41\x43K_RATING_CORRECT\x10\x01\x12\x1d\n\x19\x46\x45\x45\x44\x42\x41\x43K_RATING_INCORRECT\x10\x02\x42n\n\x13\x64\x65v.chatdb.query.v1B\nQueryProtoP\x01Z7github.com/chatdb/chatdb/gen/go/chatdb/query/v1;queryv1\xaa\x02\x0f\x43hatDB.Query.V1b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1b\x63hatdb/query/v1/query.proto\x12\x0f\x63hatdb.query.v1\x1a\"chatdb/common/v1/degradation.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"v\n\x0eRetrievedTable\x12\x14\n\x05table\x18\x01 \x01(\tR\x05table\x12\x14\n\x05score\x18\x02 \x01(\x01R\x05score\x12\x38\n\x06reason\x18\x03 \x01(\x0e\x32 .chatdb.query.v1.RetrievalReasonR\x06reason\"\x81\x02\n\nTableMatch\x12\x14\n\x05table\x18\x01 \x01(\tR\x05table\x12\x14\n\x05score\x18\x02 \x01(\x01R\x05score\x12\x38\n\x06reason\x18\x03 \x01(\x0e\x32 .chatdb.query.v1.RetrievalReasonR\x06reason\x12#\n\rmatched_words\x18\x04 \x03(\tR\x0cmatchedWords\x12\'\n\x0fmatched_columns\x18\x05 \x03(\tR\x0ematchedColumns\x12\x1d\n\njoins_with\x18\x06 \x03(\tR\tjoinsWith\x12 \n\x0b\x64\x65scription\x18\x07 \x01(\tR\x0b\x64\x65scription\"\xc6\x01\n\nAskOptions\x12\x19\n\x08max_rows\x18\x01 \x01(\x05R\x07maxRows\x12\x33\n\x07timeout\x18\x02 \x01(\x0b\x32\x19.google.protobuf.DurationR\x07timeout\x12\x1d\n\x07\x65xecute\x18\x03 \x01(\x08H\x00R\x07\x65xecute\x88\x01\x01\x12\'\n\x0f\x63\x61ndidate_count\x18\x04 \x01(\x05R\x0e\x63\x61ndidateCount\x12\x14\n\x05model\x18\x05 \x01(\tR\x05modelB\n\n\x08_execute\";\n\rBatchQuestion\x12\x0e\n\x02id\x18\x01 \x01(\tR\x02id\x12\x1a\n\x08question\x18\x02 \x01(\tR\x08question\"\x98\x02\n\x07Timings\x12\x37\n\tretrieval\x18\x01 \x01(\x0b\x32\x19.google.protobuf.DurationR\tretrieval\x12\x39\n\ngeneration\x18\x02 \x01(\x0b\x32\x19.google.protobuf.DurationR\ngeneration\x12/\n\x05guard\x18\x03 \x01(\x0b\x32\x19.google.protobuf.DurationR\x05guard\x12\x37\n\texecution\x18\x04 \x01(\x0b\x32\x19.google.protobuf.DurationR\texecution\x12/\n\x05total\x18\x05 \x01(\x0b\x32\x19.google.protobuf.DurationR\x05total\"\xd9\x01\n\x08\x46\x65\x65\x64\x62\x61\x63k\x12\x37\n\x06rating\x18\x01 \x01(\x0e\x32\x1f.chatdb.query.v1.FeedbackRatingR\x06rating\x12#\n\rcorrected_sql\x18\x02 \x01(\tR\x0c\x63orrectedSql\x12\x18\n\x07\x63omment\x18\x03 \x01(\tR\x07\x63omment\x12\x18\n\x07\x65xample\x18\x04 \x01(\tR\x07\x65xample\x12;\n\x0b\x63reate_time\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\ncreateTime\"\xc8\x04\n\x05Query\x12\x12\n\x04name\x18\x01 \x01(\tR\x04name\x12\x1a\n\x08question\x18\x02 \x01(\tR\x08question\x12\x10\n\x03sql\x18\x03 \x01(\tR\x03sql\x12\x31\n\x05state\x18\x04 \x01(\x0e\x32\x1b.chatdb.query.v1.QueryStateR\x05state\x12!\n\x0c\x65rror_reason\x18\x05 \x01(\tR\x0b\x65rrorReason\x12#\n\rerror_message\x18\x06 \x01(\tR\x0c\x65rrorMessage\x12\x36\n\tserved_by\x18\x07 \x01(\x0e\x32\x19.chatdb.query.v1.ServedByR\x08servedBy\x12\x14\n\x05model\x18\x08 \x01(\tR\x05model\x12O\n\x11\x64\x65gradation_level\x18\t \x01(\x0e\x32\".chatdb.common.v1.DegradationLevelR\x10\x64\x65gradationLevel\x12\x1b\n\trow_count\x18\n \x01(\x03R\x08rowCount\x12\x32\n\x07timings\x18\x0b \x01(\x0b\x32\x18.chatdb.query.v1.TimingsR\x07timings\x12\x1e\n\nconfidence\x18\x0c \x01(\x01R\nconfidence\x12\x35\n\x08\x66\x65\x65\x64\x62\x61\x63k\x18\r \x01(\x0b\x32\x19.chatdb.query.v1.FeedbackR\x08\x66\x65\x65\x64\x62\x61\x63k\x12;\n\x0b\x63reate_time\x18\x0e \x01(\x0b\x32\x1a.google.protobuf.TimestampR\ncreateTime\"\xa2\x01\n\x10\x44\x65pendencyStatus\x12\x12\n\x04name\x18\x01 \x01(\tR\x04name\x12\x18\n\x07healthy\x18\x02 \x01(\x08R\x07healthy\x12\x16\n\x06\x64\x65tail\x18\x03 \x01(\tR\x06\x64\x65tail\x12#\n\rbreaker_state\x18\x04 \x01(\tR\x0c\x62reakerState\x12#\n\rfailure_count\x18\x05 \x01(\x05R\x0c\x66\x61ilureCount*\x81\x01\n\x08ServedBy\x12\x19\n\x15SERVED_BY_UNSPECIFIED\x10\x00\x12\x13\n\x0fSERVED_BY_MODEL\x10\x01\x12\x16\n\x12SERVED_BY_TEMPLATE\x10\x02\x12\x13\n\x0fSERVED_BY_CACHE\x10\x03\x12\x18\n\x14SERVED_BY_CALLER_SQL\x10\x04*t\n\x0fRetrievalReason\x12 \n\x1cRETRIEVAL_REASON_UNSPECIFIED\x10\x00\x12\x1b\n\x17RETRIEVAL_REASON_SEARCH\x10\x01\x12\"\n\x1eRETRIEVAL_REASON_JOIN_NEIGHBOR\x10\x02*\x96\x01\n\x0c\x45xportFormat\x12\x1d\n\x19\x45XPORT_FORMAT_UNSPECIFIED\x10\x00\x12\x15\n\x11\x45XPORT_FORMAT_CSV\x10\x01\x12\x1c\n\x18\x45XPORT_FORMAT_JSON_LINES\x10\x02\x12\x17\n\x13\x45XPORT_FORMAT_ARROW\x10\x03\x12\x19\n\x15\x45XPORT_FORMAT_PARQUET\x10\x04*\\\n\nQueryState\x12\x1b\n\x17QUERY_STATE_UNSPECIFIED\x10\x00\x12\x19\n\x15QUERY_STATE_SUCCEEDED\x10\x01\x12\x16\n\x12QUERY_STATE_FAILED\x10\x02*m\n\x0e\x46\x65\x65\x64\x62\x61\x63kRating\x12\x1f\n\x1b\x46\x45\x45\x44\x42\x41\x43K_RATING_UNSPECIFIED\x10\x00\x12\x1b\n\x17\x46\x45\x45\x44\x42\x41\x43K_RATING_CORRECT\x10\x01\x12\x1d\n\x19\x46\x45\x45\x44\x42\x41\x43K_RATING_INCORRECT\x10\x02\x42n\n\x13\x64\x65v.chatdb.query.v1B\nQueryProtoP\x01Z7github.com/chatdb/chatdb/gen/go/chatdb/query/v1;queryv1\xaa\x02\x0f\x43hatDB.Query.V1b\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -35,24 +35,30 @@ _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'chatdb.query.v1.query_pb2',
 if not _descriptor._USE_C_DESCRIPTORS:
   _globals['DESCRIPTOR']._loaded_options = None
   _globals['DESCRIPTOR']._serialized_options = b'\n\023dev.chatdb.query.v1B\nQueryProtoP\001Z7github.com/chatdb/chatdb/gen/go/chatdb/query/v1;queryv1\252\002\017ChatDB.Query.V1'
-  _globals['_SERVEDBY']._serialized_start=1726
-  _globals['_SERVEDBY']._serialized_end=1855
-  _globals['_RETRIEVALREASON']._serialized_start=1857
-  _globals['_RETRIEVALREASON']._serialized_end=1973
-  _globals['_QUERYSTATE']._serialized_start=1975
-  _globals['_QUERYSTATE']._serialized_end=2067
-  _globals['_FEEDBACKRATING']._serialized_start=2069
-  _globals['_FEEDBACKRATING']._serialized_end=2178
+  _globals['_SERVEDBY']._serialized_start=2047
+  _globals['_SERVEDBY']._serialized_end=2176
+  _globals['_RETRIEVALREASON']._serialized_start=2178
+  _globals['_RETRIEVALREASON']._serialized_end=2294
+  _globals['_EXPORTFORMAT']._serialized_start=2297
+  _globals['_EXPORTFORMAT']._serialized_end=2447
+  _globals['_QUERYSTATE']._serialized_start=2449
+  _globals['_QUERYSTATE']._serialized_end=2541
+  _globals['_FEEDBACKRATING']._serialized_start=2543
+  _globals['_FEEDBACKRATING']._serialized_end=2652
   _globals['_RETRIEVEDTABLE']._serialized_start=149
   _globals['_RETRIEVEDTABLE']._serialized_end=267
-  _globals['_ASKOPTIONS']._serialized_start=270
-  _globals['_ASKOPTIONS']._serialized_end=468
-  _globals['_TIMINGS']._serialized_start=471
-  _globals['_TIMINGS']._serialized_end=751
-  _globals['_FEEDBACK']._serialized_start=754
-  _globals['_FEEDBACK']._serialized_end=971
-  _globals['_QUERY']._serialized_start=974
-  _globals['_QUERY']._serialized_end=1558
-  _globals['_DEPENDENCYSTATUS']._serialized_start=1561
-  _globals['_DEPENDENCYSTATUS']._serialized_end=1723
+  _globals['_TABLEMATCH']._serialized_start=270
+  _globals['_TABLEMATCH']._serialized_end=527
+  _globals['_ASKOPTIONS']._serialized_start=530
+  _globals['_ASKOPTIONS']._serialized_end=728
+  _globals['_BATCHQUESTION']._serialized_start=730
+  _globals['_BATCHQUESTION']._serialized_end=789
+  _globals['_TIMINGS']._serialized_start=792
+  _globals['_TIMINGS']._serialized_end=1072
+  _globals['_FEEDBACK']._serialized_start=1075
+  _globals['_FEEDBACK']._serialized_end=1292
+  _globals['_QUERY']._serialized_start=1295
+  _globals['_QUERY']._serialized_end=1879
+  _globals['_DEPENDENCYSTATUS']._serialized_start=1882
+  _globals['_DEPENDENCYSTATUS']._serialized_end=2044
 # @@protoc_insertion_point(module_scope)

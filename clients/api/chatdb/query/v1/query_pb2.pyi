@@ -3,10 +3,11 @@ import datetime
 from chatdb.common.v1 import degradation_pb2 as _degradation_pb2
 from google.protobuf import duration_pb2 as _duration_pb2
 from google.protobuf import timestamp_pb2 as _timestamp_pb2
+from google.protobuf.internal import containers as _containers
 from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
-from collections.abc import Mapping as _Mapping
+from collections.abc import Iterable as _Iterable, Mapping as _Mapping
 from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 
 DESCRIPTOR: _descriptor.FileDescriptor
@@ -24,6 +25,14 @@ class RetrievalReason(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     RETRIEVAL_REASON_UNSPECIFIED: _ClassVar[RetrievalReason]
     RETRIEVAL_REASON_SEARCH: _ClassVar[RetrievalReason]
     RETRIEVAL_REASON_JOIN_NEIGHBOR: _ClassVar[RetrievalReason]
+
+class ExportFormat(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    EXPORT_FORMAT_UNSPECIFIED: _ClassVar[ExportFormat]
+    EXPORT_FORMAT_CSV: _ClassVar[ExportFormat]
+    EXPORT_FORMAT_JSON_LINES: _ClassVar[ExportFormat]
+    EXPORT_FORMAT_ARROW: _ClassVar[ExportFormat]
+    EXPORT_FORMAT_PARQUET: _ClassVar[ExportFormat]
 
 class QueryState(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
@@ -44,6 +53,11 @@ SERVED_BY_CALLER_SQL: ServedBy
 RETRIEVAL_REASON_UNSPECIFIED: RetrievalReason
 RETRIEVAL_REASON_SEARCH: RetrievalReason
 RETRIEVAL_REASON_JOIN_NEIGHBOR: RetrievalReason
+EXPORT_FORMAT_UNSPECIFIED: ExportFormat
+EXPORT_FORMAT_CSV: ExportFormat
+EXPORT_FORMAT_JSON_LINES: ExportFormat
+EXPORT_FORMAT_ARROW: ExportFormat
+EXPORT_FORMAT_PARQUET: ExportFormat
 QUERY_STATE_UNSPECIFIED: QueryState
 QUERY_STATE_SUCCEEDED: QueryState
 QUERY_STATE_FAILED: QueryState
@@ -61,6 +75,24 @@ class RetrievedTable(_message.Message):
     reason: RetrievalReason
     def __init__(self, table: _Optional[str] = ..., score: _Optional[float] = ..., reason: _Optional[_Union[RetrievalReason, str]] = ...) -> None: ...
 
+class TableMatch(_message.Message):
+    __slots__ = ("table", "score", "reason", "matched_words", "matched_columns", "joins_with", "description")
+    TABLE_FIELD_NUMBER: _ClassVar[int]
+    SCORE_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    MATCHED_WORDS_FIELD_NUMBER: _ClassVar[int]
+    MATCHED_COLUMNS_FIELD_NUMBER: _ClassVar[int]
+    JOINS_WITH_FIELD_NUMBER: _ClassVar[int]
+    DESCRIPTION_FIELD_NUMBER: _ClassVar[int]
+    table: str
+    score: float
+    reason: RetrievalReason
+    matched_words: _containers.RepeatedScalarFieldContainer[str]
+    matched_columns: _containers.RepeatedScalarFieldContainer[str]
+    joins_with: _containers.RepeatedScalarFieldContainer[str]
+    description: str
+    def __init__(self, table: _Optional[str] = ..., score: _Optional[float] = ..., reason: _Optional[_Union[RetrievalReason, str]] = ..., matched_words: _Optional[_Iterable[str]] = ..., matched_columns: _Optional[_Iterable[str]] = ..., joins_with: _Optional[_Iterable[str]] = ..., description: _Optional[str] = ...) -> None: ...
+
 class AskOptions(_message.Message):
     __slots__ = ("max_rows", "timeout", "execute", "candidate_count", "model")
     MAX_ROWS_FIELD_NUMBER: _ClassVar[int]
@@ -74,6 +106,14 @@ class AskOptions(_message.Message):
     candidate_count: int
     model: str
     def __init__(self, max_rows: _Optional[int] = ..., timeout: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., execute: _Optional[bool] = ..., candidate_count: _Optional[int] = ..., model: _Optional[str] = ...) -> None: ...
+
+class BatchQuestion(_message.Message):
+    __slots__ = ("id", "question")
+    ID_FIELD_NUMBER: _ClassVar[int]
+    QUESTION_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    question: str
+    def __init__(self, id: _Optional[str] = ..., question: _Optional[str] = ...) -> None: ...
 
 class Timings(_message.Message):
     __slots__ = ("retrieval", "generation", "guard", "execution", "total")

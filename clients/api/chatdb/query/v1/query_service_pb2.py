@@ -26,11 +26,12 @@ from chatdb.common.v1 import degradation_pb2 as chatdb_dot_common_dot_v1_dot_deg
 from chatdb.common.v1 import dialect_pb2 as chatdb_dot_common_dot_v1_dot_dialect__pb2
 from chatdb.common.v1 import value_pb2 as chatdb_dot_common_dot_v1_dot_value__pb2
 from chatdb.query.v1 import query_pb2 as chatdb_dot_query_dot_v1_dot_query__pb2
+from google.protobuf import any_pb2 as google_dot_protobuf_dot_any__pb2
 from google.protobuf import duration_pb2 as google_dot_protobuf_dot_duration__pb2
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n#chatdb/query/v1/query_service.proto\x12\x0f\x63hatdb.query.v1\x1a\"chatdb/common/v1/degradation.proto\x1a\x1e\x63hatdb/common/v1/dialect.proto\x1a\x1c\x63hatdb/common/v1/value.proto\x1a\x1b\x63hatdb/query/v1/query.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"w\n\nAskRequest\x12\x16\n\x06parent\x18\x01 \x01(\tR\x06parent\x12\x1a\n\x08question\x18\x02 \x01(\tR\x08question\x12\x35\n\x07options\x18\x03 \x01(\x0b\x32\x1b.chatdb.query.v1.AskOptionsR\x07options\"\xfd\x05\n\x0b\x41skResponse\x12\x14\n\x05query\x18\x01 \x01(\tR\x05query\x12\x10\n\x03sql\x18\x02 \x01(\tR\x03sql\x12 \n\x0b\x65xplanation\x18\x03 \x01(\tR\x0b\x65xplanation\x12\x1e\n\nconfidence\x18\x04 \x01(\x01R\nconfidence\x12J\n\x10retrieved_tables\x18\x05 \x03(\x0b\x32\x1f.chatdb.query.v1.RetrievedTableR\x0fretrievedTables\x12\x1f\n\x0btables_used\x18\x06 \x03(\tR\ntablesUsed\x12\x1a\n\x08warnings\x18\x07 \x03(\tR\x08warnings\x12\x38\n\x07\x63olumns\x18\x08 \x03(\x0b\x32\x1e.chatdb.common.v1.ResultColumnR\x07\x63olumns\x12)\n\x04rows\x18\t \x03(\x0b\x32\x15.chatdb.common.v1.RowR\x04rows\x12\x1b\n\trow_count\x18\n \x01(\x03R\x08rowCount\x12\x1c\n\ttruncated\x18\x0b \x01(\x08R\ttruncated\x12\x32\n\x07timings\x18\x0c \x01(\x0b\x32\x18.chatdb.query.v1.TimingsR\x07timings\x12O\n\x11\x64\x65gradation_level\x18\r \x01(\x0e\x32\".chatdb.common.v1.DegradationLevelR\x10\x64\x65gradationLevel\x12\x36\n\tserved_by\x18\x0e \x01(\x0e\x32\x19.chatdb.query.v1.ServedByR\x08servedBy\x12\x14\n\x05model\x18\x0f \x01(\tR\x05model\x12\x14\n\x05stale\x18\x10 \x01(\x08R\x05stale\x12;\n\x0b\x63\x61\x63hed_time\x18\x11 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\ncachedTime\x12\x1a\n\x08\x65xecuted\x18\x12 \x01(\x08R\x08\x65xecuted\x12\x19\n\x08trace_id\x18\x13 \x01(\tR\x07traceId\"\x9c\x01\n\x10StreamAskRequest\x12\x16\n\x06parent\x18\x01 \x01(\tR\x06parent\x12\x1a\n\x08question\x18\x02 \x01(\tR\x08question\x12\x35\n\x07options\x18\x03 \x01(\x0b\x32\x1b.chatdb.query.v1.AskOptionsR\x07options\x12\x1d\n\nbatch_size\x18\x04 \x01(\x05R\tbatchSize\"\x8a\x02\n\nStageEvent\x12/\n\x05stage\x18\x01 \x01(\x0e\x32\x19.chatdb.query.v1.AskStageR\x05stage\x12J\n\x10retrieved_tables\x18\x02 \x03(\x0b\x32\x1f.chatdb.query.v1.RetrievedTableR\x0fretrievedTables\x12\x10\n\x03sql\x18\x03 \x01(\tR\x03sql\x12\x38\n\x07\x63olumns\x18\x04 \x03(\x0b\x32\x1e.chatdb.common.v1.ResultColumnR\x07\x63olumns\x12\x33\n\x07\x65lapsed\x18\x05 \x01(\x0b\x32\x19.google.protobuf.DurationR\x07\x65lapsed\"5\n\x08RowBatch\x12)\n\x04rows\x18\x01 \x03(\x0b\x32\x15.chatdb.common.v1.RowR\x04rows\"\xbc\x01\n\x11StreamAskResponse\x12\x33\n\x05stage\x18\x01 \x01(\x0b\x32\x1b.chatdb.query.v1.StageEventH\x00R\x05stage\x12/\n\x04rows\x18\x02 \x01(\x0b\x32\x19.chatdb.query.v1.RowBatchH\x00R\x04rows\x12\x38\n\x07summary\x18\x03 \x01(\x0b\x32\x1c.chatdb.query.v1.AskResponseH\x00R\x07summaryB\x07\n\x05\x65vent\"\x8d\x01\n\x11\x45xecuteSqlRequest\x12\x16\n\x06parent\x18\x01 \x01(\tR\x06parent\x12\x10\n\x03sql\x18\x02 \x01(\tR\x03sql\x12\x19\n\x08max_rows\x18\x03 \x01(\x05R\x07maxRows\x12\x33\n\x07timeout\x18\x04 \x01(\x0b\x32\x19.google.protobuf.DurationR\x07timeout\"\xcb\x03\n\x12\x45xecuteSqlResponse\x12\x14\n\x05query\x18\x01 \x01(\tR\x05query\x12\x10\n\x03sql\x18\x02 \x01(\tR\x03sql\x12\x38\n\x07\x63olumns\x18\x03 \x03(\x0b\x32\x1e.chatdb.common.v1.ResultColumnR\x07\x63olumns\x12)\n\x04rows\x18\x04 \x03(\x0b\x32\x15.chatdb.common.v1.RowR\x04rows\x12\x1b\n\trow_count\x18\x05 \x01(\x03R\x08rowCount\x12\x1c\n\ttruncated\x18\x06 \x01(\x08R\ttruncated\x12\x1a\n\x08warnings\x18\x07 \x03(\tR\x08warnings\x12\x32\n\x07timings\x18\x08 \x01(\x0b\x32\x18.chatdb.query.v1.TimingsR\x07timings\x12O\n\x11\x64\x65gradation_level\x18\t \x01(\x0e\x32\".chatdb.common.v1.DegradationLevelR\x10\x64\x65gradationLevel\x12\x36\n\tserved_by\x18\n \x01(\x0e\x32\x19.chatdb.query.v1.ServedByR\x08servedBy\x12\x14\n\x05stale\x18\x0b \x01(\x08R\x05stale\">\n\x12ValidateSqlRequest\x12\x16\n\x06parent\x18\x01 \x01(\tR\x06parent\x12\x10\n\x03sql\x18\x02 \x01(\tR\x03sql\"=\n\tViolation\x12\x16\n\x06reason\x18\x01 \x01(\tR\x06reason\x12\x18\n\x07message\x18\x02 \x01(\tR\x07message\"\xe2\x01\n\x13ValidateSqlResponse\x12\x14\n\x05valid\x18\x01 \x01(\x08R\x05valid\x12\x10\n\x03sql\x18\x02 \x01(\tR\x03sql\x12:\n\nviolations\x18\x03 \x03(\x0b\x32\x1a.chatdb.query.v1.ViolationR\nviolations\x12\x16\n\x06tables\x18\x04 \x03(\tR\x06tables\x12\x33\n\x07\x64ialect\x18\x05 \x01(\x0e\x32\x19.chatdb.common.v1.DialectR\x07\x64ialect\x12\x1a\n\x08warnings\x18\x06 \x03(\tR\x08warnings\"h\n\x12ListQueriesRequest\x12\x16\n\x06parent\x18\x01 \x01(\tR\x06parent\x12\x1b\n\tpage_size\x18\x02 \x01(\x05R\x08pageSize\x12\x1d\n\npage_token\x18\x03 \x01(\tR\tpageToken\"o\n\x13ListQueriesResponse\x12\x30\n\x07queries\x18\x01 \x03(\x0b\x32\x16.chatdb.query.v1.QueryR\x07queries\x12&\n\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"%\n\x0fGetQueryRequest\x12\x12\n\x04name\x18\x01 \x01(\tR\x04name\"@\n\x10GetQueryResponse\x12,\n\x05query\x18\x01 \x01(\x0b\x32\x16.chatdb.query.v1.QueryR\x05query\"\xa3\x01\n\x15SubmitFeedbackRequest\x12\x12\n\x04name\x18\x01 \x01(\tR\x04name\x12\x37\n\x06rating\x18\x02 \x01(\x0e\x32\x1f.chatdb.query.v1.FeedbackRatingR\x06rating\x12#\n\rcorrected_sql\x18\x03 \x01(\tR\x0c\x63orrectedSql\x12\x18\n\x07\x63omment\x18\x04 \x01(\tR\x07\x63omment\"F\n\x16SubmitFeedbackResponse\x12,\n\x05query\x18\x01 \x01(\x0b\x32\x16.chatdb.query.v1.QueryR\x05query\"\x18\n\x16GetSystemStatusRequest\"\xec\x01\n\x17GetSystemStatusResponse\x12O\n\x11\x64\x65gradation_level\x18\x01 \x01(\x0e\x32\".chatdb.common.v1.DegradationLevelR\x10\x64\x65gradationLevel\x12\x45\n\x0c\x64\x65pendencies\x18\x02 \x03(\x0b\x32!.chatdb.query.v1.DependencyStatusR\x0c\x64\x65pendencies\x12\x39\n\ncheck_time\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\tcheckTime*o\n\x08\x41skStage\x12\x19\n\x15\x41SK_STAGE_UNSPECIFIED\x10\x00\x12\x17\n\x13\x41SK_STAGE_RETRIEVED\x10\x01\x12\x17\n\x13\x41SK_STAGE_GENERATED\x10\x02\x12\x16\n\x12\x41SK_STAGE_EXECUTED\x10\x03\x32\xcb\x05\n\x0cQueryService\x12@\n\x03\x41sk\x12\x1b.chatdb.query.v1.AskRequest\x1a\x1c.chatdb.query.v1.AskResponse\x12T\n\tStreamAsk\x12!.chatdb.query.v1.StreamAskRequest\x1a\".chatdb.query.v1.StreamAskResponse0\x01\x12U\n\nExecuteSql\x12\".chatdb.query.v1.ExecuteSqlRequest\x1a#.chatdb.query.v1.ExecuteSqlResponse\x12X\n\x0bValidateSql\x12#.chatdb.query.v1.ValidateSqlRequest\x1a$.chatdb.query.v1.ValidateSqlResponse\x12X\n\x0bListQueries\x12#.chatdb.query.v1.ListQueriesRequest\x1a$.chatdb.query.v1.ListQueriesResponse\x12O\n\x08GetQuery\x12 .chatdb.query.v1.GetQueryRequest\x1a!.chatdb.query.v1.GetQueryResponse\x12\x61\n\x0eSubmitFeedback\x12&.chatdb.query.v1.SubmitFeedbackRequest\x1a\'.chatdb.query.v1.SubmitFeedbackResponse\x12\x64\n\x0fGetSystemStatus\x12\'.chatdb.query.v1.GetSystemStatusRequest\x1a(.chatdb.query.v1.GetSystemStatusResponseBu\n\x13\x64\x65v.chatdb.query.v1B\x11QueryServiceProtoP\x01Z7github.com/chatdb/chatdb/gen/go/chatdb/query/v1;queryv1\xaa\x02\x0f\x43hatDB.Query.V1b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n#chatdb/query/v1/query_service.proto\x12\x0f\x63hatdb.query.v1\x1a\"chatdb/common/v1/degradation.proto\x1a\x1e\x63hatdb/common/v1/dialect.proto\x1a\x1c\x63hatdb/common/v1/value.proto\x1a\x1b\x63hatdb/query/v1/query.proto\x1a\x19google/protobuf/any.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"w\n\nAskRequest\x12\x16\n\x06parent\x18\x01 \x01(\tR\x06parent\x12\x1a\n\x08question\x18\x02 \x01(\tR\x08question\x12\x35\n\x07options\x18\x03 \x01(\x0b\x32\x1b.chatdb.query.v1.AskOptionsR\x07options\"\xfd\x05\n\x0b\x41skResponse\x12\x14\n\x05query\x18\x01 \x01(\tR\x05query\x12\x10\n\x03sql\x18\x02 \x01(\tR\x03sql\x12 \n\x0b\x65xplanation\x18\x03 \x01(\tR\x0b\x65xplanation\x12\x1e\n\nconfidence\x18\x04 \x01(\x01R\nconfidence\x12J\n\x10retrieved_tables\x18\x05 \x03(\x0b\x32\x1f.chatdb.query.v1.RetrievedTableR\x0fretrievedTables\x12\x1f\n\x0btables_used\x18\x06 \x03(\tR\ntablesUsed\x12\x1a\n\x08warnings\x18\x07 \x03(\tR\x08warnings\x12\x38\n\x07\x63olumns\x18\x08 \x03(\x0b\x32\x1e.chatdb.common.v1.ResultColumnR\x07\x63olumns\x12)\n\x04rows\x18\t \x03(\x0b\x32\x15.chatdb.common.v1.RowR\x04rows\x12\x1b\n\trow_count\x18\n \x01(\x03R\x08rowCount\x12\x1c\n\ttruncated\x18\x0b \x01(\x08R\ttruncated\x12\x32\n\x07timings\x18\x0c \x01(\x0b\x32\x18.chatdb.query.v1.TimingsR\x07timings\x12O\n\x11\x64\x65gradation_level\x18\r \x01(\x0e\x32\".chatdb.common.v1.DegradationLevelR\x10\x64\x65gradationLevel\x12\x36\n\tserved_by\x18\x0e \x01(\x0e\x32\x19.chatdb.query.v1.ServedByR\x08servedBy\x12\x14\n\x05model\x18\x0f \x01(\tR\x05model\x12\x14\n\x05stale\x18\x10 \x01(\x08R\x05stale\x12;\n\x0b\x63\x61\x63hed_time\x18\x11 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\ncachedTime\x12\x1a\n\x08\x65xecuted\x18\x12 \x01(\x08R\x08\x65xecuted\x12\x19\n\x08trace_id\x18\x13 \x01(\tR\x07traceId\"\x9c\x01\n\x10StreamAskRequest\x12\x16\n\x06parent\x18\x01 \x01(\tR\x06parent\x12\x1a\n\x08question\x18\x02 \x01(\tR\x08question\x12\x35\n\x07options\x18\x03 \x01(\x0b\x32\x1b.chatdb.query.v1.AskOptionsR\x07options\x12\x1d\n\nbatch_size\x18\x04 \x01(\x05R\tbatchSize\"\x8a\x02\n\nStageEvent\x12/\n\x05stage\x18\x01 \x01(\x0e\x32\x19.chatdb.query.v1.AskStageR\x05stage\x12J\n\x10retrieved_tables\x18\x02 \x03(\x0b\x32\x1f.chatdb.query.v1.RetrievedTableR\x0fretrievedTables\x12\x10\n\x03sql\x18\x03 \x01(\tR\x03sql\x12\x38\n\x07\x63olumns\x18\x04 \x03(\x0b\x32\x1e.chatdb.common.v1.ResultColumnR\x07\x63olumns\x12\x33\n\x07\x65lapsed\x18\x05 \x01(\x0b\x32\x19.google.protobuf.DurationR\x07\x65lapsed\"5\n\x08RowBatch\x12)\n\x04rows\x18\x01 \x03(\x0b\x32\x15.chatdb.common.v1.RowR\x04rows\"\xbc\x01\n\x11StreamAskResponse\x12\x33\n\x05stage\x18\x01 \x01(\x0b\x32\x1b.chatdb.query.v1.StageEventH\x00R\x05stage\x12/\n\x04rows\x18\x02 \x01(\x0b\x32\x19.chatdb.query.v1.RowBatchH\x00R\x04rows\x12\x38\n\x07summary\x18\x03 \x01(\x0b\x32\x1c.chatdb.query.v1.AskResponseH\x00R\x07summaryB\x07\n\x05\x65vent\"\x9e\x01\n\x0f\x42\x61tchAskRequest\x12\x16\n\x06parent\x18\x01 \x01(\tR\x06parent\x12<\n\tquestions\x18\x02 \x03(\x0b\x32\x1e.chatdb.query.v1.BatchQuestionR\tquestions\x12\x35\n\x07options\x18\x03 \x01(\x0b\x32\x1b.chatdb.query.v1.AskOptionsR\x07options\"m\n\rBatchAskError\x12\x12\n\x04\x63ode\x18\x01 \x01(\x05R\x04\x63ode\x12\x18\n\x07message\x18\x02 \x01(\tR\x07message\x12.\n\x07\x64\x65tails\x18\x03 \x03(\x0b\x32\x14.google.protobuf.AnyR\x07\x64\x65tails\"\xb2\x01\n\x10\x42\x61tchAskResponse\x12\x14\n\x05index\x18\x01 \x01(\x05R\x05index\x12\x0e\n\x02id\x18\x02 \x01(\tR\x02id\x12\x36\n\x06\x61nswer\x18\x03 \x01(\x0b\x32\x1c.chatdb.query.v1.AskResponseH\x00R\x06\x61nswer\x12\x36\n\x05\x65rror\x18\x04 \x01(\x0b\x32\x1e.chatdb.query.v1.BatchAskErrorH\x00R\x05\x65rrorB\x08\n\x06result\"\xee\x01\n\x18\x45xportQueryResultRequest\x12\x16\n\x06parent\x18\x01 \x01(\tR\x06parent\x12\x12\n\x03sql\x18\x02 \x01(\tH\x00R\x03sql\x12\x16\n\x05query\x18\x03 \x01(\tH\x00R\x05query\x12\x35\n\x06\x66ormat\x18\x04 \x01(\x0e\x32\x1d.chatdb.query.v1.ExportFormatR\x06\x66ormat\x12\x19\n\x08max_rows\x18\x05 \x01(\x03R\x07maxRows\x12\x33\n\x07timeout\x18\x06 \x01(\x0b\x32\x19.google.protobuf.DurationR\x07timeoutB\x07\n\x05input\"\xdb\x01\n\x0c\x45xportHeader\x12\x35\n\x06\x66ormat\x18\x01 \x01(\x0e\x32\x1d.chatdb.query.v1.ExportFormatR\x06\x66ormat\x12!\n\x0c\x63ontent_type\x18\x02 \x01(\tR\x0b\x63ontentType\x12%\n\x0e\x66ile_extension\x18\x03 \x01(\tR\rfileExtension\x12\x38\n\x07\x63olumns\x18\x04 \x03(\x0b\x32\x1e.chatdb.common.v1.ResultColumnR\x07\x63olumns\x12\x10\n\x03sql\x18\x05 \x01(\tR\x03sql\"\xba\x01\n\rExportSummary\x12\x1b\n\trow_count\x18\x01 \x01(\x03R\x08rowCount\x12\x1d\n\nbyte_count\x18\x02 \x01(\x03R\tbyteCount\x12\x1c\n\ttruncated\x18\x03 \x01(\x08R\ttruncated\x12\x1a\n\x08warnings\x18\x04 \x03(\tR\x08warnings\x12\x33\n\x07\x65lapsed\x18\x05 \x01(\x0b\x32\x19.google.protobuf.DurationR\x07\x65lapsed\"\xb0\x01\n\x19\x45xportQueryResultResponse\x12\x37\n\x06header\x18\x01 \x01(\x0b\x32\x1d.chatdb.query.v1.ExportHeaderH\x00R\x06header\x12\x16\n\x05\x63hunk\x18\x02 \x01(\x0cH\x00R\x05\x63hunk\x12:\n\x07summary\x18\x03 \x01(\x0b\x32\x1e.chatdb.query.v1.ExportSummaryH\x00R\x07summaryB\x06\n\x04part\"\x8d\x01\n\x11\x45xecuteSqlRequest\x12\x16\n\x06parent\x18\x01 \x01(\tR\x06parent\x12\x10\n\x03sql\x18\x02 \x01(\tR\x03sql\x12\x19\n\x08max_rows\x18\x03 \x01(\x05R\x07maxRows\x12\x33\n\x07timeout\x18\x04 \x01(\x0b\x32\x19.google.protobuf.DurationR\x07timeout\"\xcb\x03\n\x12\x45xecuteSqlResponse\x12\x14\n\x05query\x18\x01 \x01(\tR\x05query\x12\x10\n\x03sql\x18\x02 \x01(\tR\x03sql\x12\x38\n\x07\x63olumns\x18\x03 \x03(\x0b\x32\x1e.chatdb.common.v1.ResultColumnR\x07\x63olumns\x12)\n\x04rows\x18\x04 \x03(\x0b\x32\x15.chatdb.common.v1.RowR\x04rows\x12\x1b\n\trow_count\x18\x05 \x01(\x03R\x08rowCount\x12\x1c\n\ttruncated\x18\x06 \x01(\x08R\ttruncated\x12\x1a\n\x08warnings\x18\x07 \x03(\tR\x08warnings\x12\x32\n\x07timings\x18\x08 \x01(\x0b\x32\x18.chatdb.query.v1.TimingsR\x07timings\x12O\n\x11\x64\x65gradation_level\x18\t \x01(\x0e\x32\".chatdb.common.v1.DegradationLevelR\x10\x64\x65gradationLevel\x12\x36\n\tserved_by\x18\n \x01(\x0e\x32\x19.chatdb.query.v1.ServedByR\x08servedBy\x12\x14\n\x05stale\x18\x0b \x01(\x08R\x05stale\">\n\x12ValidateSqlRequest\x12\x16\n\x06parent\x18\x01 \x01(\tR\x06parent\x12\x10\n\x03sql\x18\x02 \x01(\tR\x03sql\"=\n\tViolation\x12\x16\n\x06reason\x18\x01 \x01(\tR\x06reason\x12\x18\n\x07message\x18\x02 \x01(\tR\x07message\"\xe2\x01\n\x13ValidateSqlResponse\x12\x14\n\x05valid\x18\x01 \x01(\x08R\x05valid\x12\x10\n\x03sql\x18\x02 \x01(\tR\x03sql\x12:\n\nviolations\x18\x03 \x03(\x0b\x32\x1a.chatdb.query.v1.ViolationR\nviolations\x12\x16\n\x06tables\x18\x04 \x03(\tR\x06tables\x12\x33\n\x07\x64ialect\x18\x05 \x01(\x0e\x32\x19.chatdb.common.v1.DialectR\x07\x64ialect\x12\x1a\n\x08warnings\x18\x06 \x03(\tR\x08warnings\"`\n\x13SearchTablesRequest\x12\x16\n\x06parent\x18\x01 \x01(\tR\x06parent\x12\x14\n\x05query\x18\x02 \x01(\tR\x05query\x12\x1b\n\tpage_size\x18\x03 \x01(\x05R\x08pageSize\"\x9c\x01\n\x14SearchTablesResponse\x12\x33\n\x06tables\x18\x01 \x03(\x0b\x32\x1b.chatdb.query.v1.TableMatchR\x06tables\x12O\n\x11\x64\x65gradation_level\x18\x02 \x01(\x0e\x32\".chatdb.common.v1.DegradationLevelR\x10\x64\x65gradationLevel\"h\n\x12ListQueriesRequest\x12\x16\n\x06parent\x18\x01 \x01(\tR\x06parent\x12\x1b\n\tpage_size\x18\x02 \x01(\x05R\x08pageSize\x12\x1d\n\npage_token\x18\x03 \x01(\tR\tpageToken\"o\n\x13ListQueriesResponse\x12\x30\n\x07queries\x18\x01 \x03(\x0b\x32\x16.chatdb.query.v1.QueryR\x07queries\x12&\n\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"%\n\x0fGetQueryRequest\x12\x12\n\x04name\x18\x01 \x01(\tR\x04name\"@\n\x10GetQueryResponse\x12,\n\x05query\x18\x01 \x01(\x0b\x32\x16.chatdb.query.v1.QueryR\x05query\"\xa3\x01\n\x15SubmitFeedbackRequest\x12\x12\n\x04name\x18\x01 \x01(\tR\x04name\x12\x37\n\x06rating\x18\x02 \x01(\x0e\x32\x1f.chatdb.query.v1.FeedbackRatingR\x06rating\x12#\n\rcorrected_sql\x18\x03 \x01(\tR\x0c\x63orrectedSql\x12\x18\n\x07\x63omment\x18\x04 \x01(\tR\x07\x63omment\"F\n\x16SubmitFeedbackResponse\x12,\n\x05query\x18\x01 \x01(\x0b\x32\x16.chatdb.query.v1.QueryR\x05query\"\x18\n\x16GetSystemStatusRequest\"\xec\x01\n\x17GetSystemStatusResponse\x12O\n\x11\x64\x65gradation_level\x18\x01 \x01(\x0e\x32\".chatdb.common.v1.DegradationLevelR\x10\x64\x65gradationLevel\x12\x45\n\x0c\x64\x65pendencies\x18\x02 \x03(\x0b\x32!.chatdb.query.v1.DependencyStatusR\x0c\x64\x65pendencies\x12\x39\n\ncheck_time\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\tcheckTime*o\n\x08\x41skStage\x12\x19\n\x15\x41SK_STAGE_UNSPECIFIED\x10\x00\x12\x17\n\x13\x41SK_STAGE_RETRIEVED\x10\x01\x12\x17\n\x13\x41SK_STAGE_GENERATED\x10\x02\x12\x16\n\x12\x41SK_STAGE_EXECUTED\x10\x03\x32\xe9\x07\n\x0cQueryService\x12@\n\x03\x41sk\x12\x1b.chatdb.query.v1.AskRequest\x1a\x1c.chatdb.query.v1.AskResponse\x12T\n\tStreamAsk\x12!.chatdb.query.v1.StreamAskRequest\x1a\".chatdb.query.v1.StreamAskResponse0\x01\x12Q\n\x08\x42\x61tchAsk\x12 .chatdb.query.v1.BatchAskRequest\x1a!.chatdb.query.v1.BatchAskResponse0\x01\x12U\n\nExecuteSql\x12\".chatdb.query.v1.ExecuteSqlRequest\x1a#.chatdb.query.v1.ExecuteSqlResponse\x12l\n\x11\x45xportQueryResult\x12).chatdb.query.v1.ExportQueryResultRequest\x1a*.chatdb.query.v1.ExportQueryResultResponse0\x01\x12X\n\x0bValidateSql\x12#.chatdb.query.v1.ValidateSqlRequest\x1a$.chatdb.query.v1.ValidateSqlResponse\x12[\n\x0cSearchTables\x12$.chatdb.query.v1.SearchTablesRequest\x1a%.chatdb.query.v1.SearchTablesResponse\x12X\n\x0bListQueries\x12#.chatdb.query.v1.ListQueriesRequest\x1a$.chatdb.query.v1.ListQueriesResponse\x12O\n\x08GetQuery\x12 .chatdb.query.v1.GetQueryRequest\x1a!.chatdb.query.v1.GetQueryResponse\x12\x61\n\x0eSubmitFeedback\x12&.chatdb.query.v1.SubmitFeedbackRequest\x1a\'.chatdb.query.v1.SubmitFeedbackResponse\x12\x64\n\x0fGetSystemStatus\x12\'.chatdb.query.v1.GetSystemStatusRequest\x1a(.chatdb.query.v1.GetSystemStatusResponseBu\n\x13\x64\x65v.chatdb.query.v1B\x11QueryServiceProtoP\x01Z7github.com/chatdb/chatdb/gen/go/chatdb/query/v1;queryv1\xaa\x02\x0f\x43hatDB.Query.V1b\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -38,46 +39,64 @@ _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'chatdb.query.v1.query_servi
 if not _descriptor._USE_C_DESCRIPTORS:
   _globals['DESCRIPTOR']._loaded_options = None
   _globals['DESCRIPTOR']._serialized_options = b'\n\023dev.chatdb.query.v1B\021QueryServiceProtoP\001Z7github.com/chatdb/chatdb/gen/go/chatdb/query/v1;queryv1\252\002\017ChatDB.Query.V1'
-  _globals['_ASKSTAGE']._serialized_start=3600
-  _globals['_ASKSTAGE']._serialized_end=3711
-  _globals['_ASKREQUEST']._serialized_start=248
-  _globals['_ASKREQUEST']._serialized_end=367
-  _globals['_ASKRESPONSE']._serialized_start=370
-  _globals['_ASKRESPONSE']._serialized_end=1135
-  _globals['_STREAMASKREQUEST']._serialized_start=1138
-  _globals['_STREAMASKREQUEST']._serialized_end=1294
-  _globals['_STAGEEVENT']._serialized_start=1297
-  _globals['_STAGEEVENT']._serialized_end=1563
-  _globals['_ROWBATCH']._serialized_start=1565
-  _globals['_ROWBATCH']._serialized_end=1618
-  _globals['_STREAMASKRESPONSE']._serialized_start=1621
-  _globals['_STREAMASKRESPONSE']._serialized_end=1809
-  _globals['_EXECUTESQLREQUEST']._serialized_start=1812
-  _globals['_EXECUTESQLREQUEST']._serialized_end=1953
-  _globals['_EXECUTESQLRESPONSE']._serialized_start=1956
-  _globals['_EXECUTESQLRESPONSE']._serialized_end=2415
-  _globals['_VALIDATESQLREQUEST']._serialized_start=2417
-  _globals['_VALIDATESQLREQUEST']._serialized_end=2479
-  _globals['_VIOLATION']._serialized_start=2481
-  _globals['_VIOLATION']._serialized_end=2542
-  _globals['_VALIDATESQLRESPONSE']._serialized_start=2545
-  _globals['_VALIDATESQLRESPONSE']._serialized_end=2771
-  _globals['_LISTQUERIESREQUEST']._serialized_start=2773
-  _globals['_LISTQUERIESREQUEST']._serialized_end=2877
-  _globals['_LISTQUERIESRESPONSE']._serialized_start=2879
-  _globals['_LISTQUERIESRESPONSE']._serialized_end=2990
-  _globals['_GETQUERYREQUEST']._serialized_start=2992
-  _globals['_GETQUERYREQUEST']._serialized_end=3029
-  _globals['_GETQUERYRESPONSE']._serialized_start=3031
-  _globals['_GETQUERYRESPONSE']._serialized_end=3095
-  _globals['_SUBMITFEEDBACKREQUEST']._serialized_start=3098
-  _globals['_SUBMITFEEDBACKREQUEST']._serialized_end=3261
-  _globals['_SUBMITFEEDBACKRESPONSE']._serialized_start=3263
-  _globals['_SUBMITFEEDBACKRESPONSE']._serialized_end=3333
-  _globals['_GETSYSTEMSTATUSREQUEST']._serialized_start=3335
-  _globals['_GETSYSTEMSTATUSREQUEST']._serialized_end=3359
-  _globals['_GETSYSTEMSTATUSRESPONSE']._serialized_start=3362
-  _globals['_GETSYSTEMSTATUSRESPONSE']._serialized_end=3598
-  _globals['_QUERYSERVICE']._serialized_start=3714
-  _globals['_QUERYSERVICE']._serialized_end=4429
+  _globals['_ASKSTAGE']._serialized_start=5168
+  _globals['_ASKSTAGE']._serialized_end=5279
+  _globals['_ASKREQUEST']._serialized_start=275
+  _globals['_ASKREQUEST']._serialized_end=394
+  _globals['_ASKRESPONSE']._serialized_start=397
+  _globals['_ASKRESPONSE']._serialized_end=1162
+  _globals['_STREAMASKREQUEST']._serialized_start=1165
+  _globals['_STREAMASKREQUEST']._serialized_end=1321
+  _globals['_STAGEEVENT']._serialized_start=1324
+  _globals['_STAGEEVENT']._serialized_end=1590
+  _globals['_ROWBATCH']._serialized_start=1592
+  _globals['_ROWBATCH']._serialized_end=1645
+  _globals['_STREAMASKRESPONSE']._serialized_start=1648
+  _globals['_STREAMASKRESPONSE']._serialized_end=1836
+  _globals['_BATCHASKREQUEST']._serialized_start=1839
+  _globals['_BATCHASKREQUEST']._serialized_end=1997
+  _globals['_BATCHASKERROR']._serialized_start=1999
+  _globals['_BATCHASKERROR']._serialized_end=2108
+  _globals['_BATCHASKRESPONSE']._serialized_start=2111
+  _globals['_BATCHASKRESPONSE']._serialized_end=2289
+  _globals['_EXPORTQUERYRESULTREQUEST']._serialized_start=2292
+  _globals['_EXPORTQUERYRESULTREQUEST']._serialized_end=2530
+  _globals['_EXPORTHEADER']._serialized_start=2533
+  _globals['_EXPORTHEADER']._serialized_end=2752
+  _globals['_EXPORTSUMMARY']._serialized_start=2755
+  _globals['_EXPORTSUMMARY']._serialized_end=2941
+  _globals['_EXPORTQUERYRESULTRESPONSE']._serialized_start=2944
+  _globals['_EXPORTQUERYRESULTRESPONSE']._serialized_end=3120
+  _globals['_EXECUTESQLREQUEST']._serialized_start=3123
+  _globals['_EXECUTESQLREQUEST']._serialized_end=3264
+  _globals['_EXECUTESQLRESPONSE']._serialized_start=3267
+  _globals['_EXECUTESQLRESPONSE']._serialized_end=3726
+  _globals['_VALIDATESQLREQUEST']._serialized_start=3728
+  _globals['_VALIDATESQLREQUEST']._serialized_end=3790
+  _globals['_VIOLATION']._serialized_start=3792
+  _globals['_VIOLATION']._serialized_end=3853
+  _globals['_VALIDATESQLRESPONSE']._serialized_start=3856
+  _globals['_VALIDATESQLRESPONSE']._serialized_end=4082
+  _globals['_SEARCHTABLESREQUEST']._serialized_start=4084
+  _globals['_SEARCHTABLESREQUEST']._serialized_end=4180
+  _globals['_SEARCHTABLESRESPONSE']._serialized_start=4183
+  _globals['_SEARCHTABLESRESPONSE']._serialized_end=4339
+  _globals['_LISTQUERIESREQUEST']._serialized_start=4341
+  _globals['_LISTQUERIESREQUEST']._serialized_end=4445
+  _globals['_LISTQUERIESRESPONSE']._serialized_start=4447
+  _globals['_LISTQUERIESRESPONSE']._serialized_end=4558
+  _globals['_GETQUERYREQUEST']._serialized_start=4560
+  _globals['_GETQUERYREQUEST']._serialized_end=4597
+  _globals['_GETQUERYRESPONSE']._serialized_start=4599
+  _globals['_GETQUERYRESPONSE']._serialized_end=4663
+  _globals['_SUBMITFEEDBACKREQUEST']._serialized_start=4666
+  _globals['_SUBMITFEEDBACKREQUEST']._serialized_end=4829
+  _globals['_SUBMITFEEDBACKRESPONSE']._serialized_start=4831
+  _globals['_SUBMITFEEDBACKRESPONSE']._serialized_end=4901
+  _globals['_GETSYSTEMSTATUSREQUEST']._serialized_start=4903
+  _globals['_GETSYSTEMSTATUSREQUEST']._serialized_end=4927
+  _globals['_GETSYSTEMSTATUSRESPONSE']._serialized_start=4930
+  _globals['_GETSYSTEMSTATUSRESPONSE']._serialized_end=5166
+  _globals['_QUERYSERVICE']._serialized_start=5282
+  _globals['_QUERYSERVICE']._serialized_end=6283
 # @@protoc_insertion_point(module_scope)

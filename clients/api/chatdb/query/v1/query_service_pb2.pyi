@@ -4,6 +4,7 @@ from chatdb.common.v1 import degradation_pb2 as _degradation_pb2
 from chatdb.common.v1 import dialect_pb2 as _dialect_pb2
 from chatdb.common.v1 import value_pb2 as _value_pb2
 from chatdb.query.v1 import query_pb2 as _query_pb2
+from google.protobuf import any_pb2 as _any_pb2
 from google.protobuf import duration_pb2 as _duration_pb2
 from google.protobuf import timestamp_pb2 as _timestamp_pb2
 from google.protobuf.internal import containers as _containers
@@ -120,6 +121,92 @@ class StreamAskResponse(_message.Message):
     summary: AskResponse
     def __init__(self, stage: _Optional[_Union[StageEvent, _Mapping]] = ..., rows: _Optional[_Union[RowBatch, _Mapping]] = ..., summary: _Optional[_Union[AskResponse, _Mapping]] = ...) -> None: ...
 
+class BatchAskRequest(_message.Message):
+    __slots__ = ("parent", "questions", "options")
+    PARENT_FIELD_NUMBER: _ClassVar[int]
+    QUESTIONS_FIELD_NUMBER: _ClassVar[int]
+    OPTIONS_FIELD_NUMBER: _ClassVar[int]
+    parent: str
+    questions: _containers.RepeatedCompositeFieldContainer[_query_pb2.BatchQuestion]
+    options: _query_pb2.AskOptions
+    def __init__(self, parent: _Optional[str] = ..., questions: _Optional[_Iterable[_Union[_query_pb2.BatchQuestion, _Mapping]]] = ..., options: _Optional[_Union[_query_pb2.AskOptions, _Mapping]] = ...) -> None: ...
+
+class BatchAskError(_message.Message):
+    __slots__ = ("code", "message", "details")
+    CODE_FIELD_NUMBER: _ClassVar[int]
+    MESSAGE_FIELD_NUMBER: _ClassVar[int]
+    DETAILS_FIELD_NUMBER: _ClassVar[int]
+    code: int
+    message: str
+    details: _containers.RepeatedCompositeFieldContainer[_any_pb2.Any]
+    def __init__(self, code: _Optional[int] = ..., message: _Optional[str] = ..., details: _Optional[_Iterable[_Union[_any_pb2.Any, _Mapping]]] = ...) -> None: ...
+
+class BatchAskResponse(_message.Message):
+    __slots__ = ("index", "id", "answer", "error")
+    INDEX_FIELD_NUMBER: _ClassVar[int]
+    ID_FIELD_NUMBER: _ClassVar[int]
+    ANSWER_FIELD_NUMBER: _ClassVar[int]
+    ERROR_FIELD_NUMBER: _ClassVar[int]
+    index: int
+    id: str
+    answer: AskResponse
+    error: BatchAskError
+    def __init__(self, index: _Optional[int] = ..., id: _Optional[str] = ..., answer: _Optional[_Union[AskResponse, _Mapping]] = ..., error: _Optional[_Union[BatchAskError, _Mapping]] = ...) -> None: ...
+
+class ExportQueryResultRequest(_message.Message):
+    __slots__ = ("parent", "sql", "query", "format", "max_rows", "timeout")
+    PARENT_FIELD_NUMBER: _ClassVar[int]
+    SQL_FIELD_NUMBER: _ClassVar[int]
+    QUERY_FIELD_NUMBER: _ClassVar[int]
+    FORMAT_FIELD_NUMBER: _ClassVar[int]
+    MAX_ROWS_FIELD_NUMBER: _ClassVar[int]
+    TIMEOUT_FIELD_NUMBER: _ClassVar[int]
+    parent: str
+    sql: str
+    query: str
+    format: _query_pb2.ExportFormat
+    max_rows: int
+    timeout: _duration_pb2.Duration
+    def __init__(self, parent: _Optional[str] = ..., sql: _Optional[str] = ..., query: _Optional[str] = ..., format: _Optional[_Union[_query_pb2.ExportFormat, str]] = ..., max_rows: _Optional[int] = ..., timeout: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ...) -> None: ...
+
+class ExportHeader(_message.Message):
+    __slots__ = ("format", "content_type", "file_extension", "columns", "sql")
+    FORMAT_FIELD_NUMBER: _ClassVar[int]
+    CONTENT_TYPE_FIELD_NUMBER: _ClassVar[int]
+    FILE_EXTENSION_FIELD_NUMBER: _ClassVar[int]
+    COLUMNS_FIELD_NUMBER: _ClassVar[int]
+    SQL_FIELD_NUMBER: _ClassVar[int]
+    format: _query_pb2.ExportFormat
+    content_type: str
+    file_extension: str
+    columns: _containers.RepeatedCompositeFieldContainer[_value_pb2.ResultColumn]
+    sql: str
+    def __init__(self, format: _Optional[_Union[_query_pb2.ExportFormat, str]] = ..., content_type: _Optional[str] = ..., file_extension: _Optional[str] = ..., columns: _Optional[_Iterable[_Union[_value_pb2.ResultColumn, _Mapping]]] = ..., sql: _Optional[str] = ...) -> None: ...
+
+class ExportSummary(_message.Message):
+    __slots__ = ("row_count", "byte_count", "truncated", "warnings", "elapsed")
+    ROW_COUNT_FIELD_NUMBER: _ClassVar[int]
+    BYTE_COUNT_FIELD_NUMBER: _ClassVar[int]
+    TRUNCATED_FIELD_NUMBER: _ClassVar[int]
+    WARNINGS_FIELD_NUMBER: _ClassVar[int]
+    ELAPSED_FIELD_NUMBER: _ClassVar[int]
+    row_count: int
+    byte_count: int
+    truncated: bool
+    warnings: _containers.RepeatedScalarFieldContainer[str]
+    elapsed: _duration_pb2.Duration
+    def __init__(self, row_count: _Optional[int] = ..., byte_count: _Optional[int] = ..., truncated: _Optional[bool] = ..., warnings: _Optional[_Iterable[str]] = ..., elapsed: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ...) -> None: ...
+
+class ExportQueryResultResponse(_message.Message):
+    __slots__ = ("header", "chunk", "summary")
+    HEADER_FIELD_NUMBER: _ClassVar[int]
+    CHUNK_FIELD_NUMBER: _ClassVar[int]
+    SUMMARY_FIELD_NUMBER: _ClassVar[int]
+    header: ExportHeader
+    chunk: bytes
+    summary: ExportSummary
+    def __init__(self, header: _Optional[_Union[ExportHeader, _Mapping]] = ..., chunk: _Optional[bytes] = ..., summary: _Optional[_Union[ExportSummary, _Mapping]] = ...) -> None: ...
+
 class ExecuteSqlRequest(_message.Message):
     __slots__ = ("parent", "sql", "max_rows", "timeout")
     PARENT_FIELD_NUMBER: _ClassVar[int]
@@ -189,6 +276,24 @@ class ValidateSqlResponse(_message.Message):
     dialect: _dialect_pb2.Dialect
     warnings: _containers.RepeatedScalarFieldContainer[str]
     def __init__(self, valid: _Optional[bool] = ..., sql: _Optional[str] = ..., violations: _Optional[_Iterable[_Union[Violation, _Mapping]]] = ..., tables: _Optional[_Iterable[str]] = ..., dialect: _Optional[_Union[_dialect_pb2.Dialect, str]] = ..., warnings: _Optional[_Iterable[str]] = ...) -> None: ...
+
+class SearchTablesRequest(_message.Message):
+    __slots__ = ("parent", "query", "page_size")
+    PARENT_FIELD_NUMBER: _ClassVar[int]
+    QUERY_FIELD_NUMBER: _ClassVar[int]
+    PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
+    parent: str
+    query: str
+    page_size: int
+    def __init__(self, parent: _Optional[str] = ..., query: _Optional[str] = ..., page_size: _Optional[int] = ...) -> None: ...
+
+class SearchTablesResponse(_message.Message):
+    __slots__ = ("tables", "degradation_level")
+    TABLES_FIELD_NUMBER: _ClassVar[int]
+    DEGRADATION_LEVEL_FIELD_NUMBER: _ClassVar[int]
+    tables: _containers.RepeatedCompositeFieldContainer[_query_pb2.TableMatch]
+    degradation_level: _degradation_pb2.DegradationLevel
+    def __init__(self, tables: _Optional[_Iterable[_Union[_query_pb2.TableMatch, _Mapping]]] = ..., degradation_level: _Optional[_Union[_degradation_pb2.DegradationLevel, str]] = ...) -> None: ...
 
 class ListQueriesRequest(_message.Message):
     __slots__ = ("parent", "page_size", "page_token")

@@ -46,15 +46,30 @@ class QueryServiceStub:
                 request_serializer=chatdb_dot_query_dot_v1_dot_query__service__pb2.StreamAskRequest.SerializeToString,
                 response_deserializer=chatdb_dot_query_dot_v1_dot_query__service__pb2.StreamAskResponse.FromString,
                 _registered_method=True)
+        self.BatchAsk = channel.unary_stream(
+                '/chatdb.query.v1.QueryService/BatchAsk',
+                request_serializer=chatdb_dot_query_dot_v1_dot_query__service__pb2.BatchAskRequest.SerializeToString,
+                response_deserializer=chatdb_dot_query_dot_v1_dot_query__service__pb2.BatchAskResponse.FromString,
+                _registered_method=True)
         self.ExecuteSql = channel.unary_unary(
                 '/chatdb.query.v1.QueryService/ExecuteSql',
                 request_serializer=chatdb_dot_query_dot_v1_dot_query__service__pb2.ExecuteSqlRequest.SerializeToString,
                 response_deserializer=chatdb_dot_query_dot_v1_dot_query__service__pb2.ExecuteSqlResponse.FromString,
                 _registered_method=True)
+        self.ExportQueryResult = channel.unary_stream(
+                '/chatdb.query.v1.QueryService/ExportQueryResult',
+                request_serializer=chatdb_dot_query_dot_v1_dot_query__service__pb2.ExportQueryResultRequest.SerializeToString,
+                response_deserializer=chatdb_dot_query_dot_v1_dot_query__service__pb2.ExportQueryResultResponse.FromString,
+                _registered_method=True)
         self.ValidateSql = channel.unary_unary(
                 '/chatdb.query.v1.QueryService/ValidateSql',
                 request_serializer=chatdb_dot_query_dot_v1_dot_query__service__pb2.ValidateSqlRequest.SerializeToString,
                 response_deserializer=chatdb_dot_query_dot_v1_dot_query__service__pb2.ValidateSqlResponse.FromString,
+                _registered_method=True)
+        self.SearchTables = channel.unary_unary(
+                '/chatdb.query.v1.QueryService/SearchTables',
+                request_serializer=chatdb_dot_query_dot_v1_dot_query__service__pb2.SearchTablesRequest.SerializeToString,
+                response_deserializer=chatdb_dot_query_dot_v1_dot_query__service__pb2.SearchTablesResponse.FromString,
                 _registered_method=True)
         self.ListQueries = channel.unary_unary(
                 '/chatdb.query.v1.QueryService/ListQueries',
@@ -100,6 +115,16 @@ class QueryServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def BatchAsk(self, request, context):
+        """Answers many questions about one source, each a full Ask, run a few at a
+        time; each answer (or its error) is streamed as it completes, in no fixed
+        order. One question failing does not end the batch. INVALID_ARGUMENT
+        (TOO_LARGE) on "questions" beyond the server's batch_ask_max_questions.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def ExecuteSql(self, request, context):
         """Runs caller-supplied SQL through the same guard and read-only executor.
         """
@@ -107,8 +132,27 @@ class QueryServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ExportQueryResult(self, request, context):
+        """Streams the full result of a query as a file (CSV, JSON lines, Arrow IPC
+        or Parquet), beyond Ask's row cap: a header, byte chunks, then a summary.
+        The SQL is guarded like ExecuteSql's (INVALID_ARGUMENT UNSAFE_SQL) and
+        runs read-only under the caller's column and row policies.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def ValidateSql(self, request, context):
         """Checks SQL with the guard and returns the verdict and its reasons; runs nothing.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def SearchTables(self, request, context):
+        """Searches a trained source's tables by meaning: the tables that best match a
+        free-text query, best first, with why each matched, then the tables that join
+        them. FAILED_PRECONDITION (NOT_TRAINED) for an untrained source.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -156,15 +200,30 @@ def add_QueryServiceServicer_to_server(servicer, server):
                     request_deserializer=chatdb_dot_query_dot_v1_dot_query__service__pb2.StreamAskRequest.FromString,
                     response_serializer=chatdb_dot_query_dot_v1_dot_query__service__pb2.StreamAskResponse.SerializeToString,
             ),
+            'BatchAsk': grpc.unary_stream_rpc_method_handler(
+                    servicer.BatchAsk,
+                    request_deserializer=chatdb_dot_query_dot_v1_dot_query__service__pb2.BatchAskRequest.FromString,
+                    response_serializer=chatdb_dot_query_dot_v1_dot_query__service__pb2.BatchAskResponse.SerializeToString,
+            ),
             'ExecuteSql': grpc.unary_unary_rpc_method_handler(
                     servicer.ExecuteSql,
                     request_deserializer=chatdb_dot_query_dot_v1_dot_query__service__pb2.ExecuteSqlRequest.FromString,
                     response_serializer=chatdb_dot_query_dot_v1_dot_query__service__pb2.ExecuteSqlResponse.SerializeToString,
             ),
+            'ExportQueryResult': grpc.unary_stream_rpc_method_handler(
+                    servicer.ExportQueryResult,
+                    request_deserializer=chatdb_dot_query_dot_v1_dot_query__service__pb2.ExportQueryResultRequest.FromString,
+                    response_serializer=chatdb_dot_query_dot_v1_dot_query__service__pb2.ExportQueryResultResponse.SerializeToString,
+            ),
             'ValidateSql': grpc.unary_unary_rpc_method_handler(
                     servicer.ValidateSql,
                     request_deserializer=chatdb_dot_query_dot_v1_dot_query__service__pb2.ValidateSqlRequest.FromString,
                     response_serializer=chatdb_dot_query_dot_v1_dot_query__service__pb2.ValidateSqlResponse.SerializeToString,
+            ),
+            'SearchTables': grpc.unary_unary_rpc_method_handler(
+                    servicer.SearchTables,
+                    request_deserializer=chatdb_dot_query_dot_v1_dot_query__service__pb2.SearchTablesRequest.FromString,
+                    response_serializer=chatdb_dot_query_dot_v1_dot_query__service__pb2.SearchTablesResponse.SerializeToString,
             ),
             'ListQueries': grpc.unary_unary_rpc_method_handler(
                     servicer.ListQueries,
@@ -254,6 +313,33 @@ class QueryService:
             _registered_method=True)
 
     @staticmethod
+    def BatchAsk(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_stream(
+            request,
+            target,
+            '/chatdb.query.v1.QueryService/BatchAsk',
+            chatdb_dot_query_dot_v1_dot_query__service__pb2.BatchAskRequest.SerializeToString,
+            chatdb_dot_query_dot_v1_dot_query__service__pb2.BatchAskResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
     def ExecuteSql(request,
             target,
             options=(),
@@ -281,6 +367,33 @@ class QueryService:
             _registered_method=True)
 
     @staticmethod
+    def ExportQueryResult(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_stream(
+            request,
+            target,
+            '/chatdb.query.v1.QueryService/ExportQueryResult',
+            chatdb_dot_query_dot_v1_dot_query__service__pb2.ExportQueryResultRequest.SerializeToString,
+            chatdb_dot_query_dot_v1_dot_query__service__pb2.ExportQueryResultResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
     def ValidateSql(request,
             target,
             options=(),
@@ -297,6 +410,33 @@ class QueryService:
             '/chatdb.query.v1.QueryService/ValidateSql',
             chatdb_dot_query_dot_v1_dot_query__service__pb2.ValidateSqlRequest.SerializeToString,
             chatdb_dot_query_dot_v1_dot_query__service__pb2.ValidateSqlResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SearchTables(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/chatdb.query.v1.QueryService/SearchTables',
+            chatdb_dot_query_dot_v1_dot_query__service__pb2.SearchTablesRequest.SerializeToString,
+            chatdb_dot_query_dot_v1_dot_query__service__pb2.SearchTablesResponse.FromString,
             options,
             channel_credentials,
             insecure,

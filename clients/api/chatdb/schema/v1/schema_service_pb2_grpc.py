@@ -120,7 +120,8 @@ class SchemaServiceServicer:
 
     def UpdateDataSource(self, request, context):
         """Updates the fields named in update_mask: display_name, dsn, schemas,
-        default_adapter, labels. A new DSN is tested before it is stored.
+        default_adapter, labels, refresh_interval, auto_retrain. A new DSN is tested before it
+        is stored.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

@@ -24,10 +24,24 @@ type QueryServiceClient interface {
 	Ask(ctx context.Context, in *AskRequest, opts ...grpc.CallOption) (*AskResponse, error)
 	// Ask, streamed: stage events, then rows in batches, then the summary.
 	StreamAsk(ctx context.Context, in *StreamAskRequest, opts ...grpc.CallOption) (QueryService_StreamAskClient, error)
+	// Answers many questions about one source, each a full Ask, run a few at a
+	// time; each answer (or its error) is streamed as it completes, in no fixed
+	// order. One question failing does not end the batch. INVALID_ARGUMENT
+	// (TOO_LARGE) on "questions" beyond the server's batch_ask_max_questions.
+	BatchAsk(ctx context.Context, in *BatchAskRequest, opts ...grpc.CallOption) (QueryService_BatchAskClient, error)
 	// Runs caller-supplied SQL through the same guard and read-only executor.
 	ExecuteSql(ctx context.Context, in *ExecuteSqlRequest, opts ...grpc.CallOption) (*ExecuteSqlResponse, error)
+	// Streams the full result of a query as a file (CSV, JSON lines, Arrow IPC
+	// or Parquet), beyond Ask's row cap: a header, byte chunks, then a summary.
+	// The SQL is guarded like ExecuteSql's (INVALID_ARGUMENT UNSAFE_SQL) and
+	// runs read-only under the caller's column and row policies.
+	ExportQueryResult(ctx context.Context, in *ExportQueryResultRequest, opts ...grpc.CallOption) (QueryService_ExportQueryResultClient, error)
 	// Checks SQL with the guard and returns the verdict and its reasons; runs nothing.
 	ValidateSql(ctx context.Context, in *ValidateSqlRequest, opts ...grpc.CallOption) (*ValidateSqlResponse, error)
+	// Searches a trained source's tables by meaning: the tables that best match a
+	// free-text query, best first, with why each matched, then the tables that join
+	// them. FAILED_PRECONDITION (NOT_TRAINED) for an untrained source.
+	SearchTables(ctx context.Context, in *SearchTablesRequest, opts ...grpc.CallOption) (*SearchTablesResponse, error)
 	// Lists a source's recorded queries, newest first.
 	ListQueries(ctx context.Context, in *ListQueriesRequest, opts ...grpc.CallOption) (*ListQueriesResponse, error)
 	// Returns one recorded query.
@@ -88,6 +102,38 @@ func (x *queryServiceStreamAskClient) Recv() (*StreamAskResponse, error) {
 	return m, nil
 }
 
+func (c *queryServiceClient) BatchAsk(ctx context.Context, in *BatchAskRequest, opts ...grpc.CallOption) (QueryService_BatchAskClient, error) {
+	stream, err := c.cc.NewStream(ctx, &_QueryService_serviceDesc.Streams[1], "/chatdb.query.v1.QueryService/BatchAsk", opts...)
+	if err != nil {
+		return nil, err
+	}
+	x := &queryServiceBatchAskClient{stream}
+	if err := x.ClientStream.SendMsg(in); err != nil {
+		return nil, err
+	}
+	if err := x.ClientStream.CloseSend(); err != nil {
+		return nil, err
+	}
+	return x, nil
+}
+
+type QueryService_BatchAskClient interface {
+	Recv() (*BatchAskResponse, error)
+	grpc.ClientStream
+}
+
+type queryServiceBatchAskClient struct {
+	grpc.ClientStream
+}
+
+func (x *queryServiceBatchAskClient) Recv() (*BatchAskResponse, error) {
+	m := new(BatchAskResponse)
+	if err := x.ClientStream.RecvMsg(m); err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
 func (c *queryServiceClient) ExecuteSql(ctx context.Context, in *ExecuteSqlRequest, opts ...grpc.CallOption) (*ExecuteSqlResponse, error) {
 	out := new(ExecuteSqlResponse)
 	err := c.cc.Invoke(ctx, "/chatdb.query.v1.QueryService/ExecuteSql", in, out, opts...)
@@ -97,9 +143,50 @@ func (c *queryServiceClient) ExecuteSql(ctx context.Context, in *ExecuteSqlReque
 	return out, nil
 }
 
+func (c *queryServiceClient) ExportQueryResult(ctx context.Context, in *ExportQueryResultRequest, opts ...grpc.CallOption) (QueryService_ExportQueryResultClient, error) {
+	stream, err := c.cc.NewStream(ctx, &_QueryService_serviceDesc.Streams[2], "/chatdb.query.v1.QueryService/ExportQueryResult", opts...)
+	if err != nil {
+		return nil, err
+	}
+	x := &queryServiceExportQueryResultClient{stream}
+	if err := x.ClientStream.SendMsg(in); err != nil {
+		return nil, err
+	}
+	if err := x.ClientStream.CloseSend(); err != nil {
+		return nil, err
+	}
+	return x, nil
+}
+
+type QueryService_ExportQueryResultClient interface {
+	Recv() (*ExportQueryResultResponse, error)
+	grpc.ClientStream
+}
+
+type queryServiceExportQueryResultClient struct {
+	grpc.ClientStream
+}
+
+func (x *queryServiceExportQueryResultClient) Recv() (*ExportQueryResultResponse, error) {
+	m := new(ExportQueryResultResponse)
+	if err := x.ClientStream.RecvMsg(m); err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
 func (c *queryServiceClient) ValidateSql(ctx context.Context, in *ValidateSqlRequest, opts ...grpc.CallOption) (*ValidateSqlResponse, error) {
 	out := new(ValidateSqlResponse)
 	err := c.cc.Invoke(ctx, "/chatdb.query.v1.QueryService/ValidateSql", in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *queryServiceClient) SearchTables(ctx context.Context, in *SearchTablesRequest, opts ...grpc.CallOption) (*SearchTablesResponse, error) {
+	out := new(SearchTablesResponse)
+	err := c.cc.Invoke(ctx, "/chatdb.query.v1.QueryService/SearchTables", in, out, opts...)
 	if err != nil {
 		return nil, err
 	}
@@ -153,10 +240,24 @@ type QueryServiceServer interface {
 	Ask(context.Context, *AskRequest) (*AskResponse, error)
 	// Ask, streamed: stage events, then rows in batches, then the summary.
 	StreamAsk(*StreamAskRequest, QueryService_StreamAskServer) error
+	// Answers many questions about one source, each a full Ask, run a few at a
+	// time; each answer (or its error) is streamed as it completes, in no fixed
+	// order. One question failing does not end the batch. INVALID_ARGUMENT
+	// (TOO_LARGE) on "questions" beyond the server's batch_ask_max_questions.
+	BatchAsk(*BatchAskRequest, QueryService_BatchAskServer) error
 	// Runs caller-supplied SQL through the same guard and read-only executor.
 	ExecuteSql(context.Context, *ExecuteSqlRequest) (*ExecuteSqlResponse, error)
+	// Streams the full result of a query as a file (CSV, JSON lines, Arrow IPC
+	// or Parquet), beyond Ask's row cap: a header, byte chunks, then a summary.
+	// The SQL is guarded like ExecuteSql's (INVALID_ARGUMENT UNSAFE_SQL) and
+	// runs read-only under the caller's column and row policies.
+	ExportQueryResult(*ExportQueryResultRequest, QueryService_ExportQueryResultServer) error
 	// Checks SQL with the guard and returns the verdict and its reasons; runs nothing.
 	ValidateSql(context.Context, *ValidateSqlRequest) (*ValidateSqlResponse, error)
+	// Searches a trained source's tables by meaning: the tables that best match a
+	// free-text query, best first, with why each matched, then the tables that join
+	// them. FAILED_PRECONDITION (NOT_TRAINED) for an untrained source.
+	SearchTables(context.Context, *SearchTablesRequest) (*SearchTablesResponse, error)
 	// Lists a source's recorded queries, newest first.
 	ListQueries(context.Context, *ListQueriesRequest) (*ListQueriesResponse, error)
 	// Returns one recorded query.
@@ -179,11 +280,20 @@ func (UnimplementedQueryServiceServer) Ask(context.Context, *AskRequest) (*AskRe
 func (UnimplementedQueryServiceServer) StreamAsk(*StreamAskRequest, QueryService_StreamAskServer) error {
 	return status.Errorf(codes.Unimplemented, "method StreamAsk not implemented")
 }
+func (UnimplementedQueryServiceServer) BatchAsk(*BatchAskRequest, QueryService_BatchAskServer) error {
+	return status.Errorf(codes.Unimplemented, "method BatchAsk not implemented")
+}
 func (UnimplementedQueryServiceServer) ExecuteSql(context.Context, *ExecuteSqlRequest) (*ExecuteSqlResponse, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method ExecuteSql not implemented")
 }
+func (UnimplementedQueryServiceServer) ExportQueryResult(*ExportQueryResultRequest, QueryService_ExportQueryResultServer) error {
+	return status.Errorf(codes.Unimplemented, "method ExportQueryResult not implemented")
+}
 func (UnimplementedQueryServiceServer) ValidateSql(context.Context, *ValidateSqlRequest) (*ValidateSqlResponse, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method ValidateSql not implemented")
+}
+func (UnimplementedQueryServiceServer) SearchTables(context.Context, *SearchTablesRequest) (*SearchTablesResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method SearchTables not implemented")
 }
 func (UnimplementedQueryServiceServer) ListQueries(context.Context, *ListQueriesRequest) (*ListQueriesResponse, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method ListQueries not implemented")
@@ -249,6 +359,27 @@ func (x *queryServiceStreamAskServer) Send(m *StreamAskResponse) error {
 	return x.ServerStream.SendMsg(m)
 }
 
+func _QueryService_BatchAsk_Handler(srv interface{}, stream grpc.ServerStream) error {
+	m := new(BatchAskRequest)
+	if err := stream.RecvMsg(m); err != nil {
+		return err
+	}
+	return srv.(QueryServiceServer).BatchAsk(m, &queryServiceBatchAskServer{stream})
+}
+
+type QueryService_BatchAskServer interface {
+	Send(*BatchAskResponse) error
+	grpc.ServerStream
+}
+
+type queryServiceBatchAskServer struct {
+	grpc.ServerStream
+}
+
+func (x *queryServiceBatchAskServer) Send(m *BatchAskResponse) error {
+	return x.ServerStream.SendMsg(m)
+}
+
 func _QueryService_ExecuteSql_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(ExecuteSqlRequest)
 	if err := dec(in); err != nil {
@@ -267,6 +398,27 @@ func _QueryService_ExecuteSql_Handler(srv interface{}, ctx context.Context, dec 
 	return interceptor(ctx, in, info, handler)
 }
 
+func _QueryService_ExportQueryResult_Handler(srv interface{}, stream grpc.ServerStream) error {
+	m := new(ExportQueryResultRequest)
+	if err := stream.RecvMsg(m); err != nil {
+		return err
+	}
+	return srv.(QueryServiceServer).ExportQueryResult(m, &queryServiceExportQueryResultServer{stream})
+}
+
+type QueryService_ExportQueryResultServer interface {
+	Send(*ExportQueryResultResponse) error
+	grpc.ServerStream
+}
+
+type queryServiceExportQueryResultServer struct {
+	grpc.ServerStream
+}
+
+func (x *queryServiceExportQueryResultServer) Send(m *ExportQueryResultResponse) error {
+	return x.ServerStream.SendMsg(m)
+}
+
 func _QueryService_ValidateSql_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(ValidateSqlRequest)
 	if err := dec(in); err != nil {
@@ -281,6 +433,24 @@ func _QueryService_ValidateSql_Handler(srv interface{}, ctx context.Context, dec
 	}
 	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
 		return srv.(QueryServiceServer).ValidateSql(ctx, req.(*ValidateSqlRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _QueryService_SearchTables_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(SearchTablesRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(QueryServiceServer).SearchTables(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: "/chatdb.query.v1.QueryService/SearchTables",
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(QueryServiceServer).SearchTables(ctx, req.(*SearchTablesRequest))
 	}
 	return interceptor(ctx, in, info, handler)
 }
@@ -374,6 +544,10 @@ var _QueryService_serviceDesc = grpc.ServiceDesc{
 			Handler:    _QueryService_ValidateSql_Handler,
 		},
 		{
+			MethodName: "SearchTables",
+			Handler:    _QueryService_SearchTables_Handler,
+		},
+		{
 			MethodName: "ListQueries",
 			Handler:    _QueryService_ListQueries_Handler,
 		},
@@ -394,6 +568,16 @@ var _QueryService_serviceDesc = grpc.ServiceDesc{
 		{
 			StreamName:    "StreamAsk",
 			Handler:       _QueryService_StreamAsk_Handler,
+			ServerStreams: true,
+		},
+		{
+			StreamName:    "BatchAsk",
+			Handler:       _QueryService_BatchAsk_Handler,
+			ServerStreams: true,
+		},
+		{
+			StreamName:    "ExportQueryResult",
+			Handler:       _QueryService_ExportQueryResult_Handler,
 			ServerStreams: true,
 		},
 	},

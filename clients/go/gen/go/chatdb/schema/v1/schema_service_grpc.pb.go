@@ -26,7 +26,8 @@ type SchemaServiceClient interface {
 	// Lists the tenant's data sources, oldest first.
 	ListDataSources(ctx context.Context, in *ListDataSourcesRequest, opts ...grpc.CallOption) (*ListDataSourcesResponse, error)
 	// Updates the fields named in update_mask: display_name, dsn, schemas,
-	// default_adapter, labels. A new DSN is tested before it is stored.
+	// default_adapter, labels, refresh_interval, auto_retrain. A new DSN is tested before it
+	// is stored.
 	UpdateDataSource(ctx context.Context, in *UpdateDataSourceRequest, opts ...grpc.CallOption) (*UpdateDataSourceResponse, error)
 	// Deletes a data source and everything stored for it: tables, vectors,
 	// examples, jobs, query history and cached results.
@@ -156,7 +157,8 @@ type SchemaServiceServer interface {
 	// Lists the tenant's data sources, oldest first.
 	ListDataSources(context.Context, *ListDataSourcesRequest) (*ListDataSourcesResponse, error)
 	// Updates the fields named in update_mask: display_name, dsn, schemas,
-	// default_adapter, labels. A new DSN is tested before it is stored.
+	// default_adapter, labels, refresh_interval, auto_retrain. A new DSN is tested before it
+	// is stored.
 	UpdateDataSource(context.Context, *UpdateDataSourceRequest) (*UpdateDataSourceResponse, error)
 	// Deletes a data source and everything stored for it: tables, vectors,
 	// examples, jobs, query history and cached results.
