@@ -22,12 +22,14 @@ export PYTHONDONTWRITEBYTECODE := 1
 help: ## Show the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
 
-$(VENV)/.base: pyproject.toml clients/api/pyproject.toml
+$(VENV)/.base: pyproject.toml clients/api/pyproject.toml clients/python/pyproject.toml clients/cli/pyproject.toml
 	@test -x $(PY) || $$(command -v $(PYTHON) || command -v python3) -m venv $(VENV)
 	$(PIP) install -q --upgrade pip
 	$(PIP) install -q $(TORCH)
-	@# The API package (stubs and wire codec) first: the server depends on it by name.
+	@# The API package (stubs and wire codec), the SDK and the people's CLI first: the server depends on
+	@# chatdb-api and chatdb-cli by name.
 	$(PIP) install -q -e clients/api
+	$(PIP) install -q -e clients/python -e clients/cli
 	$(PIP) install -q -e '.[embeddings]'
 	@touch $@
 
@@ -79,7 +81,7 @@ breaking: $(VENV)/.test ## buf breaking (FILE) against the previous commit that 
 	else echo "no earlier contract to compare with"; fi
 
 lint: $(VENV)/.test ## ruff, mypy, the import-linter layer contracts and buf lint
-	$(VENV)/bin/ruff check services tests clients/python clients/api
+	$(VENV)/bin/ruff check services tests clients/python clients/api clients/cli
 	$(VENV)/bin/mypy
 	$(VENV)/bin/lint-imports
 	$(VENV)/bin/buf lint

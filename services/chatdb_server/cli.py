@@ -17,6 +17,10 @@ Operator commands, straight on the metadata store the settings name (usable befo
                                       re-seal every data-source password under a new Fernet key
 
 Flags override ``CHATDB_*`` environment variables (see chatdb_server.settings.Settings).
+
+Every other command (``sources``, ``train``, ``ask``, ``sql``, ``shell``, ...), and ``chatdb --help``, which
+lists both kinds, is the people's command line of the chatdb-cli distribution (``chatdb_cli.app``): it
+talks to a running server through the SDK.
 """
 
 from __future__ import annotations
@@ -41,8 +45,9 @@ def _parser() -> argparse.ArgumentParser:
     common.add_argument("--log-level", help="debug, info, warning, error (CHATDB_LOG_LEVEL)")
     common.add_argument("--log-format", choices=["json", "console"], help="(CHATDB_LOG_FORMAT)")
     serve = sub.add_parser("serve", parents=[common],
-                           help="run services (all when none is named; access comes with schema)")
-    serve.add_argument("services", nargs="*", metavar="SERVICE", help="schema, training, query, prediction, access")
+                           help="run services (all when none is named; access and webhook come with schema)")
+    serve.add_argument("services", nargs="*", metavar="SERVICE",
+                       help="schema, training, query, prediction, access, webhook")
     serve.add_argument("--host", help="bind address (CHATDB_HOST, default 127.0.0.1)")
     serve.add_argument("--port", type=int, help="gRPC port (CHATDB_PORT, default 50051; 0 picks one)")
     sub.add_parser("migrate", parents=[common], help="upgrade the metadata store schema")
@@ -61,9 +66,24 @@ def settings_from(args: argparse.Namespace) -> Settings:
     )
 
 
+SERVER_COMMANDS = {
+    "serve": "Run services (all when none is named; access comes with schema).",
+    "migrate": "Upgrade the metadata store schema.",
+    "demo": "Start the suite and tour the sample database.",
+    "keys": "Create, list and revoke API keys, straight on the metadata store.",
+    "secrets": "Re-seal every data-source password under a new key.",
+}
+"""The commands this module runs itself (name → help, for the help of the whole ``chatdb``)."""
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the ``chatdb`` console script."""
-    args = _parser().parse_args(argv)
+    """Entry point of the ``chatdb`` console script: the server's commands here, the rest to chatdb_cli."""
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    if not arguments or arguments[0] not in SERVER_COMMANDS:
+        from chatdb_cli.app import main as people_main
+
+        return people_main(arguments, SERVER_COMMANDS)
+    args = _parser().parse_args(arguments)
     settings = settings_from(args)
     log.configure(settings.log_level, settings.log_format)
     if settings.extra:

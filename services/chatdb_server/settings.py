@@ -97,6 +97,16 @@ class Settings:
     max_reply_bytes: int = 33_554_432
     """Bytes of rows one reply (or one StreamAsk batch) carries, below gRPC's 64 MiB message limit; the rows
     past it are left out (``truncated``), with a warning naming the limit."""
+    batch_ask_concurrency: int = 4
+    """Questions of one BatchAsk answered at a time."""
+    batch_ask_max_questions: int = 100
+    """Questions one BatchAsk may carry; more are refused (INVALID_ARGUMENT, TOO_LARGE)."""
+    export_max_rows: int = 10_000_000
+    """Upper bound (and default) of the rows one ExportQueryResult streams."""
+    export_query_timeout_s: float = 600.0
+    """Upper bound (and default) of an export's execution timeout; the database cancels the query past it."""
+    export_chunk_bytes: int = 1_048_576
+    """Largest byte chunk of an export's stream."""
     max_sql_tokens: int = 10_000
     """Tokens a query may have to be checked at all; longer SQL is refused before parsing
     (INVALID_ARGUMENT, SQL_TOO_COMPLEX)."""
@@ -119,6 +129,24 @@ class Settings:
     """Training jobs one process runs at a time."""
     job_poll_s: float = 1.0
     """How often an idle training worker looks for queued jobs."""
+    min_refresh_interval_s: float = 60.0
+    """Shortest ``refresh_interval`` a data source may ask for; shorter is refused (INVALID_ARGUMENT)."""
+    refresh_poll_s: float = 10.0
+    """How often the process hosting SchemaService looks for data sources whose scheduled refresh is due."""
+    webhook_allowed_hosts: str = ""
+    """Comma-separated host names, addresses and CIDRs that webhook URLs may target although they are (or resolve
+    to) loopback, link-local or cloud-metadata addresses (169.254.169.254, fd00:ec2::254,
+    metadata.google.internal, ...), which are refused otherwise."""
+    webhook_max_attempts: int = 8
+    """Attempts one webhook delivery gets before it is marked FAILED."""
+    webhook_backoff_s: float = 10.0
+    """Delay before a delivery's second attempt; it doubles with each further attempt, with random jitter."""
+    webhook_max_backoff_s: float = 3600.0
+    """Longest delay between two attempts of a delivery."""
+    webhook_timeout_s: float = 10.0
+    """Time a webhook receiver gets to answer one POST."""
+    webhook_poll_s: float = 1.0
+    """How often an idle webhook dispatcher looks for due deliveries."""
     grace_s: float = 10.0
     """Seconds in-flight calls get to finish after SIGTERM."""
     max_connection_age_s: float = 300.0

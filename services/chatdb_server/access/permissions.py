@@ -3,8 +3,9 @@
 Every RPC names one permission; a caller's roles must grant it. Four roles, each a superset of
 the one below it in what it may read: ``viewer`` sees status and schemas; ``asker`` also asks,
 executes SQL and reads its history; ``editor`` also manages data sources, training and
-examples; ``admin`` also manages keys and policies. ``operator`` is separate: it may act for
-several tenants (the only role whose tenant header is honoured), with admin's permissions.
+examples, and the tenant's webhooks (whose events are about those); ``admin`` also manages keys and
+policies. ``operator`` is separate: it may act for several tenants (the only role whose tenant header
+is honoured), with admin's permissions.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ class Permission(StrEnum):
     READ_TRAINING = "training.read"
     MANAGE_TRAINING = "training.manage"
     MANAGE_ACCESS = "access.manage"
+    MANAGE_WEBHOOKS = "webhooks.manage"
 
 
 class Role(StrEnum):
@@ -44,7 +46,7 @@ class Role(StrEnum):
 _VIEWER = frozenset({Permission.READ_STATUS, Permission.READ_SCHEMA, Permission.READ_MODELS})
 _ASKER = _VIEWER | {Permission.ASK, Permission.READ_HISTORY, Permission.GIVE_FEEDBACK, Permission.GENERATE}
 _EDITOR = _ASKER | {Permission.MANAGE_SOURCES, Permission.READ_TRAINING, Permission.MANAGE_TRAINING,
-                    Permission.MANAGE_MODELS}
+                    Permission.MANAGE_MODELS, Permission.MANAGE_WEBHOOKS}
 _ADMIN = _EDITOR | {Permission.MANAGE_ACCESS}
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
@@ -77,7 +79,10 @@ RPC_PERMISSIONS: dict[str, Permission] = {
     "/chatdb.query.v1.QueryService/Ask": Permission.ASK,
     "/chatdb.query.v1.QueryService/StreamAsk": Permission.ASK,
     "/chatdb.query.v1.QueryService/ExecuteSql": Permission.ASK,
+    "/chatdb.query.v1.QueryService/BatchAsk": Permission.ASK,
+    "/chatdb.query.v1.QueryService/ExportQueryResult": Permission.ASK,
     "/chatdb.query.v1.QueryService/ValidateSql": Permission.ASK,
+    "/chatdb.query.v1.QueryService/SearchTables": Permission.READ_SCHEMA,
     "/chatdb.query.v1.QueryService/ListQueries": Permission.READ_HISTORY,
     "/chatdb.query.v1.QueryService/GetQuery": Permission.READ_HISTORY,
     "/chatdb.query.v1.QueryService/SubmitFeedback": Permission.GIVE_FEEDBACK,
@@ -96,20 +101,38 @@ RPC_PERMISSIONS: dict[str, Permission] = {
     "/chatdb.access.v1.AccessService/ListRowPolicies": Permission.MANAGE_ACCESS,
     "/chatdb.access.v1.AccessService/DeleteRowPolicy": Permission.MANAGE_ACCESS,
     "/chatdb.access.v1.AccessService/ListAuditEvents": Permission.MANAGE_ACCESS,
+    "/chatdb.webhook.v1.WebhookService/CreateWebhook": Permission.MANAGE_WEBHOOKS,
+    "/chatdb.webhook.v1.WebhookService/ListWebhooks": Permission.MANAGE_WEBHOOKS,
+    "/chatdb.webhook.v1.WebhookService/GetWebhook": Permission.MANAGE_WEBHOOKS,
+    "/chatdb.webhook.v1.WebhookService/DeleteWebhook": Permission.MANAGE_WEBHOOKS,
+    "/chatdb.webhook.v1.WebhookService/ListWebhookDeliveries": Permission.MANAGE_WEBHOOKS,
 }
 """The permission each RPC needs, by full method name (``/package.Service/Method``)."""
 
 AUDITED_PERMISSIONS = frozenset({
     Permission.ASK, Permission.READ_HISTORY, Permission.GIVE_FEEDBACK, Permission.GENERATE,
-    Permission.MANAGE_SOURCES, Permission.MANAGE_TRAINING, Permission.MANAGE_MODELS, Permission.MANAGE_ACCESS})
+    Permission.MANAGE_SOURCES, Permission.MANAGE_TRAINING, Permission.MANAGE_MODELS, Permission.MANAGE_ACCESS,
+    Permission.MANAGE_WEBHOOKS})
 """Calls needing these read data or change configuration: each leaves one audit event."""
 
-AUDITED_METHODS = frozenset({"/chatdb.schema.v1.SchemaService/GetTable"})
-"""Audited although their permission is not: GetTable returns sample values."""
+AUDITED_METHODS = frozenset({"/chatdb.schema.v1.SchemaService/GetTable", "/chatdb.query.v1.QueryService/SearchTables"})
+"""Audited although their permission is not: GetTable returns sample values; SearchTables, like an ask, carries
+the caller's own text (recorded as the event's question)."""
 
 METERED_METHODS = frozenset({"/chatdb.query.v1.QueryService/Ask", "/chatdb.query.v1.QueryService/StreamAsk",
-                             "/chatdb.query.v1.QueryService/ExecuteSql"})
+                             "/chatdb.query.v1.QueryService/ExecuteSql", "/chatdb.query.v1.QueryService/BatchAsk",
+                             "/chatdb.query.v1.QueryService/ExportQueryResult"})
 """The asks that quotas count."""
+
+BATCH_METHODS = frozenset({"/chatdb.query.v1.QueryService/BatchAsk"})
+"""Metered methods whose request carries several asks (``questions``): each counts against the quotas."""
+
+
+def asks_in(method: str, request: object) -> int:
+    """How many asks a metered call of ``method`` counts: one per question of a batch (at least one), else one."""
+    if method not in BATCH_METHODS:
+        return 1
+    return max(1, len(getattr(request, "questions", ())))
 
 OPEN_SERVICES = frozenset({"grpc.health.v1.Health", "grpc.reflection.v1alpha.ServerReflection",
                            "grpc.reflection.v1.ServerReflection"})

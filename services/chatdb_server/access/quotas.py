@@ -44,14 +44,14 @@ class TokenBucket:
         self._tokens = min(self._capacity, self._tokens + (now - self._stamp) * self._rate)
         self._stamp = now
 
-    def wait_s(self) -> float:
-        """Seconds until a token is there (0 when one is)."""
+    def wait_s(self, count: int = 1) -> float:
+        """Seconds until ``count`` tokens are there (0 when they are)."""
         self._refill()
-        return 0.0 if self._tokens >= 1.0 else (1.0 - self._tokens) / self._rate
+        return 0.0 if self._tokens >= count else (count - self._tokens) / self._rate
 
-    def take(self) -> None:
-        """Spend a token (call after :meth:`wait_s` said one is there)."""
-        self._tokens -= 1.0
+    def take(self, count: int = 1) -> None:
+        """Spend ``count`` tokens (call after :meth:`wait_s` said they are there)."""
+        self._tokens -= count
 
 
 class Quotas:
@@ -70,8 +70,9 @@ class Quotas:
         return bucket
 
     @asynccontextmanager
-    async def ask(self, principal: Principal) -> AsyncIterator[None]:
-        """Admit one ask of ``principal`` for as long as the block runs; ResourceExhausted when over a quota."""
+    async def ask(self, principal: Principal, count: int = 1) -> AsyncIterator[None]:
+        """Admit one call of ``principal`` counting ``count`` asks (a batch's questions) for as long as the block
+        runs; ResourceExhausted when over a quota. It runs as one ask at a time."""
         settings = self._settings
         buckets = []
         if settings.asks_per_minute_per_key:
@@ -79,7 +80,11 @@ class Quotas:
         if settings.asks_per_minute_per_tenant:
             buckets.append((f"tenant:{principal.tenant}", settings.asks_per_minute_per_tenant, "tenant"))
         for key, capacity, scope in buckets:
-            wait = self._bucket(key, capacity).wait_s()
+            if count > capacity:
+                raise ResourceExhausted(f"the call counts {count} asks, more than the {scope}'s quota of {capacity} "
+                                        "asks a minute: split it", 60.0,
+                                        metadata={"quota": f"asks_per_minute_per_{scope}"})
+            wait = self._bucket(key, capacity).wait_s(count)
             if wait > 0:
                 raise ResourceExhausted(f"the {scope}'s quota of {capacity} asks a minute is spent; retry in "
                                         f"{wait:.1f} s", wait, metadata={"quota": f"asks_per_minute_per_{scope}"})
@@ -89,7 +94,7 @@ class Quotas:
             raise ResourceExhausted(f"tenant {principal.tenant} already has {limit} asks running", 1.0,
                                     metadata={"quota": "concurrent_asks_per_tenant"})
         for key, capacity, _ in buckets:
-            self._bucket(key, capacity).take()
+            self._bucket(key, capacity).take(count)
         self._running[principal.tenant] = running + 1
         try:
             yield

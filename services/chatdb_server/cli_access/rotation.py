@@ -20,7 +20,7 @@ from sqlalchemy import select
 from chatdb_server.cli_access.common import USAGE_ERROR, CommandError, metadata_store, report
 from chatdb_server.crypto import KEY_FILE, SecretBox, split_keys, write_key_file
 from chatdb_server.metadata.db import MetadataStore
-from chatdb_server.metadata.models import DataSourceRow
+from chatdb_server.metadata.models import DataSourceRow, WebhookRow
 from chatdb_server.settings import Settings
 
 
@@ -72,9 +72,10 @@ async def rotate(settings: Settings, new_key: str | None = None) -> int:
 
 
 async def reseal_sources(store: MetadataStore, box: SecretBox) -> int:
-    """Re-seal every stored DSN under ``box``'s first key in one transaction; how many there were.
+    """Re-seal every stored DSN (and, in the same transaction, every webhook's signing secret) under ``box``'s
+    first key; how many DSNs there were.
 
-    CommandError, and nothing changed, when some DSN opens with none of ``box``'s keys."""
+    CommandError, and nothing changed, when some DSN or webhook secret opens with none of ``box``'s keys."""
     async with store.session() as session:
         rows = (await session.scalars(select(DataSourceRow).order_by(DataSourceRow.pk).with_for_update())).all()
         unreadable = []
@@ -83,6 +84,11 @@ async def reseal_sources(store: MetadataStore, box: SecretBox) -> int:
                 row.dsn_sealed = box.reseal(row.dsn_sealed)
             except ValueError:
                 unreadable.append(f"{row.tenant}: dataSources/{row.source_id}")
+        for webhook in (await session.scalars(select(WebhookRow).order_by(WebhookRow.pk).with_for_update())).all():
+            try:
+                webhook.secret_sealed = box.reseal(webhook.secret_sealed)
+            except ValueError:
+                unreadable.append(f"{webhook.tenant}: webhooks/{webhook.webhook_id}")
         if unreadable:
             raise CommandError(f"{len(unreadable)} data source(s) do not open with the current key(s), so nothing "
                                f"was changed (is CHATDB_SECRET_KEY what the servers use?): {'; '.join(unreadable)}")

@@ -71,6 +71,12 @@ class DataSourceRow(Base):
     generation: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
     """Bumped in the transaction of every change an answer depends on (a training commit, an example, a
     refresh, a policy, an update): every replica compares it with what it keeps (``metadata.generations``)."""
+    refresh_interval_s: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    """Seconds between scheduled schema refreshes; 0 means none."""
+    auto_retrain: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
+    """Whether a scheduled refresh queues a training job for the tables it finds STALE."""
+    next_refresh_time: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True, index=True)
+    """When the next scheduled refresh is due; a scheduler claims it by moving it on (conditional UPDATE)."""
 
 
 class SchemaTableRow(Base):
@@ -279,3 +285,70 @@ class RowPolicyRow(Base):
     predicate: Mapped[str] = mapped_column(Text)
     exempt_roles: Mapped[list[Any]] = mapped_column(JSON, default=list)
     create_time: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class WebhookRow(Base):
+    """A webhook subscription: events of its tenant are POSTed to its URL, signed with its sealed secret."""
+
+    __tablename__ = "webhooks"
+    __table_args__ = (UniqueConstraint("tenant", "webhook_id", name="uq_webhooks_tenant_id"),)
+
+    pk: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    tenant: Mapped[str] = mapped_column(String(63), index=True)
+    webhook_id: Mapped[str] = mapped_column(String(63))
+    display_name: Mapped[str] = mapped_column(String(200), default="")
+    url: Mapped[str] = mapped_column(Text)
+    event_types: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    """Event type names it receives; empty means every one."""
+    secret_sealed: Mapped[str] = mapped_column(Text)
+    create_time: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class WebhookEventRow(Base):
+    """An event in the outbox, written in the transaction of the change it reports; its body is fixed then."""
+
+    __tablename__ = "webhook_events"
+
+    pk: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    event_id: Mapped[str] = mapped_column(String(40), unique=True)
+    tenant: Mapped[str] = mapped_column(String(63), index=True)
+    event_type: Mapped[str] = mapped_column(String(63))
+    resource: Mapped[str] = mapped_column(String(255), default="")
+    body: Mapped[str] = mapped_column(Text)
+    """The JSON payload, byte for byte as every attempt sends (and signs) it."""
+    create_time: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class WebhookDeliveryRow(Base):
+    """One event to one webhook: pending until a 2xx answer or the last allowed attempt."""
+
+    __tablename__ = "webhook_deliveries"
+    __table_args__ = (Index("ix_webhook_deliveries_state_due", "state", "next_attempt_time"),)
+
+    pk: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    delivery_id: Mapped[str] = mapped_column(String(40), unique=True)
+    tenant: Mapped[str] = mapped_column(String(63), index=True)
+    webhook_pk: Mapped[int] = mapped_column(ForeignKey("webhooks.pk", ondelete="CASCADE"), index=True)
+    event_pk: Mapped[int] = mapped_column(ForeignKey("webhook_events.pk", ondelete="CASCADE"), index=True)
+    state: Mapped[str] = mapped_column(String(16))
+    attempt_count: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_time: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    """When the next attempt is due; a dispatcher's claim moves it past the attempt's lease."""
+    claimed_by: Mapped[str] = mapped_column(String(128), default="")
+    last_status_code: Mapped[int] = mapped_column(Integer, default=0)
+    create_time: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class WebhookAttemptRow(Base):
+    """One HTTP request of a delivery: its status code or the error."""
+
+    __tablename__ = "webhook_attempts"
+    __table_args__ = (UniqueConstraint("delivery_pk", "number", name="uq_webhook_attempts_number"),)
+
+    pk: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    delivery_pk: Mapped[int] = mapped_column(ForeignKey("webhook_deliveries.pk", ondelete="CASCADE"), index=True)
+    number: Mapped[int] = mapped_column(Integer)
+    attempt_time: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    status_code: Mapped[int] = mapped_column(Integer, default=0)
+    error: Mapped[str] = mapped_column(Text, default="")
+    duration_ms: Mapped[float] = mapped_column(Float, default=0.0)

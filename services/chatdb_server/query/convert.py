@@ -14,13 +14,17 @@ from google.protobuf import duration_pb2
 from chatdb.common.v1 import dialect_pb2, value_pb2
 from chatdb.query.v1 import query_pb2, query_service_pb2
 from chatdb.wire import timestamp, to_value
-from chatdb_server.errors import InvalidArgument
+from chatdb_server.errors import InvalidArgument, to_status
+from chatdb_server.query.batch import BatchOutcome, BatchQuestion
 from chatdb_server.query.domain import QueryState, Rating, Rows, ServedBy, StageKind
+from chatdb_server.query.export import ExportDone, ExportEvent, ExportRequest, ExportStart
+from chatdb_server.query.export_formats import ExportFormat
 from chatdb_server.query.history import TIMING_STEPS, Feedback, QueryPage, StoredQuery
 from chatdb_server.query.pipeline import Answer, AskOptions, Stage
 from chatdb_server.query.pipeline_sql import SqlRun, SqlValidation
 from chatdb_server.query.service import SystemStatus
 from chatdb_server.query.stream import AskEvent, RowBatch
+from chatdb_server.query.table_search import TableSearchResult
 from chatdb_server.resilience.levels import DependencyHealth
 from chatdb_server.retrieval.retriever import JOIN_NEIGHBOR, ScoredTable
 from chatdb_server.sql.dsn import Dialect
@@ -39,6 +43,8 @@ _STATES: dict[QueryState, query_pb2.QueryState] = {
     s: query_pb2.QueryState.Value(f"QUERY_STATE_{s.value}") for s in QueryState}
 _RATINGS: dict[Rating, query_pb2.FeedbackRating] = {
     r: query_pb2.FeedbackRating.Value(f"FEEDBACK_RATING_{r.value}") for r in Rating}
+_FORMATS: dict[ExportFormat, query_pb2.ExportFormat] = {
+    f: query_pb2.ExportFormat.Value(f"EXPORT_FORMAT_{f.value}") for f in ExportFormat}
 
 
 # ---- requests → domain ------------------------------------------------------------------------------
@@ -50,6 +56,19 @@ def ask_options(message: query_pb2.AskOptions) -> AskOptions:
         timeout_s=seconds(message.timeout) if message.HasField("timeout") else None,
         execute=message.execute if message.HasField("execute") else True,
         candidate_count=message.candidate_count, model=message.model.strip())
+
+
+def batch_questions(request: query_service_pb2.BatchAskRequest) -> list[BatchQuestion]:
+    """The questions of a BatchAsk, in order."""
+    return [BatchQuestion(q.id, q.question) for q in request.questions]
+
+
+def export_request(request: query_service_pb2.ExportQueryResultRequest) -> ExportRequest:
+    """What an ExportQueryResult asks for (an unset format is None: the service says it is required)."""
+    kind = next((k for k, number in _FORMATS.items() if number == request.format), None)
+    return ExportRequest(parent=request.parent, sql=request.sql, query=request.query.strip(), format=kind,
+                         max_rows=request.max_rows,
+                         timeout_s=seconds(request.timeout) if request.HasField("timeout") else None)
 
 
 def seconds(value: duration_pb2.Duration) -> float:
@@ -110,6 +129,17 @@ def retrieved_tables(tables: Sequence[ScoredTable]) -> list[query_pb2.RetrievedT
             for t in tables]
 
 
+def search_tables_response(result: TableSearchResult) -> query_service_pb2.SearchTablesResponse:
+    """The SearchTablesResponse of a search."""
+    return query_service_pb2.SearchTablesResponse(
+        tables=[query_pb2.TableMatch(table=m.table, score=m.score,
+                                     reason=_REASONS.get(m.reason, query_pb2.RETRIEVAL_REASON_SEARCH),
+                                     matched_words=m.matched_words, matched_columns=m.matched_columns,
+                                     joins_with=m.joins_with, description=m.description)
+                for m in result.tables],
+        degradation_level=result.level.to_proto())
+
+
 def _result_fields(rows: Rows, with_rows: bool) -> dict[str, Any]:
     fields: dict[str, Any] = {"columns": columns_to_proto(rows.columns), "row_count": len(rows.rows),
                               "truncated": rows.truncated}
@@ -148,6 +178,30 @@ def stream_message(event: AskEvent) -> query_service_pb2.StreamAskResponse:
         return query_service_pb2.StreamAskResponse(
             rows=query_service_pb2.RowBatch(rows=rows_to_proto(event.columns, event.rows)))
     return query_service_pb2.StreamAskResponse(summary=ask_response(event, with_rows=False))
+
+
+def batch_message(outcome: BatchOutcome) -> query_service_pb2.BatchAskResponse:
+    """The BatchAskResponse of one question's outcome: its answer, or its error as a google.rpc.Status."""
+    message = query_service_pb2.BatchAskResponse(index=outcome.index, id=outcome.id)
+    if outcome.answer is not None:
+        message.answer.CopyFrom(ask_response(outcome.answer))
+    elif outcome.error is not None:
+        message.error.ParseFromString(to_status(outcome.error).SerializeToString())
+    return message
+
+
+def export_message(event: ExportEvent) -> query_service_pb2.ExportQueryResultResponse:
+    """The ExportQueryResult message of an export's event."""
+    if isinstance(event, bytes):
+        return query_service_pb2.ExportQueryResultResponse(chunk=event)
+    if isinstance(event, ExportStart):
+        return query_service_pb2.ExportQueryResultResponse(header=query_service_pb2.ExportHeader(
+            format=_FORMATS[event.format], content_type=event.info.content_type,
+            file_extension=event.info.extension, columns=columns_to_proto(event.columns), sql=event.sql))
+    done: ExportDone = event
+    return query_service_pb2.ExportQueryResultResponse(summary=query_service_pb2.ExportSummary(
+        row_count=done.row_count, byte_count=done.byte_count, truncated=done.truncated, warnings=done.warnings,
+        elapsed=duration(done.elapsed_s)))
 
 
 def execute_response(result: SqlRun) -> query_service_pb2.ExecuteSqlResponse:

@@ -26,6 +26,10 @@ ASK_STAGE_SECONDS = Histogram(
     "(writing the history) of every ask, failed ones too.",
     ["stage"], buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120))
 ASKS_IN_FLIGHT = Gauge("chatdb_asks_in_flight", "Asks (Ask and StreamAsk) this process is answering now.")
+BATCH_ASK_PEAK = Histogram(
+    "chatdb_batch_ask_peak_questions",
+    "The most questions of one BatchAsk answered at the same time (bounded by batch_ask_concurrency), one "
+    "observation per batch.", buckets=(1, 2, 4, 8, 16, 32, 64))
 RESULT_CACHE_HITS = Counter(
     "chatdb_result_cache_hits",
     "Result-cache lookups that found an entry; lookup is fresh (a normal ask) or stale (the database is "

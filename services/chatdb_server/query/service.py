@@ -10,16 +10,19 @@ dependency's health probe with the monitor. ``policies`` (the policy store; None
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from chatdb_server.access.masking import Masker
+from chatdb_server.errors import Unimplemented
 from chatdb_server.generation.interface import SqlGenerator
 from chatdb_server.metadata.db import MetadataStore
 from chatdb_server.pagination import PageTokens
+from chatdb_server.query.batch import BatchOutcome, BatchQuestion, batch_ask, check_questions
 from chatdb_server.query.cache import ResultCache
 from chatdb_server.query.domain import Rating
+from chatdb_server.query.export import ExportEvent, ExportRequest, QueryExport, RowStreamer
 from chatdb_server.query.history import QueryHistory, QueryPage, StoredQuery, query_name_parts
 from chatdb_server.query.history_feedback import FeedbackDesk
 from chatdb_server.query.metrics import ASKS_IN_FLIGHT, TimedHistory, observe_stages
@@ -36,6 +39,7 @@ from chatdb_server.query.ports import (
     SchemaLookup,
 )
 from chatdb_server.query.stream import AskEvent, stream_ask
+from chatdb_server.query.table_search import TableSearch, TableSearchResult
 from chatdb_server.resilience.breakers import Breakers, database_key
 from chatdb_server.resilience.levels import METADATA, PREDICTION, TRAINING, DependencyHealth, HealthMonitor, Level
 from chatdb_server.retrieval.retriever import Retriever
@@ -54,13 +58,16 @@ class SystemStatus:
 
 
 class QueryService:
-    """Ask, StreamAsk, ExecuteSql, ValidateSql, ListQueries, GetQuery, SubmitFeedback, GetSystemStatus."""
+    """Ask, StreamAsk, BatchAsk, ExecuteSql, ExportQueryResult, ValidateSql, SearchTables, ListQueries,
+    GetQuery, SubmitFeedback, GetSystemStatus."""
 
     def __init__(self, settings: Settings, store: MetadataStore, pages: PageTokens, catalog: SchemaLookup,
                  retriever: Retriever, executor: Executor, generator: Generator, fallback: SqlGenerator,
                  examples: ExampleSink, breakers: Breakers, monitor: HealthMonitor, *,
                  contexts_ttl_s: float = DEFAULT_TTL_S, guard: SqlGuard | None = None,
-                 policies: PolicyLookup | None = None, masker: Masker | None = None) -> None:
+                 policies: PolicyLookup | None = None, masker: Masker | None = None,
+                 streamer: RowStreamer | None = None) -> None:
+        self.settings = settings
         self.breakers = breakers
         self.monitor = monitor
         self.executor = executor
@@ -74,6 +81,9 @@ class QueryService:
                                     TimedHistory(store, pages), monitor)
         self.caller_sql = CallerSql(self.contexts, self.execution, self.history, monitor)
         self.feedback = FeedbackDesk(self.contexts, self.history, self.execution, self.examples, monitor)
+        self.exports = (QueryExport(settings, self.contexts, self.execution, self.history, streamer, masker)
+                        if streamer is not None else None)
+        self.table_search = TableSearch(self.contexts, retriever, monitor)
         monitor.register(METADATA, store.ping)
         monitor.register(PREDICTION, self.generator.probe, breakers.prediction)
         monitor.register(TRAINING, self.examples.probe, breakers.training)
@@ -103,6 +113,25 @@ class QueryService:
                     observe_stages(event.timings)
                 yield event
 
+    async def batch_ask(self, tenant: str, parent: str, questions: Sequence[BatchQuestion], options: AskOptions,
+                        request_id: str = "") -> AsyncIterator[BatchOutcome]:
+        """Each question's outcome as it completes, each a full :meth:`ask`, ``batch_ask_concurrency`` at a time;
+        the source and the batch's size are checked before any question runs."""
+        check_questions(questions, self.settings.batch_ask_max_questions)
+        await self.contexts.get(tenant, parent)
+
+        def ask_one(question: str) -> Awaitable[Answer]:
+            return self.ask(tenant, parent, question, options, request_id)
+
+        async for outcome in batch_ask(ask_one, questions, self.settings.batch_ask_concurrency):
+            yield outcome
+
+    def export(self, tenant: str, request: ExportRequest) -> AsyncGenerator[ExportEvent, None]:
+        """A query's whole result as a file: its start, chunks of bytes, then its end."""
+        if self.exports is None:
+            raise Unimplemented("ExportQueryResult")
+        return self.exports.export(tenant, request)
+
     async def execute_sql(self, tenant: str, parent: str, sql: str, max_rows: int,
                           timeout_s: float | None) -> SqlRun:
         """Guard and run caller-supplied SQL, recorded in the history."""
@@ -111,6 +140,10 @@ class QueryService:
     async def validate_sql(self, tenant: str, parent: str, sql: str) -> SqlValidation:
         """The guard's verdict on caller-supplied SQL (unsafe SQL is a verdict, not an error)."""
         return await self.caller_sql.validate(tenant, parent, sql)
+
+    async def search_tables(self, tenant: str, parent: str, query: str, page_size: int) -> TableSearchResult:
+        """The source's trained tables that best match ``query``, best first, then those that join them."""
+        return await self.table_search.search(tenant, parent, query, page_size)
 
     async def list_queries(self, tenant: str, parent: str, page_size: int, page_token: str) -> QueryPage:
         """A page of the source's recorded queries, newest first."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from contextlib import aclosing
 from typing import Any
 
 from chatdb.query.v1 import query_service_pb2 as pb
@@ -10,10 +11,15 @@ from chatdb.query.v1 import query_service_pb2_grpc
 from chatdb_server.query.convert import (
     ask_options,
     ask_response,
+    batch_message,
+    batch_questions,
     execute_response,
+    export_message,
+    export_request,
     list_queries_response,
     query_to_proto,
     rating_from_proto,
+    search_tables_response,
     seconds,
     stream_message,
     system_status_response,
@@ -24,7 +30,7 @@ from chatdb_server.rpc import CallInfo, streaming, unary
 
 
 class QueryServicer(query_service_pb2_grpc.QueryServiceServicer):
-    """The eight QueryService RPCs; the tenant comes from the call's metadata."""
+    """The QueryService RPCs; the tenant comes from the call's metadata."""
 
     def __init__(self, service: QueryService) -> None:
         self._service = service
@@ -43,6 +49,20 @@ class QueryServicer(query_service_pb2_grpc.QueryServiceServicer):
                                                     call.request_id):
             yield stream_message(event)
 
+    @streaming
+    async def BatchAsk(self, request: pb.BatchAskRequest, context: Any,
+                       call: CallInfo) -> AsyncIterator[pb.BatchAskResponse]:
+        async for outcome in self._service.batch_ask(call.tenant, request.parent, batch_questions(request),
+                                                     ask_options(request.options), call.request_id):
+            yield batch_message(outcome)
+
+    @streaming
+    async def ExportQueryResult(self, request: pb.ExportQueryResultRequest, context: Any,
+                                call: CallInfo) -> AsyncIterator[pb.ExportQueryResultResponse]:
+        async with aclosing(self._service.export(call.tenant, export_request(request))) as events:
+            async for event in events:
+                yield export_message(event)
+
     @unary
     async def ExecuteSql(self, request: pb.ExecuteSqlRequest, context: Any, call: CallInfo) -> pb.ExecuteSqlResponse:
         timeout = seconds(request.timeout) if request.HasField("timeout") else None
@@ -53,6 +73,12 @@ class QueryServicer(query_service_pb2_grpc.QueryServiceServicer):
     async def ValidateSql(self, request: pb.ValidateSqlRequest, context: Any,
                           call: CallInfo) -> pb.ValidateSqlResponse:
         return validate_response(await self._service.validate_sql(call.tenant, request.parent, request.sql))
+
+    @unary
+    async def SearchTables(self, request: pb.SearchTablesRequest, context: Any,
+                           call: CallInfo) -> pb.SearchTablesResponse:
+        found = await self._service.search_tables(call.tenant, request.parent, request.query, request.page_size)
+        return search_tables_response(found)
 
     @unary
     async def ListQueries(self, request: pb.ListQueriesRequest, context: Any,

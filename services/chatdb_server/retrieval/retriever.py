@@ -192,6 +192,35 @@ class Retriever:
         return Retrieval(found, examples, schema_context(found, joins, self.settings.column_sample_values),
                          embed_seconds=embed_seconds, search_seconds=finished - started - embed_seconds)
 
+    async def similarities(self, source: SourceRef, text: str, tables: list[StoredTable],
+                           version: SourceVersion | None = None) -> dict[str, float]:
+        """The cosine similarity of ``text`` to the document of every trained table of ``tables`` that the
+        vector store holds (no lexical bonus: a caller that scores names decides which names it may see).
+
+        FailedPrecondition (NOT_TRAINED) as in :meth:`retrieve`."""
+        if not text.strip():
+            raise InvalidArgument("query", "must not be empty")
+        trained = _trained(tables)
+        index = self._current_index(source.namespace, tables, version)
+        if index is None and not trained:
+            raise FailedPrecondition(f"data source {source.source_id!r} has no trained tables; create a training job",
+                                     "NOT_TRAINED", {"source": source.name})
+        if self.settings.local_index:
+            (query, _), loaded = await asyncio.gather(
+                self._embed(text), _now(index) if index is not None else self._load_index(source.namespace, tables,
+                                                                                           version))
+            found = dict(zip(loaded.names, (float(s) for s in loaded.matrix @ query), strict=True))
+        else:
+            query, _ = await self._embed(text)
+            hits = await asyncio.to_thread(self.vectors.search_tables, source.namespace, query, len(trained))
+            found = {name: score for name, score in hits if name in trained}
+        if not found:
+            self._tables.pop(source.namespace, None)  # look again next time: training may be writing them now
+            raise FailedPrecondition(
+                f"data source {source.source_id!r} has trained tables but the vector store holds none of them; "
+                "run a training job again", "NOT_TRAINED", {"source": source.name})
+        return found
+
     async def preload(self, source: SourceRef, tables: list[StoredTable], version: SourceVersion | None = None) -> int:
         """Load ``source``'s vectors into the in-process index now (at start, or after training),
         so its first question does not pay for it; returns how many tables are indexed."""
@@ -380,13 +409,18 @@ def lexical_bonus(question: str, word_rows: dict[str, tuple[np.ndarray, np.ndarr
 
 
 def _word_rows(tables: Sequence[StoredTable]) -> dict[str, tuple[np.ndarray, np.ndarray]]:
-    """Word → (row numbers, weights): +2 where the word is in the table's name, +1 in a column name."""
+    """:func:`name_word_rows` of stored tables."""
+    return name_word_rows([(t.structure.name, [c.name for c in t.structure.columns]) for t in tables])
+
+
+def name_word_rows(tables: Sequence[tuple[str, Sequence[str]]]) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """Word → (row numbers, weights) over (table name, column names) rows, as :func:`lexical_bonus` reads
+    them: +2 where the word is in the table's name, +1 in a column name."""
     weights: dict[str, dict[int, float]] = {}
-    for row, table in enumerate(tables):
-        structure = table.structure
-        for word in content_words(" ".join(w for c in structure.columns for w in identifier_words(c.name))):
+    for row, (table, columns) in enumerate(tables):
+        for word in content_words(" ".join(w for c in columns for w in identifier_words(c))):
             weights.setdefault(word, {})[row] = 1.0
-        for word in content_words(" ".join(identifier_words(structure.name))):
+        for word in content_words(" ".join(identifier_words(table))):
             rows = weights.setdefault(word, {})
             rows[row] = rows.get(row, 0.0) + 2.0
     return {word: (np.fromiter(rows, dtype=np.intp, count=len(rows)),

@@ -25,8 +25,10 @@ replica compares its cached copies with.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import delete, func, select, update
@@ -68,6 +70,7 @@ from chatdb_server.names import DATA_SOURCE, DATA_SOURCE_TABLE, data_source_id, 
 from chatdb_server.pagination import PageTokens
 from chatdb_server.schema.diff import diff_schemas
 from chatdb_server.schema.discovery import discover
+from chatdb_server.schema.drift_events import emit_drift
 from chatdb_server.schema.exclusions import describe_visible, purge_rows
 from chatdb_server.schema.fingerprint import table_fingerprint
 from chatdb_server.schema.graph import join_graph
@@ -92,9 +95,12 @@ class SchemaCatalog:
     """Data sources, their discovered tables and join graphs, per tenant."""
 
     def __init__(self, store: MetadataStore, box: SecretBox, pages: PageTokens,
-                 exclusions: ExclusionSource | None = None, *, admission: SourceAdmission) -> None:
-        """``exclusions`` defaults to the EXCLUDE policies in ``store``; ``admission`` decides which DSNs may enter."""
+                 exclusions: ExclusionSource | None = None, *, admission: SourceAdmission,
+                 min_refresh_interval_s: float = 60.0) -> None:
+        """``exclusions`` defaults to the EXCLUDE policies in ``store``; ``admission`` decides which DSNs may enter;
+        ``min_refresh_interval_s`` is the shortest scheduled refresh interval a source may ask for."""
         self._store = store
+        self._min_refresh_s = min_refresh_interval_s
         self._box = box
         self._pages = pages
         self._admission = admission
@@ -116,7 +122,7 @@ class SchemaCatalog:
 
     async def create(self, tenant: str, spec: DataSourceSpec, source_id: str = "") -> DataSourceInfo:
         """Validate, test the connection, discover the schema, then store the source."""
-        spec.validate()
+        spec.validate(min_refresh_interval_s=self._min_refresh_s)
         if source_id:
             validate_id(source_id, "data_source_id")
         allowed = _allowed_sources()
@@ -138,6 +144,8 @@ class SchemaCatalog:
                     dsn_sealed=self._box.seal(spec.dsn.strip()), dsn_redacted=dsn.redacted,
                     schemas=list(spec.schemas), default_adapter=spec.default_adapter, labels=dict(spec.labels),
                     table_count=len(tables), create_time=now, update_time=now, discover_time=now)
+                _schedule(row, spec.refresh_interval, now)
+                row.auto_retrain = spec.auto_retrain
                 session.add(row)
                 await session.flush()
                 session.add_all(_table_rows(row, tables, now))
@@ -174,7 +182,7 @@ class SchemaCatalog:
         """Change the fields named in ``paths``; a new DSN or schema list is tested and discovered first."""
         fields = _update_fields(paths)
         spec = spec.masked(fields)
-        spec.validate()
+        spec.validate(min_refresh_interval_s=self._min_refresh_s)
         source = await self.resolve(tenant, format_name(DATA_SOURCE, data_source=source_id))
         dsn = (await self._admission.admit(parse_dsn(spec.dsn, "data_source.dsn"), "data_source.dsn")
                if "dsn" in fields else source.dsn)
@@ -195,6 +203,10 @@ class SchemaCatalog:
                 row.default_adapter = spec.default_adapter
             if "labels" in fields:
                 row.labels = dict(spec.labels)
+            if "refresh_interval" in fields:
+                _schedule(row, spec.refresh_interval, utcnow())
+            if "auto_retrain" in fields:
+                row.auto_retrain = spec.auto_retrain
             if "schemas" in fields:
                 row.schemas = list(spec.schemas)
             if "dsn" in fields:
@@ -255,8 +267,9 @@ class SchemaCatalog:
             raise NotFound(format_name(DATA_SOURCE_TABLE, data_source=source_id, table=table), "table")
         return _stored(found[0])
 
-    async def refresh(self, tenant: str, source_id: str) -> RefreshReport:
-        """Discover again and store the result: changed tables keep their trained fingerprint (so turn STALE)."""
+    async def refresh(self, tenant: str, source_id: str, *, scheduled: bool = False) -> RefreshReport:
+        """Discover again and store the result: changed tables keep their trained fingerprint (so turn STALE).
+        Drift found queues its webhook event in the same transaction (``scheduled`` says who asked)."""
         source = await self.resolve(tenant, format_name(DATA_SOURCE, data_source=source_id))
         async with self._store.session() as session:
             schemas = tuple((await self._row(session, tenant, source_id)).schemas)
@@ -267,6 +280,7 @@ class SchemaCatalog:
             row = await self._row(session, tenant, source_id)
             report = await _store_discovery(session, row, tables, exclusions)
             await bump_generation(session, row.pk)
+            await emit_drift(session, tenant, source_id, report, scheduled=scheduled)
         log.info("schema.refreshed", source=source_id, added=len(report.added), removed=len(report.removed),
                  changed=len(report.changed), stale=len(report.stale))
         return report
@@ -492,7 +506,15 @@ def _info(row: DataSourceRow) -> DataSourceInfo:
         redacted_dsn=row.dsn_redacted, schemas=tuple(row.schemas or ()), default_adapter=row.default_adapter,
         labels=dict(row.labels or {}), table_count=row.table_count,
         create_time=as_utc(row.create_time) or utcnow(), update_time=as_utc(row.update_time) or utcnow(),
-        discover_time=as_utc(row.discover_time))
+        discover_time=as_utc(row.discover_time), refresh_interval_s=row.refresh_interval_s or 0,
+        auto_retrain=bool(row.auto_retrain), next_refresh_time=as_utc(row.next_refresh_time))
+
+
+def _schedule(row: DataSourceRow, interval_s: float, now: datetime) -> None:
+    """Set the source's refresh interval (whole seconds, rounded up); its first scheduled refresh is one interval
+    from ``now``, none when the interval is 0."""
+    row.refresh_interval_s = math.ceil(interval_s)
+    row.next_refresh_time = now + timedelta(seconds=row.refresh_interval_s) if row.refresh_interval_s else None
 
 
 def _stored(row: SchemaTableRow) -> StoredTable:

@@ -15,13 +15,14 @@ from chatdb_server.errors import InvalidArgument
 from chatdb_server.schema.diff import TableChange
 from chatdb_server.sql.dsn import Dialect
 
-UPDATABLE_FIELDS = ("display_name", "dsn", "schemas", "default_adapter", "labels")
+UPDATABLE_FIELDS = ("display_name", "dsn", "schemas", "default_adapter", "labels", "refresh_interval", "auto_retrain")
 MAX_DISPLAY_NAME = 200
 MAX_SCHEMAS = 50
 MAX_NAME_CHARS = 63
 MAX_ADAPTER_CHARS = 255
 MAX_LABELS = 64
 MAX_LABEL_VALUE = 255
+MAX_REFRESH_INTERVAL_S = 366 * 24 * 3600
 
 
 @dataclass(frozen=True)
@@ -33,6 +34,10 @@ class DataSourceSpec:
     schemas: tuple[str, ...] = ()
     default_adapter: str = ""
     labels: Mapping[str, str] = field(default_factory=dict)
+    refresh_interval: float = 0.0
+    """Seconds between scheduled refreshes; 0 means none."""
+    auto_retrain: bool = False
+    """Whether a scheduled refresh queues a training job for the tables it finds STALE."""
 
     def masked(self, fields: set[str]) -> DataSourceSpec:
         """This spec with every field outside ``fields`` back at its default (AIP-134: unmasked fields are ignored)."""
@@ -40,8 +45,12 @@ class DataSourceSpec:
         return dataclasses.replace(self, **{name: getattr(blank, name) for name in UPDATABLE_FIELDS
                                             if name not in fields})
 
-    def validate(self, prefix: str = "data_source") -> None:
+    def validate(self, prefix: str = "data_source", min_refresh_interval_s: float = 60.0) -> None:
         """InvalidArgument naming the first bad field (the DSN is checked by ``parse_dsn``)."""
+        if self.refresh_interval and not min_refresh_interval_s <= self.refresh_interval <= MAX_REFRESH_INTERVAL_S:
+            raise InvalidArgument(f"{prefix}.refresh_interval",
+                                  f"must be 0 (never) or between {min_refresh_interval_s:g} s and "
+                                  f"{MAX_REFRESH_INTERVAL_S} s")
         if len(self.display_name) > MAX_DISPLAY_NAME:
             raise InvalidArgument(f"{prefix}.display_name", f"must be at most {MAX_DISPLAY_NAME} characters")
         if len(self.schemas) > MAX_SCHEMAS:
@@ -75,6 +84,9 @@ class DataSourceInfo:
     create_time: datetime
     update_time: datetime
     discover_time: datetime | None
+    refresh_interval_s: int = 0
+    auto_retrain: bool = False
+    next_refresh_time: datetime | None = None
 
     @property
     def name(self) -> str:

@@ -25,7 +25,13 @@ import grpc
 from chatdb_server.access.audit import AuditEvent, AuditLog
 from chatdb_server.access.authenticate import Authenticator, Credentials, bearer_of
 from chatdb_server.access.context import AuditFacts, bind_principal, close_facts, open_facts, unbind_principal
-from chatdb_server.access.permissions import METERED_METHODS, Permission, is_audited, required_permission
+from chatdb_server.access.permissions import (
+    METERED_METHODS,
+    Permission,
+    asks_in,
+    is_audited,
+    required_permission,
+)
 from chatdb_server.access.principal import Principal
 from chatdb_server.access.quotas import Quotas
 from chatdb_server.errors import ChatDBError, Unavailable, Unimplemented, trailing_metadata
@@ -81,6 +87,7 @@ class _Call:
         self._method = method
         self._permission = permission
         self._resource = request_resource(request)
+        self._request = request
         self._context = context
         self._started = time.perf_counter()
         self._principal: Principal | None = None
@@ -115,7 +122,8 @@ class _Call:
             self._info = CallInfo(tenant=tenant, request_id=self._info.request_id)
             self._bind()
             if self._method in METERED_METHODS:
-                await self._scope.enter_async_context(self._gate.quotas.ask(principal))
+                await self._scope.enter_async_context(
+                    self._gate.quotas.ask(principal, asks_in(self._method, self._request)))
         except ChatDBError as error:
             await self._scope.aclose()
             log.info("access.refused", rpc=self._method, reason=error.reason, code=error.code.name,

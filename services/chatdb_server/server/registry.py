@@ -1,4 +1,4 @@
-"""The five services and how each is wired into a server.
+"""The services and how each is wired into a server.
 
 Each service has a module in :mod:`chatdb_server.server.wiring` with ``build_servicer``,
 ``start`` and ``stop``: it builds the servicer from the process's Components, and starts and
@@ -11,6 +11,9 @@ and nameable on its own (``chatdb serve access``). It is also a *companion* of S
 whatever process hosts ``schema`` (``chatdb serve schema``, the Kubernetes schema deployment)
 hosts AccessService too — registered, started, and named in health and reflection — since
 policies attach to data sources and a split deployment must still reach it.
+
+WebhookService (subscriptions, the delivery log, and the dispatcher that sends the outbox's
+events) is SchemaService's second companion, and nameable on its own (``chatdb serve webhook``).
 """
 
 from __future__ import annotations
@@ -27,8 +30,9 @@ from chatdb.prediction.v1 import prediction_service_pb2, prediction_service_pb2_
 from chatdb.query.v1 import query_service_pb2, query_service_pb2_grpc
 from chatdb.schema.v1 import schema_service_pb2, schema_service_pb2_grpc
 from chatdb.training.v1 import training_service_pb2, training_service_pb2_grpc
+from chatdb.webhook.v1 import webhook_service_pb2, webhook_service_pb2_grpc
 from chatdb_server.server.components import Components
-from chatdb_server.server.wiring import access, prediction, query, schema, training
+from chatdb_server.server.wiring import access, prediction, query, schema, training, webhook
 
 Builder = Callable[[Components], Awaitable[Any]]
 Hook = Callable[[Components], Awaitable[None]]
@@ -61,10 +65,12 @@ def _spec(name: str, pb2: Any, add_to_server: Callable[[Any, grpc.aio.Server], N
 
 _ACCESS = _spec("access", access_service_pb2, access_service_pb2_grpc.add_AccessServiceServicer_to_server,
                 "AccessService", access)
+_WEBHOOK = _spec("webhook", webhook_service_pb2, webhook_service_pb2_grpc.add_WebhookServiceServicer_to_server,
+                 "WebhookService", webhook)
 
 SERVICES: dict[str, ServiceSpec] = {
     "schema": _spec("schema", schema_service_pb2, schema_service_pb2_grpc.add_SchemaServiceServicer_to_server,
-                    "SchemaService", schema, companions=(_ACCESS,)),
+                    "SchemaService", schema, companions=(_ACCESS, _WEBHOOK)),
     "training": _spec("training", training_service_pb2,
                       training_service_pb2_grpc.add_TrainingServiceServicer_to_server, "TrainingService", training),
     "query": _spec("query", query_service_pb2, query_service_pb2_grpc.add_QueryServiceServicer_to_server,
@@ -73,4 +79,5 @@ SERVICES: dict[str, ServiceSpec] = {
                         prediction_service_pb2_grpc.add_PredictionServiceServicer_to_server, "PredictionService",
                         prediction),
     "access": _ACCESS,
+    "webhook": _WEBHOOK,
 }

@@ -17,7 +17,8 @@ def shared_catalog(components: Components) -> SchemaCatalog:
     """The process's schema catalog."""
     catalog: SchemaCatalog = components.shared(
         "schema.catalog", lambda: SchemaCatalog(components.store, components.box, components.pages,
-                                                admission=SourceAdmission.from_settings(components.settings)))
+                                                admission=SourceAdmission.from_settings(components.settings),
+                                                min_refresh_interval_s=components.settings.min_refresh_interval_s))
     return catalog
 
 

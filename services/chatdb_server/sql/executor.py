@@ -22,6 +22,8 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import AsyncGenerator
+from contextlib import aclosing
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -100,6 +102,55 @@ class QueryExecutor:
         truncated = len(fetched.rows) > max_rows
         return ResultSet(columns=fetched.columns, rows=fetched.rows[:max_rows], truncated=truncated,
                          elapsed_s=time.perf_counter() - started)
+
+    async def stream(self, source: SourceRef, sql: str, *, timeout_s: float,
+                     chunk_rows: int) -> AsyncGenerator[Fetched, None]:
+        """Run ``sql`` read-only on ``source`` and yield its rows in chunks of up to ``chunk_rows`` (with the
+        columns; the first chunk comes even when there are no rows), read through a server-side cursor so
+        that memory stays flat whatever the result's size.
+
+        The whole read is bounded by ``timeout_s`` (the database's statement timeout, and the backstop past
+        it). Closed early (the consumer stopped, or its task was cancelled) the statement is cancelled in the
+        database and the connection discarded. Raises like :meth:`execute`. Use it inside
+        ``contextlib.aclosing`` so that an early end cancels at once."""
+        if timeout_s <= 0 or chunk_rows <= 0:
+            raise ValueError("timeout_s and chunk_rows must be > 0")
+        with tracing.db_span(DB_SYSTEMS[source.dsn.dialect], sql, _database_name(source.dsn)):
+            engine = await self._engine(source)
+            conn = await self._connect(engine, source)
+            settled = False  # the statement ended (read to its end, or refused by the database)
+            driver: Any = None
+            try:
+                driver = (await conn.get_raw_connection()).driver_connection
+                chunks = support(source.dialect).streamer(driver, sql, timeout_s, chunk_rows)
+                deadline = asyncio.get_running_loop().time() + timeout_s + self._grace
+                async with aclosing(chunks):
+                    while True:
+                        try:
+                            async with asyncio.timeout_at(deadline):
+                                fetched = await anext(chunks)
+                        except StopAsyncIteration:
+                            break
+                        except TimeoutError:
+                            raise QueryTimeout(source.name, timeout_s) from None
+                        except Interrupted:
+                            settled = True
+                            raise QueryTimeout(source.name, timeout_s) from None
+                        except Rejected as exc:
+                            settled = True
+                            raise QueryFailed(source.name, _scrub(str(exc), source.dsn)) from None
+                        except ChatDBError:
+                            raise
+                        except Exception as exc:
+                            raise _classify(exc, source) from None
+                        yield fetched
+                settled = True
+            finally:
+                if not settled:
+                    if driver is not None:
+                        await _cancel_in_database(source, engine, driver)
+                    await _invalidate(conn)
+                await _close(conn)
 
     async def dispose_source(self, pk: int) -> None:
         """Close the pool of one source (after its settings changed or it was deleted)."""

@@ -30,6 +30,12 @@ CLOUD_METADATA_ADDRESSES = frozenset(ipaddress.ip_address(a) for a in (
     "168.63.129.16",  # Azure WireServer
     "192.0.0.192",  # Oracle Cloud Classic metadata
 ))
+CLOUD_METADATA_NAMES = frozenset({
+    "metadata.google.internal", "metadata.goog", "metadata",  # GCP (and the bare name its resolvers answer)
+    "instance-data", "instance-data.ec2.internal",  # AWS
+    "metadata.azure.com", "metadata.tencentyun.com",  # Azure, Tencent Cloud
+})
+"""Names of cloud metadata endpoints: special by name, whatever (if anything) they resolve to here."""
 _THIS_NETWORK = ipaddress.ip_network("0.0.0.0/8")
 _NAT64 = ipaddress.ip_network("64:ff9b::/96")
 _HOST_NAME = re.compile(r"^[a-z0-9_]([a-z0-9_-]*[a-z0-9_])?(\.[a-z0-9_]([a-z0-9_-]*[a-z0-9_])?)*$")

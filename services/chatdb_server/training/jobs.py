@@ -10,6 +10,9 @@ however many workers race for a job exactly one gets it. Candidates are picked w
 FOR UPDATE SKIP LOCKED`` on PostgreSQL, so concurrent workers pick different rows without waiting
 on each other (SQLite has no row locks and ignores the clause; its writes are serialised).
 
+A change that finishes a job queues its webhook event in the same transaction
+(:mod:`chatdb_server.training.events`).
+
 Heartbeats are stamped with the database's clock on PostgreSQL and recovery measures staleness
 by it too, so replicas on hosts whose clocks disagree never take a live job for a dead one.
 """
@@ -30,6 +33,7 @@ from chatdb_server.log import get_logger
 from chatdb_server.metadata.db import MetadataStore
 from chatdb_server.metadata.models import DataSourceRow, TrainingJobRow, as_utc, utcnow
 from chatdb_server.sql.structure import SourceRef
+from chatdb_server.training.events import emit_if_finished
 from chatdb_server.training.filters import JobFilter
 from chatdb_server.training.job_model import (
     JOB_NAME_PREFIX,
@@ -323,6 +327,7 @@ class JobStore:
             if result.rowcount != 1:  # type: ignore[attr-defined]
                 return None
             job = await _read(session, pk)
+            await emit_if_finished(session, job)
         await self.feed.publish(job)
         return job
 
@@ -343,6 +348,7 @@ class JobStore:
             if result.rowcount != 1:  # type: ignore[attr-defined]
                 raise LeaseLost(lease.job_id)
             job = await _read(session, lease.pk)
+            await emit_if_finished(session, job)
         await self.feed.publish(job)
         return job
 

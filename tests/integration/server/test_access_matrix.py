@@ -22,6 +22,7 @@ from chatdb.prediction.v1 import prediction_service_pb2
 from chatdb.query.v1 import query_service_pb2, query_service_pb2_grpc
 from chatdb.schema.v1 import schema_service_pb2, schema_service_pb2_grpc
 from chatdb.training.v1 import training_service_pb2, training_service_pb2_grpc
+from chatdb.webhook.v1 import webhook_service_pb2, webhook_service_pb2_grpc
 from chatdb_server.access.keys import ApiKeyStore
 from chatdb_server.access.permissions import ROLE_PERMISSIONS, RPC_PERMISSIONS, Role
 from chatdb_server.metadata.models import ApiKeyRow, utcnow
@@ -36,7 +37,7 @@ pytestmark = pytest.mark.slow
 JWT_SECRET = "matrix-test-shared-secret-of-32-bytes!"
 ISSUER, AUDIENCE = "https://issuer.test", "chatdb"
 MODULES = (schema_service_pb2, training_service_pb2, query_service_pb2, prediction_service_pb2,
-           access_service_pb2)
+           access_service_pb2, webhook_service_pb2)
 
 
 def _methods() -> dict[str, descriptor.MethodDescriptor]:
@@ -118,6 +119,9 @@ async def _alpha_resources(channel: grpc.aio.Channel, admin: str, shop: Path) ->
         metadata=meta)).example.name
     query = (await query_service_pb2_grpc.QueryServiceStub(channel).ExecuteSql(
         query_service_pb2.ExecuteSqlRequest(parent=source, sql="SELECT 1 AS one"), metadata=meta)).query
+    webhook = (await webhook_service_pb2_grpc.WebhookServiceStub(channel).CreateWebhook(
+        webhook_service_pb2.CreateWebhookRequest(webhook={"url": "http://10.255.255.1:9/hook"}),
+        metadata=meta)).webhook.name
     return {
         "/chatdb.schema.v1.SchemaService/GetDataSource": {"name": source},
         "/chatdb.schema.v1.SchemaService/UpdateDataSource": {"data_source": {"name": source, "display_name": "x"},
@@ -139,7 +143,12 @@ async def _alpha_resources(channel: grpc.aio.Channel, admin: str, shop: Path) ->
         "/chatdb.query.v1.QueryService/Ask": {"parent": source, "question": "how many customers are there"},
         "/chatdb.query.v1.QueryService/StreamAsk": {"parent": source, "question": "how many customers are there"},
         "/chatdb.query.v1.QueryService/ExecuteSql": {"parent": source, "sql": "SELECT 1"},
+        "/chatdb.query.v1.QueryService/BatchAsk": {"parent": source,
+                                                   "questions": [{"question": "how many customers are there"}]},
+        "/chatdb.query.v1.QueryService/ExportQueryResult": {"parent": source, "sql": "SELECT 1",
+                                                            "format": "EXPORT_FORMAT_CSV"},
         "/chatdb.query.v1.QueryService/ValidateSql": {"parent": source, "sql": "SELECT 1"},
+        "/chatdb.query.v1.QueryService/SearchTables": {"parent": source, "query": "customers and their orders"},
         "/chatdb.query.v1.QueryService/ListQueries": {"parent": source},
         "/chatdb.query.v1.QueryService/GetQuery": {"name": query},
         "/chatdb.query.v1.QueryService/SubmitFeedback": {"name": query, "rating": "FEEDBACK_RATING_CORRECT"},
@@ -150,6 +159,9 @@ async def _alpha_resources(channel: grpc.aio.Channel, admin: str, shop: Path) ->
         "/chatdb.access.v1.AccessService/CreateRowPolicy": {
             "parent": source, "row_policy": {"table": "customers", "predicate": "id > 0"}},
         "/chatdb.access.v1.AccessService/ListRowPolicies": {"parent": source},
+        "/chatdb.webhook.v1.WebhookService/GetWebhook": {"name": webhook},
+        "/chatdb.webhook.v1.WebhookService/DeleteWebhook": {"name": webhook},
+        "/chatdb.webhook.v1.WebhookService/ListWebhookDeliveries": {"parent": webhook},
     }
 
 

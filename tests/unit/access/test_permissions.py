@@ -11,6 +11,7 @@ from chatdb.prediction.v1 import prediction_service_pb2
 from chatdb.query.v1 import query_service_pb2
 from chatdb.schema.v1 import schema_service_pb2
 from chatdb.training.v1 import training_service_pb2
+from chatdb.webhook.v1 import webhook_service_pb2
 from chatdb_server.access.permissions import (
     RPC_PERMISSIONS,
     Permission,
@@ -21,7 +22,7 @@ from chatdb_server.access.permissions import (
 )
 
 SERVICE_FILES = (access_service_pb2, schema_service_pb2, training_service_pb2, query_service_pb2,
-                 prediction_service_pb2)
+                 prediction_service_pb2, webhook_service_pb2)
 
 
 def every_method() -> set[str]:
@@ -48,8 +49,8 @@ def test_an_unknown_method_has_no_permission_to_fall_back_on() -> None:
 @pytest.mark.parametrize(("role", "allowed", "denied"), [
     pytest.param(Role.VIEWER, {Permission.READ_STATUS, Permission.READ_SCHEMA}, {Permission.ASK}, id="viewer"),
     pytest.param(Role.ASKER, {Permission.ASK, Permission.READ_HISTORY}, {Permission.MANAGE_SOURCES}, id="asker"),
-    pytest.param(Role.EDITOR, {Permission.MANAGE_SOURCES, Permission.MANAGE_TRAINING}, {Permission.MANAGE_ACCESS},
-                 id="editor"),
+    pytest.param(Role.EDITOR, {Permission.MANAGE_SOURCES, Permission.MANAGE_TRAINING, Permission.MANAGE_WEBHOOKS},
+                 {Permission.MANAGE_ACCESS}, id="editor"),
     pytest.param(Role.ADMIN, {Permission.MANAGE_ACCESS, Permission.ASK}, set(), id="admin"),
 ])
 def test_each_role_grants_its_own_and_not_the_next(role: Role, allowed: set[Permission],

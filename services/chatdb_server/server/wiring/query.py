@@ -84,7 +84,8 @@ def _build(components: Components) -> QueryParts:
         examples = LocalExamples(ExampleBook(store, catalog, shared_vectors(components), shared_embedder(components)))
     service = QueryService(settings, store, components.pages, catalog, shared_retriever(components), executor,
                            generator, fallback, examples, breakers, monitor,
-                           policies=shared_policies(components), masker=_masker(components))
+                           policies=shared_policies(components), masker=_masker(components),
+                           streamer=executor)
     return QueryParts(QueryServicer(service), service, monitor, breakers, executor, channels, engine)
 
 

@@ -7,7 +7,7 @@ ask the registry in ``chatdb_server.sql.dialects`` for it instead of branching o
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncGenerator, Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -32,6 +32,12 @@ COMMON_FUNCTION_NAMES = frozenset({
 
 Runner = Callable[[Any, str, int, float], Awaitable[Fetched]]
 """Runs one statement read-only on a driver connection: (driver, sql, row limit, timeout_s)."""
+
+Streamer = Callable[[Any, str, float, int], AsyncGenerator[Fetched, None]]
+"""Runs one statement read-only on a driver connection and reads its rows through a server-side cursor,
+``chunk_rows`` at a time: (driver, sql, timeout_s, chunk_rows) → chunks, the first one even when empty (it
+carries the columns). Closed early, it leaves the statement as it is: the caller cancels it in the database
+and discards the connection."""
 
 
 @dataclass(frozen=True)
@@ -83,6 +89,8 @@ class DialectSupport:
     """A SQLAlchemy ``connect`` listener that read-only engines install (SQLite's authorizer)."""
     # --- execution
     runner: Runner
+    streamer: Streamer
+    """Reads a whole result in chunks through a server-side cursor (exports)."""
     cancel: Callable[[AsyncEngine, Any], Awaitable[None]]
     """The backstop: stop the statement running on a driver connection, from outside it."""
     is_connection_error: Callable[[BaseException], bool]

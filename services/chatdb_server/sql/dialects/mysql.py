@@ -8,7 +8,7 @@ kills the query from a second connection.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import AsyncGenerator, Sequence
 from typing import Any
 
 import aiomysql
@@ -69,10 +69,7 @@ def is_connection_error(exc: BaseException) -> bool:
 async def run(conn: aiomysql.Connection, sql: str, limit: int, timeout_s: float) -> Fetched:
     """Run ``sql`` in a timed read-only transaction, fetching at most ``limit`` rows."""
     async with conn.cursor() as control:
-        if "mariadb" in (conn.get_server_info() or "").lower():
-            await control.execute(f"SET SESSION max_statement_time = {max(timeout_s, 0.001):.3f}")
-        else:
-            await control.execute(f"SET SESSION max_execution_time = {max(1, round(timeout_s * 1000))}")
+        await _limit_time(conn, control, timeout_s)
         await control.execute("START TRANSACTION READ ONLY")
         try:
             async with conn.cursor(aiomysql.SSCursor) as cursor:
@@ -86,6 +83,50 @@ async def run(conn: aiomysql.Connection, sql: str, limit: int, timeout_s: float)
             return Fetched(columns, normalise_json([tuple(r) for r in rows], columns))
         finally:
             await quietly(control.execute("ROLLBACK"), unless=conn.closed, is_connection_error=is_connection_error)
+
+
+async def stream(conn: aiomysql.Connection, sql: str, timeout_s: float,
+                 chunk_rows: int) -> AsyncGenerator[Fetched, None]:
+    """Run ``sql`` in a timed read-only transaction and read it unbuffered (``SSCursor``: the server sends rows as
+    they are read), ``chunk_rows`` at a time; the columns are typed by the first chunk.
+
+    Closed early, the rest of the result is left unread (closing the cursor would read it all): the caller
+    kills the query and discards the connection."""
+    async with conn.cursor() as control:
+        await _limit_time(conn, control, timeout_s)
+        await control.execute("START TRANSACTION READ ONLY")
+        finished = False
+        try:
+            cursor = await conn.cursor(aiomysql.SSCursor)
+            try:
+                await cursor.execute(sql)
+                description = cursor.description or ()
+                columns: list[ResultColumn] | None = None
+                while True:
+                    rows = [tuple(r) for r in await cursor.fetchmany(chunk_rows)]
+                    if columns is None:
+                        columns = [describe_column(d, [r[i] for r in rows]) for i, d in enumerate(description)]
+                    elif not rows:
+                        break
+                    yield Fetched(columns, normalise_json(rows, columns))
+                    if len(rows) < chunk_rows:
+                        break
+            except pymysql.err.MySQLError as exc:
+                finished = True
+                raise _error(exc) from None
+            await cursor.close()
+            finished = True
+        finally:
+            if finished:
+                await quietly(control.execute("ROLLBACK"), unless=conn.closed, is_connection_error=is_connection_error)
+
+
+async def _limit_time(conn: aiomysql.Connection, control: Any, timeout_s: float) -> None:
+    """The session's statement timeout: ``max_statement_time`` on MariaDB, ``max_execution_time`` on MySQL."""
+    if "mariadb" in (conn.get_server_info() or "").lower():
+        await control.execute(f"SET SESSION max_statement_time = {max(timeout_s, 0.001):.3f}")
+    else:
+        await control.execute(f"SET SESSION max_execution_time = {max(1, round(timeout_s * 1000))}")
 
 
 def _error(exc: pymysql.err.MySQLError) -> Exception:
@@ -168,6 +209,7 @@ SUPPORT = DialectSupport(
     server_pool=True,
     server_version=server_version,
     runner=run,
+    streamer=stream,
     cancel=cancel,
     is_connection_error=is_connection_error,
     limit_statement_time=limit_statement_time,

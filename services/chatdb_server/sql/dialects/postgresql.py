@@ -8,6 +8,7 @@ sends the server a cancel request when the awaiting task is cancelled.
 
 from __future__ import annotations
 
+from collections.abc import AsyncGenerator, Awaitable
 from typing import Any
 
 import asyncpg
@@ -83,6 +84,48 @@ async def run(conn: asyncpg.Connection, sql: str, limit: int, timeout_s: float) 
         await quietly(transaction.rollback(), unless=conn.is_closed(), is_connection_error=is_connection_error)
 
 
+async def stream(conn: asyncpg.Connection, sql: str, timeout_s: float,
+                 chunk_rows: int) -> AsyncGenerator[Fetched, None]:
+    """Run ``sql`` in a read-only transaction under ``statement_timeout`` and read it through a server-side
+    cursor (a portal of the extended protocol), ``chunk_rows`` rows a fetch."""
+    transaction = conn.transaction(readonly=True)
+    await transaction.start()
+    finished = False
+    try:
+        await conn.execute(f"SET LOCAL statement_timeout = {max(1, round(timeout_s * 1000))}")
+        statement = await _statement(conn.prepare(sql))
+        columns = [result_column(a.name, a.type.name) for a in statement.get_attributes()]
+        cursor = await _statement(statement.cursor())
+        first = True
+        while True:
+            records = await _statement(cursor.fetch(chunk_rows))
+            if records or first:
+                yield Fetched(columns, normalise_json([tuple(r) for r in records], columns))
+            first = False
+            if len(records) < chunk_rows:
+                break
+        finished = True
+    except (Interrupted, Rejected):
+        finished = True  # the database ended the statement: the transaction can be rolled back
+        raise
+    finally:
+        if finished:
+            await quietly(transaction.rollback(), unless=conn.is_closed(), is_connection_error=is_connection_error)
+
+
+async def _statement(step: Awaitable[Any]) -> Any:
+    """``step``'s result; the server's errors as the runners' outcomes (Interrupted at the timeout, else
+    Rejected), a lost connection as it is."""
+    try:
+        return await step
+    except asyncpg.QueryCanceledError:
+        raise Interrupted() from None
+    except asyncpg.PostgresError as exc:
+        if is_connection_error(exc):
+            raise
+        raise Rejected(_message(exc)) from None
+
+
 def _message(exc: asyncpg.PostgresError) -> str:
     detail = getattr(exc, "detail", None)
     return f"{exc}{f' ({detail})' if detail else ''}"
@@ -122,6 +165,7 @@ SUPPORT = DialectSupport(
     server_pool=True,
     server_version=server_version,
     runner=run,
+    streamer=stream,
     cancel=cancel,
     is_connection_error=is_connection_error,
     limit_statement_time=limit_statement_time,

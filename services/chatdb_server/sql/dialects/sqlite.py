@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import sqlite3
 import time
+from collections.abc import AsyncGenerator, Awaitable
 from typing import Any
 
 import aiosqlite
@@ -121,6 +122,49 @@ async def run(conn: aiosqlite.Connection, sql: str, limit: int, timeout_s: float
     return Fetched(columns, [tuple(r) for r in rows])
 
 
+async def stream(conn: aiosqlite.Connection, sql: str, timeout_s: float,
+                 chunk_rows: int) -> AsyncGenerator[Fetched, None]:
+    """Run ``sql`` under a progress handler that interrupts it at ``timeout_s`` (reading included), yielding its
+    rows ``chunk_rows`` at a time; the columns are typed by the first chunk's values."""
+    deadline = time.monotonic() + timeout_s
+
+    def past_deadline() -> int:
+        return 1 if time.monotonic() > deadline else 0
+
+    await conn.set_progress_handler(past_deadline, PROGRESS_OPS)
+    finished = False
+    try:
+        cursor = await _statement(conn.execute(sql))
+        columns: list[ResultColumn] | None = None
+        while True:
+            rows = [tuple(r) for r in await _statement(cursor.fetchmany(chunk_rows))]
+            if columns is None:
+                columns = [column_from_values(d[0], [r[i] for r in rows])
+                           for i, d in enumerate(cursor.description or ())]
+            elif not rows:
+                break
+            yield Fetched(columns, rows)
+            if len(rows) < chunk_rows:
+                break
+        await cursor.close()
+        finished = True
+    finally:
+        if finished:
+            await conn.set_progress_handler(None, 0)  # type: ignore[arg-type]  # None removes the handler
+
+
+async def _statement(step: Awaitable[Any]) -> Any:
+    """``step``'s result; sqlite3's errors as the runners' outcomes (Interrupted at the timeout, else Rejected)."""
+    try:
+        return await step
+    except sqlite3.OperationalError as exc:
+        if "interrupt" in str(exc).lower():
+            raise Interrupted() from None
+        raise Rejected(str(exc)) from None
+    except sqlite3.Error as exc:
+        raise Rejected(str(exc)) from None
+
+
 STORAGE_CLASSES: tuple[tuple[type, str], ...] = (
     (bool, "INTEGER"), (int, "INTEGER"), (float, "REAL"), (str, "TEXT"), (bytes, "BLOB"))
 """Python value types → SQLite storage classes (the type names of result columns)."""
@@ -185,6 +229,7 @@ SUPPORT = DialectSupport(
     server_version=server_version,
     on_read_only_connect=install_read_authorizer,
     runner=run,
+    streamer=stream,
     cancel=cancel,
     is_connection_error=is_connection_error,
     counts_exactly=True,

@@ -1,0 +1,1 @@
+"""``chatdb``: the command line for people, on a running ChatDB server through the Python SDK."""

@@ -1,0 +1,1 @@
+"""One module per group of ``chatdb`` commands, each with a ``register(app)``."""

@@ -1,0 +1,73 @@
+"""``chatdb train``: start a training job and follow it with a progress bar; Ctrl-C offers to cancel it."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from rich.progress import BarColumn, Progress, TaskID, TaskProgressColumn, TextColumn, TimeElapsedColumn
+
+from chatdb.training.v1 import training_pb2
+from chatdb_cli.errors import ExitCode
+from chatdb_cli.invocation import Invocation, current
+from chatdb_cli.options import SourceArgument
+from chatdb_cli.prompts import confirm
+from chatdb_cli.render import job_line, stage_word
+from chatdb_client import TrainingJobFailed
+
+
+def train(ctx: typer.Context, name: SourceArgument,
+          table: Annotated[list[str] | None, typer.Option("--table", "-t",
+                                                          help="Train only this table (repeatable); default all.")]
+          = None,
+          no_wait: Annotated[bool, typer.Option("--no-wait", help="Print the job's name and return.")] = False,
+          ) -> None:
+    """Train a source's tables, following the job's progress (Ctrl-C asks whether to cancel it)."""
+    run = current(ctx)
+    job = run.client.create_training_job(name, table or None)
+    if no_wait:
+        run.console.print(job.name)
+        return
+    final = follow(run, job)
+    run.console.print(job_line(final))
+
+
+def follow(run: Invocation, job: training_pb2.TrainingJob) -> training_pb2.TrainingJob:
+    """Show the job's progress until it ends; the succeeded job. Ctrl-C pauses the bar and asks whether
+    to cancel the job: yes cancels it and waits for it to stop (exit status 130), no goes on watching.
+    A job that fails, or is cancelled elsewhere, raises TrainingJobFailed."""
+    progress = Progress(TextColumn("[bold]{task.fields[stage]:<10}"), BarColumn(), TaskProgressColumn(),
+                        TextColumn("{task.fields[tables]}"), TimeElapsedColumn(), console=run.notes,
+                        transient=False)
+    task = progress.add_task(job.name, total=100, stage=stage_word(job), tables=_tables(job))
+    cancelled = False
+    try:
+        while True:
+            try:
+                progress.start()
+                return run.client.wait_for_training_job(job.name, lambda update: _show(progress, task, update))
+            except TrainingJobFailed as failed:
+                if cancelled and failed.state == "CANCELLED":
+                    progress.stop()
+                    run.notes.print(job_line(failed.job))
+                    raise typer.Exit(ExitCode.INTERRUPTED) from None
+                raise
+            except KeyboardInterrupt:
+                progress.stop()
+                if cancelled:
+                    raise
+                if confirm(f"Cancel training job {job.name}?"):
+                    cancelled = True
+                    _show(progress, task, run.client.cancel_training_job(job.name))
+                else:
+                    run.notes.print("still training")
+    finally:
+        progress.stop()
+
+
+def _show(progress: Progress, task: TaskID, job: training_pb2.TrainingJob) -> None:
+    progress.update(task, completed=job.progress_percent, stage=stage_word(job), tables=_tables(job))
+
+
+def _tables(job: training_pb2.TrainingJob) -> str:
+    return f"{job.trained_table_count}/{job.total_table_count} tables" if job.total_table_count else ""
