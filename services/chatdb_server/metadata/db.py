@@ -4,16 +4,19 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import event, text
+from sqlalchemy import event, func, select, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.sql import Executable
+
+from chatdb_server.metadata.models import as_utc, utcnow
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 MIGRATION_LOCK_KEY = 0x63686174  # "chat": the advisory lock taken while migrating
@@ -74,6 +77,14 @@ class MetadataStore:
         async with self._reads.connect() as conn:
             row = (await conn.execute(statement, dict(parameters or {}))).first()
         return None if row is None else tuple(row)
+
+    async def clock(self) -> datetime:
+        """Now, by the database's clock on PostgreSQL (replicas on hosts whose clocks disagree stamp and
+        compare times by one clock); by this host's on SQLite, whose file one host shares."""
+        if self.is_sqlite:
+            return utcnow()
+        async with self.session() as session:
+            return as_utc((await session.execute(select(func.now()))).scalar_one())
 
     async def ping(self) -> None:
         """Raise when the store is unreachable."""

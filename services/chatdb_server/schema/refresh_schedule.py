@@ -18,12 +18,12 @@ import contextlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 
 from chatdb_server.errors import ChatDBError
 from chatdb_server.log import get_logger
 from chatdb_server.metadata.db import MetadataStore
-from chatdb_server.metadata.models import DataSourceRow, as_utc, utcnow
+from chatdb_server.metadata.models import DataSourceRow
 from chatdb_server.names import DATA_SOURCE, format_name
 from chatdb_server.schema.catalog import SchemaCatalog
 from chatdb_server.schema.ports import RetrainPort
@@ -63,10 +63,7 @@ class RefreshSchedule:
 
     async def clock(self) -> datetime:
         """Now, by the database's clock on PostgreSQL (this host's on SQLite)."""
-        if self._store.is_sqlite:
-            return utcnow()
-        async with self._store.session() as session:
-            return as_utc((await session.execute(select(func.now()))).scalar_one())
+        return await self._store.clock()
 
     async def claim_due(self) -> DueRefresh | None:
         """The oldest due source, now this replica's to refresh (its next refresh moved one interval on)."""

@@ -261,10 +261,7 @@ class JobStore:
 
     async def clock(self) -> datetime:
         """Now, by the clock heartbeats are stamped with: recovery computes its staleness cutoff from it."""
-        if self._store.is_sqlite:
-            return utcnow()
-        async with self._store.session() as session:
-            return as_utc((await session.execute(select(func.now()))).scalar_one())
+        return await self._store.clock()
 
     def _stamp(self) -> Any:
         """A heartbeat's time: the database's clock on PostgreSQL (replicas may run on hosts whose clocks

@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 
 from chatdb_server.metadata.db import MetadataStore
 from chatdb_server.metadata.models import (
@@ -22,8 +22,6 @@ from chatdb_server.metadata.models import (
     WebhookDeliveryRow,
     WebhookEventRow,
     WebhookRow,
-    as_utc,
-    utcnow,
 )
 from chatdb_server.webhooks.records import DeliveryState
 
@@ -69,10 +67,7 @@ class DeliveryQueue:
 
     async def clock(self) -> datetime:
         """Now, by the database's clock on PostgreSQL (this host's on SQLite, whose file one host shares)."""
-        if self._store.is_sqlite:
-            return utcnow()
-        async with self._store.session() as session:
-            return as_utc((await session.execute(select(func.now()))).scalar_one())
+        return await self._store.clock()
 
     async def claim(self, worker_id: str, limit: int, lease_s: float) -> list[Claim]:
         """Up to ``limit`` due deliveries, each held by ``worker_id`` for ``lease_s`` seconds."""
