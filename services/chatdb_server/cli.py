@@ -32,6 +32,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from chatdb_cli.connection import CLIENT_VARIABLES
 from chatdb_server import cli_access, log
 from chatdb_server.settings import Settings
 
@@ -86,8 +87,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(arguments)
     settings = settings_from(args)
     log.configure(settings.log_level, settings.log_format)
-    if settings.extra:
-        log.get_logger(__name__).warning("settings.unknown_variables", names=sorted(settings.extra))
+    unknown = sorted(set(settings.extra) - CLIENT_VARIABLES)
+    if unknown:
+        log.get_logger(__name__).warning("settings.unknown_variables", names=unknown)
     if args.command in cli_access.COMMANDS:
         return cli_access.run(args, settings)
     os.environ.setdefault("HF_HUB_OFFLINE", "1")

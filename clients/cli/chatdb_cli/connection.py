@@ -50,6 +50,8 @@ ENVIRONMENT = {
     "timeout": "CHATDB_TIMEOUT",
 }
 PROFILE_VARIABLE = "CHATDB_PROFILE"
+# Every variable a client reads: a server started in the same shell does not take them for typos.
+CLIENT_VARIABLES = frozenset({*ENVIRONMENT.values(), PROFILE_VARIABLE, CONFIG_DIR_VARIABLE})
 _PATH_SETTINGS = ("ca_file", "cert_file", "key_file")
 
 

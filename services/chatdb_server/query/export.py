@@ -17,7 +17,6 @@ import time
 from collections.abc import AsyncGenerator, AsyncIterator
 from contextlib import aclosing
 from dataclasses import dataclass, field
-from typing import Protocol
 
 from chatdb_server.access import context as call
 from chatdb_server.access.masking import Masker
@@ -26,29 +25,20 @@ from chatdb_server.query.domain import ByteCaps, Rows, capped, plain_rows
 from chatdb_server.query.export_formats import FORMAT_INFO, ExportFormat, FormatInfo, encoder
 from chatdb_server.query.history import QueryHistory, query_name_parts
 from chatdb_server.query.pipeline_execution import (
-    WITHHELD_MESSAGE,
     GuardedExecution,
     Limits,
     PolicedVerdict,
+    RowStreamer,
     refusal,
     require_sql,
 )
 from chatdb_server.query.pipeline_sources import SourceContext, SourceContexts, metadata_store_errors
 from chatdb_server.settings import Settings
-from chatdb_server.sql.dialects.running import Fetched
-from chatdb_server.sql.errors import QueryFailed
 from chatdb_server.sql.structure import SourceRef
 from chatdb_server.sql.values import ResultColumn
 
 FETCH_ROWS = 5_000
 """Rows read from the database at a time, and encoded as one record batch (one Parquet row group)."""
-
-
-class RowStreamer(Protocol):
-    """Reads a whole result through a server-side cursor (:meth:`chatdb_server.sql.executor.QueryExecutor.stream`)."""
-
-    def stream(self, source: SourceRef, sql: str, *, timeout_s: float,
-               chunk_rows: int) -> AsyncGenerator[Fetched, None]: ...
 
 
 @dataclass(frozen=True)
@@ -159,31 +149,25 @@ class QueryExport:
         rows_out = byte_count = 0
         truncated = started = False
         warnings: list[str] = []
-        chunks = self._streamer.stream(source, verdict.executable_sql, timeout_s=limits.timeout_s,
-                                       chunk_rows=FETCH_ROWS)
-        try:
-            async with aclosing(chunks):
-                async for fetched in chunks:
-                    columns, cells = self._masker.result(fetched.columns, plain_rows(fetched.rows), verdict.masked)
-                    if not started:
-                        started = True
-                        yield ExportStart(kind, FORMAT_INFO[kind], columns, verdict.sql)
-                        pending += writer.start(columns)
-                    room = limits.max_rows - rows_out
-                    if len(cells) > room:
-                        cells, truncated = cells[:room], True
-                    rows, cut = capped(Rows(columns, cells, False), caps)
-                    warnings.extend(cut)
-                    pending += writer.rows(rows.rows)
-                    rows_out += len(rows.rows)
-                    while len(pending) >= chunk_bytes:
-                        byte_count += chunk_bytes
-                        yield bytes(pending[:chunk_bytes])
-                        del pending[:chunk_bytes]
-        except QueryFailed:
-            if verdict.policed:
-                raise QueryFailed(source.name, WITHHELD_MESSAGE) from None
-            raise
+        chunks = self._execution.stream(self._streamer, source, verdict, limits, FETCH_ROWS)
+        async with aclosing(chunks):
+            async for fetched in chunks:
+                columns, cells = self._masker.result(fetched.columns, plain_rows(fetched.rows), verdict.masked)
+                if not started:
+                    started = True
+                    yield ExportStart(kind, FORMAT_INFO[kind], columns, verdict.sql)
+                    pending += writer.start(columns)
+                room = limits.max_rows - rows_out
+                if len(cells) > room:
+                    cells, truncated = cells[:room], True
+                rows, cut = capped(Rows(columns, cells, False), caps)
+                warnings.extend(cut)
+                pending += writer.rows(rows.rows)
+                rows_out += len(rows.rows)
+                while len(pending) >= chunk_bytes:
+                    byte_count += chunk_bytes
+                    yield bytes(pending[:chunk_bytes])
+                    del pending[:chunk_bytes]
         pending += writer.finish()
         if truncated:
             warnings.append(f"only the first {rows_out:,} rows are exported: the row cap (max_rows, at most "

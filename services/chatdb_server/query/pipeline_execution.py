@@ -27,6 +27,8 @@ milliseconds, is checked in place. Rows come back within ``max_cell_bytes`` per 
 from __future__ import annotations
 
 import time
+from collections.abc import AsyncGenerator
+from contextlib import aclosing
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
@@ -41,14 +43,15 @@ from chatdb_server.query.policed_check import CheckRequest, Denied, PolicedVerdi
 from chatdb_server.resilience.breakers import BreakerOpen, Breakers, database_key
 from chatdb_server.resilience.levels import HealthMonitor
 from chatdb_server.settings import Settings
+from chatdb_server.sql.dialects.running import Fetched
 from chatdb_server.sql.errors import QueryFailed, SourceUnreachable
 from chatdb_server.sql.guard import PARSE_ERROR, GuardVerdict, SqlGuard, Violation
 from chatdb_server.sql.guard_limits import SQL_TOO_COMPLEX, SqlLimits
 from chatdb_server.sql.guard_pool import BudgetSpent, GuardPool, WorkerFailed, WorkerUnavailable, shared_pool
 from chatdb_server.sql.structure import SourceRef
 
-__all__ = ["INLINE_SQL_CHARS", "MAX_SQL_CHARS", "Executor", "GuardedExecution", "Limits", "PolicedVerdict", "Rows",
-           "Run", "refusal", "require_sql", "too_complex"]
+__all__ = ["INLINE_SQL_CHARS", "MAX_SQL_CHARS", "Executor", "GuardedExecution", "Limits", "PolicedVerdict",
+           "RowStreamer", "Rows", "Run", "refusal", "require_sql", "too_complex"]
 
 log = get_logger(__name__)
 
@@ -67,6 +70,13 @@ class Executor(Protocol):
     async def execute(self, source: SourceRef, sql: str, *, max_rows: int, timeout_s: float) -> Any: ...
 
     async def dispose_source(self, pk: int) -> None: ...
+
+
+class RowStreamer(Protocol):
+    """Reads a whole result through a server-side cursor (:meth:`chatdb_server.sql.executor.QueryExecutor.stream`)."""
+
+    def stream(self, source: SourceRef, sql: str, *, timeout_s: float,
+               chunk_rows: int) -> AsyncGenerator[Fetched, None]: ...
 
 
 @dataclass(frozen=True)
@@ -184,6 +194,28 @@ class GuardedExecution:
                 return Run(rows, float(getattr(result, "elapsed_s", time.perf_counter() - started)),
                            warnings=warnings)
         return await self._stale(source, sql, scope)
+
+    async def stream(self, streamer: RowStreamer, source: SourceRef, verdict: PolicedVerdict, limits: Limits,
+                     chunk_rows: int) -> AsyncGenerator[Fetched, None]:
+        """A valid verdict's whole result in chunks, read live (a cache holds capped results only). Opening the
+        read goes through the source's database breaker and tells the health monitor, as :meth:`run` does; a
+        policed query's database errors are withheld. Use it inside ``contextlib.aclosing``."""
+        key = database_key(source.tenant, source.name)
+        chunks = streamer.stream(source, verdict.executable_sql, timeout_s=limits.timeout_s, chunk_rows=chunk_rows)
+        async with aclosing(chunks):
+            try:
+                yield await self._breakers.database(key).call(anext, chunks)
+                async for fetched in chunks:
+                    yield fetched
+            except (SourceUnreachable, BreakerOpen) as exc:
+                self._monitor.database_unreachable(key, exc.message)
+                raise
+            except QueryFailed:
+                self._monitor.database_reachable(key)
+                if verdict.policed:
+                    raise QueryFailed(source.name, WITHHELD_MESSAGE) from None
+                raise
+            self._monitor.database_reachable(key)
 
     async def _stale(self, source: SourceRef, sql: str, scope: str) -> Run:
         """The cached result of executable ``sql`` in policy ``scope`` while its database is unreachable;

@@ -16,7 +16,7 @@ import asyncio
 import inspect
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import AsyncExitStack
+from contextlib import AsyncExitStack, suppress
 from types import TracebackType
 from typing import Any
 
@@ -89,6 +89,9 @@ class _Call:
         self._resource = request_resource(request)
         self._request = request
         self._context = context
+        # Read now: a stream its caller abandoned ends after grpc has released the call, when asking the
+        # context for its peer would touch freed memory.
+        self._peer = context.peer() or ""
         self._started = time.perf_counter()
         self._principal: Principal | None = None
         self._info: CallInfo | None = None
@@ -110,7 +113,7 @@ class _Call:
         except ChatDBError as error:
             # Not audited: an unauthenticated caller could otherwise fill the audit log at will.
             log.info("access.refused", rpc=self._method, reason=error.reason, code=error.code.name,
-                     peer=context.peer())
+                     peer=self._peer)
             await self._scope.aclose()
             self._count(error.code)
             await _abort(context, error)
@@ -139,9 +142,12 @@ class _Call:
         self._facts, facts_token = open_facts()
 
         def unbind() -> None:
-            close_facts(facts_token)
-            unbind_call(call_token)
-            unbind_principal(principal_token)
+            for undo, token in ((close_facts, facts_token), (unbind_call, call_token),
+                                (unbind_principal, principal_token)):
+                # A stream the caller abandoned is closed from another context, where there is nothing to
+                # restore; the call must still be counted and audited.
+                with suppress(ValueError):
+                    undo(token)
 
         self._scope.callback(unbind)
 
@@ -154,10 +160,9 @@ class _Call:
     async def __aexit__(self, kind: type[BaseException] | None, error: BaseException | None,
                         traceback: TracebackType | None) -> None:
         await self._scope.aclose()
-        code = self._context.code()
         if isinstance(error, asyncio.CancelledError | GeneratorExit):  # the caller went away mid-call
             code = grpc.StatusCode.CANCELLED
-        elif code is None:
+        elif (code := self._context.code()) is None:
             code = grpc.StatusCode.OK if error is None else grpc.StatusCode.UNKNOWN
         self._count(code)
         await self._record(code)
@@ -182,7 +187,7 @@ class _Call:
                            data_source=facts.data_source or data_source_of(resource),
                            question=facts.question, sql=facts.sql, row_count=facts.row_count,
                            duration_ms=round((time.perf_counter() - self._started) * 1000, 3),
-                           request_id=info.request_id, peer=self._context.peer() or "")
+                           request_id=info.request_id, peer=self._peer)
         try:
             await self._gate.audit.append(event)
         except Exception:

@@ -27,7 +27,9 @@ from sqlalchemy import text
 from chatdb.access.v1 import access_pb2, access_service_pb2, access_service_pb2_grpc
 from chatdb.query.v1 import query_pb2, query_service_pb2, query_service_pb2_grpc
 from chatdb.schema.v1 import schema_pb2, schema_service_pb2, schema_service_pb2_grpc
-from chatdb_server.server.access import shared_keys
+from chatdb_server.access.audit import AuditFilter
+from chatdb_server.server.access import shared_audit, shared_keys
+from chatdb_server.server.runtime import RunningServer
 from tests.support.databases import mysql_database, postgres_database, sync_engine_for
 from tests.support.grpc_unit import error_info
 from tests.support.server import in_process_suite, keyed_metadata
@@ -81,6 +83,7 @@ class Suite:
     viewer: tuple[tuple[str, str], ...]
     sources: dict[str, str]
     dsns: dict[str, str]
+    running: RunningServer
 
     async def register(self, source_id: str, dsn: str) -> str:
         reply = await self.schema.CreateDataSource(schema_service_pb2.CreateDataSourceRequest(
@@ -121,7 +124,7 @@ async def suite(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Suite
             bare = grpc.aio.insecure_channel(f"127.0.0.1:{running.port}")  # each call sends its own key
             suite = Suite(channel, query_service_pb2_grpc.QueryServiceStub(bare),
                           access_service_pb2_grpc.AccessServiceStub(channel),
-                          schema_service_pb2_grpc.SchemaServiceStub(channel), asker, viewer, {}, dsns)
+                          schema_service_pb2_grpc.SchemaServiceStub(channel), asker, viewer, {}, dsns, running)
             try:
                 for dialect, dsn in dsns.items():
                     suite.sources[dialect] = await suite.register(f"items-{dialect}", dsn)
@@ -254,6 +257,29 @@ async def test_a_caller_going_away_cancels_the_query_in_postgresql(suite: Suite)
     finally:
         engine.dispose()
 
+    async def cancelled_exports() -> int:
+        events, _ = await shared_audit(suite.running.components).list(AuditFilter(), page_size=1000)
+        return sum(1 for e in events if e.method.endswith("/ExportQueryResult") and marker in e.sql
+                   and e.status_code == "CANCELLED")
+
+    assert await eventually(cancelled_exports, 1), "the abandoned export was not audited as cancelled"
+
+
+async def test_an_unreachable_database_is_refused_and_shows_in_the_system_status(suite: Suite) -> None:
+    with postgres_database() as dsn:
+        copy_sqlite_to(dsn, Path(suite.dsns["sqlite"].removeprefix("sqlite:///")))
+        name = await suite.register("items-gone", dsn)
+    # The database is dropped: the next export cannot connect.
+    with pytest.raises(grpc.aio.AioRpcError) as unreachable:
+        await suite.export(parent=name, sql=SELECT_ALL, format=query_pb2.EXPORT_FORMAT_CSV)
+    assert unreachable.value.code() is grpc.StatusCode.FAILED_PRECONDITION
+    info = error_info(unreachable.value.trailing_metadata())
+    assert info is not None and info.reason == "SOURCE_UNREACHABLE"
+    status = await suite.query.GetSystemStatus(query_service_pb2.GetSystemStatusRequest(), metadata=suite.asker)
+    health = {d.name: d for d in status.dependencies}
+    assert not health[name].healthy
+    await suite.schema.DeleteDataSource(schema_service_pb2.DeleteDataSourceRequest(name=name))
+
 
 async def running_queries(engine: Any, marker: str) -> int:
     def count() -> int:
@@ -271,3 +297,20 @@ async def eventually(probe: Any, expected: Any, timeout_s: float = 30.0) -> bool
             return True
         await asyncio.sleep(0.1)
     return False
+
+
+async def test_a_caller_leaving_between_chunks_is_audited_as_cancelled(suite: Suite) -> None:
+    marker = "leaving between chunks"
+    call = suite.query.ExportQueryResult(query_service_pb2.ExportQueryResultRequest(
+        parent=suite.sources["sqlite"], sql=f"SELECT id, name, '{marker}' AS note FROM items",
+        format=query_pb2.EXPORT_FORMAT_CSV), metadata=suite.asker)
+    first = await call.read()
+    assert first.WhichOneof("part") == "header"
+    call.cancel()
+
+    async def cancelled() -> int:
+        events, _ = await shared_audit(suite.running.components).list(AuditFilter(), page_size=1000)
+        return sum(1 for e in events if e.method.endswith("/ExportQueryResult") and marker in e.sql
+                   and e.status_code == "CANCELLED")
+
+    assert await eventually(cancelled, 1), "the export its caller left was not audited as cancelled"
