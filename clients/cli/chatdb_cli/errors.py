@@ -56,10 +56,13 @@ def one_line(text: str) -> str:
 def error_line(error: ChatDBError) -> str:
     """The line that reports a failed call: status, reason, message and the bad fields."""
     head = f"{error.code.name} {error.reason}" if error.reason else error.code.name
-    line = f"error: {head}: {one_line(error.message) or 'no message'}"
-    if error.field_violations:
-        fields = "; ".join(f"{v.field}: {one_line(v.description)}" for v in error.field_violations)
-        line += f" [{fields}]"
+    message = one_line(error.message)
+    line = f"error: {head}: {message or 'no message'}"
+    # A violation the message already states (the server often words both alike) is not repeated.
+    fields = [f"{v.field}: {one_line(v.description)}" for v in error.field_violations]
+    fields = [text for text in fields if text not in message]
+    if fields:
+        line += f" [{'; '.join(fields)}]"
     return line
 
 

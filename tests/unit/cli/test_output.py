@@ -87,6 +87,13 @@ def test_a_refusal_is_one_line_with_status_reason_and_fields() -> None:
     assert exit_code(error) is ExitCode.REFUSED
 
 
+def test_a_violation_the_message_already_states_is_not_repeated() -> None:
+    bad = error_details_pb2.BadRequest(field_violations=[
+        error_details_pb2.BadRequest.FieldViolation(field="sql", description="DELETE is not a SELECT query")])
+    error = ChatDBError(grpc.StatusCode.INVALID_ARGUMENT, "sql: DELETE is not a SELECT query", details=[bad])
+    assert error_line(error) == "error: INVALID_ARGUMENT: sql: DELETE is not a SELECT query"
+
+
 @pytest.mark.parametrize(("code", "expected"), [
     pytest.param(grpc.StatusCode.UNAVAILABLE, ExitCode.UNAVAILABLE, id="unavailable"),
     pytest.param(grpc.StatusCode.DEADLINE_EXCEEDED, ExitCode.UNAVAILABLE, id="deadline"),
