@@ -40,8 +40,10 @@ MAX_MESSAGE_BYTES = 64 * 1024 * 1024
 IDEMPOTENT_METHODS: dict[str, tuple[str, ...]] = {
     SCHEMA: ("GetDataSource", "ListDataSources", "TestConnection", "ListTables", "GetTable", "GetSchemaGraph"),
     TRAINING: ("GetTrainingJob", "ListTrainingJobs", "WatchTrainingJob", "ListExamples"),
-    QUERY: ("ValidateSql", "ListQueries", "GetQuery", "GetSystemStatus"),
+    QUERY: ("ValidateSql", "SearchTables", "ListQueries", "GetQuery", "GetSystemStatus"),
     PREDICTION: ("GenerateSql", "ListModels"),
+    ACCESS: ("ListApiKeys", "ListColumnPolicies", "ListRowPolicies", "ListAuditEvents"),
+    WEBHOOK: ("ListWebhooks", "GetWebhook", "ListWebhookDeliveries"),
 }
 
 STUB_CLASSES: dict[str, Any] = {

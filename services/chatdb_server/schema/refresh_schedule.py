@@ -14,7 +14,6 @@ database's clock on PostgreSQL.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -25,6 +24,7 @@ from chatdb_server.log import get_logger
 from chatdb_server.metadata.db import MetadataStore
 from chatdb_server.metadata.models import DataSourceRow
 from chatdb_server.names import DATA_SOURCE, format_name
+from chatdb_server.resilience.background import cancel_and_wait
 from chatdb_server.schema.catalog import SchemaCatalog
 from chatdb_server.schema.ports import RetrainPort
 from chatdb_server.schema.records import RefreshReport
@@ -110,10 +110,7 @@ class RefreshScheduler:
     async def stop(self) -> None:
         """Stop looking (a refresh in progress is cancelled; its source is due again an interval later)."""
         task, self._task = self._task, None
-        if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await cancel_and_wait(task)
 
     async def run_once(self) -> ScheduledRefresh | None:
         """Claim one due source and refresh it; None when none was due."""

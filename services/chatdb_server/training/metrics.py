@@ -15,7 +15,6 @@ wrote it; a queued job cancelled before any worker took it has no run to time an
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -24,6 +23,7 @@ from typing import Protocol
 from prometheus_client import Counter, Gauge, Histogram
 
 from chatdb_server.log import get_logger
+from chatdb_server.resilience.background import cancel_and_wait
 from chatdb_server.training.job_model import JobState, JobType, TrainingJob
 
 log = get_logger(__name__)
@@ -117,10 +117,7 @@ class QueueGauges:
     async def stop(self) -> None:
         """Stop refreshing."""
         task, self._task = self._task, None
-        if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await cancel_and_wait(task)
 
     async def _loop(self) -> None:
         while True:

@@ -12,7 +12,6 @@ checked again before every attempt. Secrets are opened only to sign and never lo
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import os
 import socket
 import time
@@ -25,6 +24,7 @@ from chatdb_server.crypto import SecretBox
 from chatdb_server.errors import InvalidArgument
 from chatdb_server.log import get_logger
 from chatdb_server.metadata.models import utcnow
+from chatdb_server.resilience.background import cancel_and_wait
 from chatdb_server.webhooks.delivery_queue import Claim, DeliveryQueue, Outcome
 from chatdb_server.webhooks.records import DeliveryState
 from chatdb_server.webhooks.retry import RetryPolicy
@@ -73,10 +73,7 @@ class WebhookDispatcher:
     async def stop(self) -> None:
         """Stop after the current pass's requests end or are cancelled; close the HTTP client."""
         task, self._task = self._task, None
-        if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await cancel_and_wait(task)
         if self._client is not None:
             await self._client.aclose()
             self._client = None

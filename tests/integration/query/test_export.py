@@ -256,13 +256,7 @@ async def test_a_caller_going_away_cancels_the_query_in_postgresql(suite: Suite)
         assert await eventually(lambda: running_queries(engine, marker), 0)
     finally:
         engine.dispose()
-
-    async def cancelled_exports() -> int:
-        events, _ = await shared_audit(suite.running.components).list(AuditFilter(), page_size=1000)
-        return sum(1 for e in events if e.method.endswith("/ExportQueryResult") and marker in e.sql
-                   and e.status_code == "CANCELLED")
-
-    assert await eventually(cancelled_exports, 1), "the abandoned export was not audited as cancelled"
+    assert await eventually(lambda: cancelled_exports(suite, marker), 1), "the export was not audited as cancelled"
 
 
 async def test_an_unreachable_database_is_refused_and_shows_in_the_system_status(suite: Suite) -> None:
@@ -307,10 +301,11 @@ async def test_a_caller_leaving_between_chunks_is_audited_as_cancelled(suite: Su
     first = await call.read()
     assert first.WhichOneof("part") == "header"
     call.cancel()
+    assert await eventually(lambda: cancelled_exports(suite, marker), 1), "the export was not audited as cancelled"
 
-    async def cancelled() -> int:
-        events, _ = await shared_audit(suite.running.components).list(AuditFilter(), page_size=1000)
-        return sum(1 for e in events if e.method.endswith("/ExportQueryResult") and marker in e.sql
-                   and e.status_code == "CANCELLED")
 
-    assert await eventually(cancelled, 1), "the export its caller left was not audited as cancelled"
+async def cancelled_exports(suite: Suite, marker: str) -> int:
+    """Audit events of exports whose SQL holds ``marker`` and whose caller went away."""
+    events, _ = await shared_audit(suite.running.components).list(AuditFilter(), page_size=1000)
+    return sum(1 for e in events if e.method.endswith("/ExportQueryResult") and marker in e.sql
+               and e.status_code == "CANCELLED")

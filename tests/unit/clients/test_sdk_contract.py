@@ -134,6 +134,13 @@ def test_retried_methods_exist_and_only_read() -> None:
             assert method.startswith(("Get", "List", "Watch", "Validate", "Test", "Generate", "Search")), method
 
 
+@pytest.mark.parametrize(("service", "method"), RPCS)
+def test_every_reading_rpc_is_retried(service: ServiceDescriptor, method: MethodDescriptor) -> None:
+    if method.name.startswith(("Get", "List", "Watch", "Search")):
+        assert method.name in IDEMPOTENT_METHODS.get(service.full_name, ()), \
+            f"{service.full_name}/{method.name} only reads: add it to IDEMPOTENT_METHODS and service_config.json"
+
+
 def arguments_for(name: str, factory: Any) -> dict[str, Any]:
     """Sample arguments for every required parameter of ``factory``, plus the method's overrides."""
     required = {p.name: SAMPLE_ARGUMENTS[p.name] for p in inspect.signature(factory).parameters.values()
