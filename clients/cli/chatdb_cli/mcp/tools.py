@@ -78,7 +78,7 @@ def register_tools(server: MCPServer[Any], chatdb: ChatDBGateway) -> None:
         """Search a trained data source's tables by meaning: the best matches first, each with its score and
         why it matched (query words in its name, matching columns, tables it joins), then the tables needed
         to join them."""
-        return replies.table_matches(await chatdb.stubs.search_tables(data_source, query, limit))
+        return replies.table_matches(await chatdb.client.search_tables(data_source, query, limit))
 
     @server.tool(annotations=READ_ONLY)
     @reports_errors
