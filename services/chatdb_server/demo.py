@@ -149,6 +149,11 @@ async def run_demo(settings: Settings) -> int:
              + "; " + ", ".join(f"{d.name}={'ok' if d.healthy else 'down'}" for d in status.dependencies))
         _out("\nTry it yourself: `make serve` keeps the suite running on 127.0.0.1:50051; README.md shows how to "
              "point it at your own database.")
+        if settings.console_port > 0:
+            secret = ("CHATDB_BOOTSTRAP_ADMIN_KEY" if settings.bootstrap_admin_key
+                      else f"`cat {settings.data_dir / ADMIN_KEY_FILE}`")
+            _out(f"The browser console comes with it: open http://127.0.0.1:{settings.console_port}/ and sign in "
+                 f"with the admin key ({secret}).")
         return 0
     except grpc.aio.AioRpcError as err:
         print(f"demo failed: {err.code().name}: {err.details()}", file=sys.stderr)

@@ -46,6 +46,9 @@ class Settings:
     """Milvus URI (``http://milvus:19530``); empty means Milvus Lite in ``data_dir``."""
     milvus_token: str = ""
     """Milvus token (``user:password``), when the server requires one."""
+    milvus_timeout_s: float = 30.0
+    """Longest one call to Milvus may take, retries included; past it the call fails (a training job fails,
+    or is recovered once Milvus is back) instead of waiting on an unreachable Milvus for minutes."""
     embedding_model: str = ""
     """Sentence-embedding model: a local directory; empty means the packaged all-MiniLM-L6-v2."""
     schema_address: str = ""
@@ -133,6 +136,12 @@ class Settings:
     """Shortest ``refresh_interval`` a data source may ask for; shorter is refused (INVALID_ARGUMENT)."""
     refresh_poll_s: float = 10.0
     """How often the process hosting SchemaService looks for data sources whose scheduled refresh is due."""
+    job_heartbeat_s: float = 5.0
+    """How often a running training job's heartbeat is written."""
+    job_stale_after_s: float = 60.0
+    """A running job whose heartbeat is older than this has lost its worker: another worker recovers it."""
+    job_recover_every_s: float = 30.0
+    """How often a training worker looks for jobs of workers that stopped heartbeating."""
     webhook_allowed_hosts: str = ""
     """Comma-separated host names, addresses and CIDRs that webhook URLs may target although they are (or resolve
     to) loopback, link-local or cloud-metadata addresses (169.254.169.254, fd00:ec2::254,
@@ -166,6 +175,15 @@ class Settings:
     """Every RPC but health and reflection needs a credential; ``off`` is accepted only on loopback."""
     bootstrap_admin_key: str = ""
     """An admin key (``chatdb keys secret`` makes one) stored on first start, e.g. from a Kubernetes
+    console_port: int = 8080
+    """HTTP port of the browser console that ``chatdb serve`` runs beside the services (``chatdb serve console``
+    runs it alone, against ``CHATDB_ADDRESS``); 0 turns it off."""
+    console_secret: str = ""
+    """Fernet key that seals the console's session cookies; empty means a key generated once into
+    ``data_dir/console.key``. Changing it signs everyone out."""
+    console_secure_cookies: bool = False
+    """Mark the console's session cookie ``Secure``: set it when people reach the console over HTTPS (through
+    an ingress or proxy that ends TLS)."""
     Secret; empty means a key generated into ``data_dir/admin.key`` when no key exists."""
     service_key: str = ""
     """API key a service sends when it calls another in a split deployment; stored on start as an operator

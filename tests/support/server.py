@@ -86,7 +86,8 @@ class ServerProcess:
         """Start the process and wait until it logs that it is serving."""
         env = {**os.environ, "CHATDB_DATA_DIR": str(self.data_dir), "CHATDB_PORT": str(self.requested_port),
                "CHATDB_HOST": self.host, "CHATDB_LOG_LEVEL": "info", "CHATDB_GRACE_S": "2",
-               **TRUSTED_TARGET_ENV, **self.extra_env}
+               # No browser console unless a test asks for one: its default port would be shared by every server.
+               "CHATDB_CONSOLE_PORT": "0", **TRUSTED_TARGET_ENV, **self.extra_env}
         self.proc = subprocess.Popen([sys.executable, "-m", "chatdb_server.cli", "serve", *self.services], env=env,
                                      stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
         threading.Thread(target=self._read_log, daemon=True).start()

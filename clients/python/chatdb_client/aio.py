@@ -11,7 +11,7 @@ import asyncio
 import contextlib
 import inspect
 import os
-from collections.abc import AsyncGenerator, Awaitable, Callable, Sequence
+from collections.abc import AsyncGenerator, Awaitable, Callable, Mapping, Sequence
 from types import TracebackType
 from typing import Any, TypeVar
 
@@ -20,11 +20,12 @@ import grpc.aio
 
 from chatdb.training.v1 import training_pb2
 from chatdb_client import operations as ops
-from chatdb_client.channel import STUB_CLASSES, RetryPolicy, call_metadata, channel_options, new_request_id
+from chatdb_client.channel import RetryPolicy, call_metadata, channel_options, new_request_id
 from chatdb_client.errors import ChatDBError, Unavailable
 from chatdb_client.exports import ArrowCollector, ExportFile, format_for
 from chatdb_client.methods import async_list, async_pages, async_stream, async_unary
 from chatdb_client.results import ExportPart
+from chatdb_client.routing import route_stubs
 
 T = TypeVar("T")
 
@@ -38,7 +39,7 @@ class AsyncChatDBClient:
 
     def __init__(self, target: str = "127.0.0.1:50051", tenant: str = "", timeout: float = 30.0,
                  credentials: grpc.ChannelCredentials | None = None, *, retry: RetryPolicy | None = None,
-                 api_key: str = "", token: str = "") -> None:
+                 api_key: str = "", token: str = "", service_targets: Mapping[str, str] | None = None) -> None:
         if api_key and token:
             raise ValueError("authenticate with an API key or a token, not both")
         self.target = target
@@ -46,13 +47,18 @@ class AsyncChatDBClient:
         self._credential = api_key or token
         self.timeout = timeout
         options = channel_options(retry or RetryPolicy())
-        self.channel = (grpc.aio.secure_channel(target, credentials, options=options) if credentials
-                        else grpc.aio.insecure_channel(target, options=options))
-        self._stubs = {service: stub(self.channel) for service, stub in STUB_CLASSES.items()}
+
+        def open_channel(address: str) -> grpc.aio.Channel:
+            return (grpc.aio.secure_channel(address, credentials, options=options) if credentials
+                    else grpc.aio.insecure_channel(address, options=options))
+
+        self.channel = open_channel(target)
+        self._stubs, self._channels = route_stubs(self.channel, target, service_targets, open_channel)
 
     async def close(self) -> None:
-        """Close the channel."""
-        await self.channel.close()
+        """Close the channels."""
+        for channel in self._channels.values():
+            await channel.close()
 
     async def __aenter__(self) -> AsyncChatDBClient:
         return self

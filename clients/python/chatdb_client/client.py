@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import Callable, Generator, Sequence
+from collections.abc import Callable, Generator, Mapping, Sequence
 from types import TracebackType
 from typing import Any, TypeVar
 
@@ -12,11 +12,12 @@ import grpc
 
 from chatdb.training.v1 import training_pb2
 from chatdb_client import operations as ops
-from chatdb_client.channel import STUB_CLASSES, RetryPolicy, call_metadata, channel_options, new_request_id
+from chatdb_client.channel import RetryPolicy, call_metadata, channel_options, new_request_id
 from chatdb_client.errors import ChatDBError, Unavailable
 from chatdb_client.exports import ArrowCollector, ExportFile, format_for
 from chatdb_client.methods import sync_list, sync_pages, sync_stream, sync_unary
 from chatdb_client.results import ExportPart
+from chatdb_client.routing import route_stubs
 
 T = TypeVar("T")
 
@@ -35,11 +36,13 @@ class ChatDBClient:
     ``target`` is ``host:port``, or ``dns:///name:port``: the channel keeps a connection to every
     address the name resolves to (a headless Kubernetes Service gives one per pod) and sends calls to
     them in turn. ``credentials`` (:func:`~chatdb_client.tls_credentials` or
-    ``grpc.ssl_channel_credentials``) makes a TLS channel."""
+    ``grpc.ssl_channel_credentials``) makes a TLS channel. ``service_targets`` sends the calls of some services
+    elsewhere, for deployments where each service has its own address: full service name → address, e.g.
+    ``{"chatdb.schema.v1.SchemaService": "dns:///chatdb-schema:50051"}``."""
 
     def __init__(self, target: str = "127.0.0.1:50051", tenant: str = "", timeout: float = 30.0,
                  credentials: grpc.ChannelCredentials | None = None, *, retry: RetryPolicy | None = None,
-                 api_key: str = "", token: str = "") -> None:
+                 api_key: str = "", token: str = "", service_targets: Mapping[str, str] | None = None) -> None:
         if api_key and token:
             raise ValueError("authenticate with an API key or a token, not both")
         self.target = target
@@ -47,13 +50,18 @@ class ChatDBClient:
         self._credential = api_key or token
         self.timeout = timeout
         options = channel_options(retry or RetryPolicy())
-        self.channel = (grpc.secure_channel(target, credentials, options=options) if credentials
-                        else grpc.insecure_channel(target, options=options))
-        self._stubs = {service: stub(self.channel) for service, stub in STUB_CLASSES.items()}
+
+        def open_channel(address: str) -> grpc.Channel:
+            return (grpc.secure_channel(address, credentials, options=options) if credentials
+                    else grpc.insecure_channel(address, options=options))
+
+        self.channel = open_channel(target)
+        self._stubs, self._channels = route_stubs(self.channel, target, service_targets, open_channel)
 
     def close(self) -> None:
-        """Close the channel."""
-        self.channel.close()
+        """Close the channels."""
+        for channel in self._channels.values():
+            channel.close()
 
     def __enter__(self) -> ChatDBClient:
         return self

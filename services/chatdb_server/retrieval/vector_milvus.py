@@ -25,6 +25,7 @@ What differs between them, and what this module decides about it:
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from collections.abc import Sequence
@@ -54,6 +55,25 @@ WRITE_BATCH = 1_000
 """Rows per insert call (and ids per delete call)."""
 
 _VERSION = re.compile(r"(\d+)\.(\d+)\.(\d+)")
+
+
+class TimedClient:
+    """A ``MilvusClient`` whose calls to the server each end within ``timeout_s``, retries included.
+
+    Without a timeout pymilvus retries a call to an unreachable server 75 times with backoff, minutes
+    in all, and a training job whose Milvus died would hold its lease, heartbeating, for that long; with
+    one the call fails and the job fails (or is recovered) in bounded time."""
+
+    _TIMED = frozenset({"create_collection", "delete", "describe_collection", "flush", "get_server_version",
+                        "has_collection", "insert", "load_collection", "query", "query_iterator", "search"})
+
+    def __init__(self, client: Any, timeout_s: float) -> None:
+        self._client = client
+        self._timeout_s = timeout_s
+
+    def __getattr__(self, name: str) -> Any:
+        found = getattr(self._client, name)
+        return functools.partial(found, timeout=self._timeout_s) if name in self._TIMED else found
 
 
 @dataclass(frozen=True)

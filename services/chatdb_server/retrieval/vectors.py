@@ -35,6 +35,7 @@ from chatdb_server.retrieval.vector_milvus import (
     SNAPSHOT,
     WRITE_BATCH,
     MilvusTraits,
+    TimedClient,
     ids_filter,
     replace_rows,
     settle_deletes,
@@ -45,6 +46,8 @@ __all__ = ["INDEX_PARAMS", "ExampleHit", "ExampleVector", "TableVector", "Vector
 
 log = get_logger(__name__)
 
+DEFAULT_TIMEOUT_S = 30.0
+"""How long one call to Milvus may take, its retries included (``milvus_timeout_s``)."""
 TABLES_SUFFIX = "tables"
 EXAMPLES_SUFFIX = "examples"
 NUM_PARTITIONS = 64
@@ -130,9 +133,10 @@ class VectorStore:
     """
 
     def __init__(self, uri: str, token: str = "", dim: int = 384, *, collection_prefix: str = "chatdb",
-                 index_type: str = "") -> None:
+                 index_type: str = "", timeout_s: float = DEFAULT_TIMEOUT_S) -> None:
         """``index_type`` empty picks FLAT on Milvus Lite (exact, and measured fastest there at
-        100k vectors: the cost is Lite's own overhead) and HNSW on a Milvus server."""
+        100k vectors: the cost is Lite's own overhead) and HNSW on a Milvus server. Each call to Milvus
+        ends within ``timeout_s`` (:class:`TimedClient`)."""
         index_type = index_type or ("FLAT" if is_lite_uri(uri) else "HNSW")
         if index_type not in INDEX_PARAMS:
             raise InvalidArgument("index_type", f"one of {', '.join(INDEX_PARAMS)}")
@@ -151,7 +155,7 @@ class VectorStore:
         if self._lite_path:
             LiteFiles.open(self._lite_path)
         try:
-            self._client = MilvusClient(uri=uri, token=token)
+            self._client = TimedClient(MilvusClient(uri=uri, token=token, timeout=timeout_s), timeout_s)
             self.traits = MilvusTraits.of(self._client, lite=bool(self._lite_path))
         except MilvusException as exc:
             if self._lite_path:

@@ -27,6 +27,7 @@ from chatdb_server.log import get_logger
 from chatdb_server.resilience.metrics import MetricsServer
 from chatdb_server.server.access import shared_audit, shared_authenticator, shared_keys, shared_quotas
 from chatdb_server.server.components import Components
+from chatdb_server.server.console import start_beside
 from chatdb_server.server.interceptors import AccessInterceptor
 from chatdb_server.server.registry import SERVICES, ServiceSpec
 from chatdb_server.server.tls import server_credentials
@@ -168,12 +169,20 @@ async def start_server(settings: Settings, names: Sequence[str] = ()) -> Running
 
 
 async def serve(settings: Settings, names: Sequence[str] = ()) -> None:
-    """Run until SIGTERM or SIGINT, then drain and stop."""
+    """Run until SIGTERM or SIGINT, then drain and stop. Serving every service, the browser console comes
+    along on ``console_port``."""
     running = await start_server(settings, names)
+    try:
+        console = None if names else await start_beside(settings, running.port)
+    except BaseException:
+        await running.stop(grace=0)
+        raise
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
     await stop.wait()
     log.info("server.stopping", grace_s=settings.grace_s)
+    if console is not None:
+        await console.stop()
     await running.stop()

@@ -31,7 +31,8 @@ def shared_vectors(components: Components) -> VectorStore:
     """The process's vector store (closed at shutdown)."""
     def build() -> VectorStore:
         settings = components.settings
-        vectors = VectorStore(settings.resolved_milvus_uri, settings.milvus_token, shared_embedder(components).dim)
+        vectors = VectorStore(settings.resolved_milvus_uri, settings.milvus_token, shared_embedder(components).dim,
+                              timeout_s=settings.milvus_timeout_s)
 
         async def close() -> None:
             vectors.close()

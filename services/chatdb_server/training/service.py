@@ -43,7 +43,9 @@ class TrainingService:
         self.examples = ExampleBook(store, catalog, vectors, embedder)
         self.handlers = HandlerRegistry()
         self.schema_trainer = SchemaTrainer(catalog, vectors, embedder, batch_size)
-        options = worker_options or WorkerOptions(concurrency=settings.training_workers, poll_s=settings.job_poll_s)
+        options = worker_options or WorkerOptions(
+            concurrency=settings.training_workers, poll_s=settings.job_poll_s, heartbeat_s=settings.job_heartbeat_s,
+            stale_after_s=settings.job_stale_after_s, recover_every_s=settings.job_recover_every_s)
         self.worker = TrainingWorker(self.jobs, catalog, self.schema_trainer, self.handlers, options, worker_id)
         self._cleanup = VectorCleanup(vectors)
         self.queue_gauges = QueueGauges(self.jobs, settings.job_poll_s)

@@ -22,3 +22,4 @@ async def test_demo_tours_the_sample_shop(tmp_path: Path, capsys: pytest.Capture
     assert "refused:" not in out
     assert "level FULL" in out
     assert "SELECT COUNT(*) FROM customers" in out
+    assert "The browser console comes with it: open http://127.0.0.1:" in out and "admin.key" in out

@@ -20,6 +20,7 @@ from chatdb.prediction.v1 import prediction_service_pb2
 from chatdb.query.v1 import query_service_pb2
 from chatdb.schema.v1 import schema_service_pb2
 from chatdb.training.v1 import training_service_pb2
+from chatdb_cli.connection import CLIENT_VARIABLES
 from chatdb_server.settings import Settings
 from tests.unit.k8s.kustomize import MERGE_KEYS, Resource, key, load_kustomization, pod_spec, render
 
@@ -251,7 +252,7 @@ def test_every_chatdb_variable_is_a_real_setting(rendered: tuple[str, Any]) -> N
         spec = pod_spec(resource)
         for main in (spec or {}).get("containers", []):
             names |= {e["name"] for e in main.get("env", [])}
-    unknown = {n for n in names if n.startswith("CHATDB_")} - SETTING_VARIABLES
+    unknown = {n for n in names if n.startswith("CHATDB_")} - SETTING_VARIABLES - CLIENT_VARIABLES
     assert unknown == set()
 
 
@@ -357,7 +358,7 @@ def test_the_image_is_multi_stage_non_root_with_a_gpu_variant() -> None:
     dockerfile = (K8S / "Dockerfile").read_text()
     stages = re.findall(r"^FROM (\S+) AS (\S+)", dockerfile, flags=re.MULTILINE)
     assert {name for _, name in stages} >= {"build-cpu", "build-gpu", "runtime", "gpu", "cpu"}
-    assert all(image in {"${PYTHON_IMAGE}", "build-base", "runtime"} for image, _ in stages)
+    assert all(image in {"${PYTHON_IMAGE}", "${NODE_IMAGE}", "build-base", "runtime"} for image, _ in stages)
     assert re.search(r"^ARG PYTHON_IMAGE=python:3\.11-slim", dockerfile, flags=re.MULTILINE)
     assert stages[-1][1] == "cpu", "the default target is the CPU image"
     assert re.search(r"^USER 10001:10001$", dockerfile, flags=re.MULTILINE)
