@@ -62,10 +62,12 @@ class TimedClient:
 
     Without a timeout pymilvus retries a call to an unreachable server 75 times with backoff, minutes
     in all, and a training job whose Milvus died would hold its lease, heartbeating, for that long; with
-    one the call fails and the job fails (or is recovered) in bounded time."""
+    one the call fails and the job fails (or is recovered) in bounded time. Creating and loading the
+    collections, once when the store opens, are left unbounded: loading a large collection can take
+    longer than any one read or write should, and a server that does not start is plain to see."""
 
-    _TIMED = frozenset({"create_collection", "delete", "describe_collection", "flush", "get_server_version",
-                        "has_collection", "insert", "load_collection", "query", "query_iterator", "search"})
+    _TIMED = frozenset({"delete", "describe_collection", "flush", "get_server_version", "has_collection", "insert",
+                        "query", "query_iterator", "search"})
 
     def __init__(self, client: Any, timeout_s: float) -> None:
         self._client = client

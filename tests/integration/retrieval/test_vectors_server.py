@@ -4,10 +4,13 @@ the store a server shares, a server killed and restarted)."""
 from __future__ import annotations
 
 import json
+import os
 import selectors
+import signal
 import subprocess
 import sys
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import numpy as np
@@ -100,3 +103,32 @@ def test_a_killed_server_comes_back_with_every_acknowledged_vector(tmp_path: Pat
             assert [hit.example_id for hit in reopened.search_examples("kill/db", unit(99), 1)] == ["e1"]
         finally:
             reopened.close()
+
+
+@pytest.mark.slow
+def test_a_hung_server_fails_calls_within_the_timeout_instead_of_holding_them(
+        database: str, milvus_server: MilvusServerProcess) -> None:
+    """A server that accepts connections but never answers (SIGSTOP) fails a call once ``timeout_s`` has
+    passed, retries included, rather than holding its caller (a training job, an ask) indefinitely."""
+    store = VectorStore(database, dim=DIM, timeout_s=2.0)
+    store.upsert_tables("hung/db", [TableVector("t1", "table 1", unit(1))])
+    outcome: list[BaseException | int] = []
+    os.killpg(milvus_server.pid, signal.SIGSTOP)
+    try:
+        caller = threading.Thread(target=lambda: outcome.append(_call(lambda: store.count_tables("hung/db"))))
+        caller.start()
+        caller.join(READER_DEADLINE_S)  # safety limit only
+        assert not caller.is_alive(), "the call to a hung Milvus never ended"
+    finally:
+        os.killpg(milvus_server.pid, signal.SIGCONT)
+    (error,) = outcome
+    assert isinstance(error, Exception), f"a hung Milvus answered {error!r}"
+    assert store.count_tables("hung/db") == 1  # the store works again once the server does
+    store.close()
+
+
+def _call(read: Callable[[], int]) -> BaseException | int:
+    try:
+        return read()
+    except Exception as error:
+        return error
