@@ -94,6 +94,10 @@ class Settings:
     """Execution timeout when a request names none."""
     result_cache_ttl_s: float = 300.0
     """How long cached results are served fresh; stale ones serve level 3 for a day."""
+    example_reuse_min_similarity: float = 0.75
+    """How close (cosine of the question embeddings) a question must be to a golden example to be answered
+    from it, its values re-linked, when every table of the example is among those retrieved; an exact
+    repeat needs no threshold. Tuned on half of Spider dev's databases (``tests/bench/example_reuse.py``)."""
     max_cell_bytes: int = 1_048_576
     """Longest text, binary or JSON value a reply carries, in bytes; longer values are cut to it, with a
     warning naming the column."""
@@ -132,16 +136,16 @@ class Settings:
     """Training jobs one process runs at a time."""
     job_poll_s: float = 1.0
     """How often an idle training worker looks for queued jobs."""
-    min_refresh_interval_s: float = 60.0
-    """Shortest ``refresh_interval`` a data source may ask for; shorter is refused (INVALID_ARGUMENT)."""
-    refresh_poll_s: float = 10.0
-    """How often the process hosting SchemaService looks for data sources whose scheduled refresh is due."""
     job_heartbeat_s: float = 5.0
     """How often a running training job's heartbeat is written."""
     job_stale_after_s: float = 60.0
     """A running job whose heartbeat is older than this has lost its worker: another worker recovers it."""
     job_recover_every_s: float = 30.0
     """How often a training worker looks for jobs of workers that stopped heartbeating."""
+    min_refresh_interval_s: float = 60.0
+    """Shortest ``refresh_interval`` a data source may ask for; shorter is refused (INVALID_ARGUMENT)."""
+    refresh_poll_s: float = 10.0
+    """How often the process hosting SchemaService looks for data sources whose scheduled refresh is due."""
     webhook_allowed_hosts: str = ""
     """Comma-separated host names, addresses and CIDRs that webhook URLs may target although they are (or resolve
     to) loopback, link-local or cloud-metadata addresses (169.254.169.254, fd00:ec2::254,
@@ -171,10 +175,6 @@ class Settings:
     metrics_port: int = 0
     """Port of the Prometheus metrics endpoint of every service process (calls by method and status code,
     their latency, calls in flight, degradation level, breakers); 0 turns it off."""
-    authentication: bool = True
-    """Every RPC but health and reflection needs a credential; ``off`` is accepted only on loopback."""
-    bootstrap_admin_key: str = ""
-    """An admin key (``chatdb keys secret`` makes one) stored on first start, e.g. from a Kubernetes
     console_port: int = 8080
     """HTTP port of the browser console that ``chatdb serve`` runs beside the services (``chatdb serve console``
     runs it alone, against ``CHATDB_ADDRESS``); 0 turns it off."""
@@ -184,6 +184,10 @@ class Settings:
     console_secure_cookies: bool = False
     """Mark the console's session cookie ``Secure``: set it when people reach the console over HTTPS (through
     an ingress or proxy that ends TLS)."""
+    authentication: bool = True
+    """Every RPC but health and reflection needs a credential; ``off`` is accepted only on loopback."""
+    bootstrap_admin_key: str = ""
+    """An admin key (``chatdb keys secret`` makes one) stored on first start, e.g. from a Kubernetes
     Secret; empty means a key generated into ``data_dir/admin.key`` when no key exists."""
     service_key: str = ""
     """API key a service sends when it calls another in a split deployment; stored on start as an operator

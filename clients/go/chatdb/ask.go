@@ -27,7 +27,7 @@ type Result struct {
 	Rows    [][]interface{}
 	// DegradationLevel is 0 (everything works) to 4, as documented; -1 when unspecified.
 	DegradationLevel int
-	// ServedBy is MODEL, TEMPLATE, CACHE or CALLER_SQL.
+	// ServedBy is MODEL, TEMPLATE, EXAMPLE, CACHE or CALLER_SQL.
 	ServedBy  string
 	Truncated bool
 	Stale     bool

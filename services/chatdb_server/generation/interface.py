@@ -22,6 +22,9 @@ class ExampleInfo:
 
     question: str
     sql: str
+    example_id: str = ""
+    similarity: float = 0.0
+    """Cosine similarity of the example's question to the asked one (0 when not known)."""
 
 
 @dataclass(frozen=True)

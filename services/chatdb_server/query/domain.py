@@ -29,6 +29,7 @@ class ServedBy(StrEnum):
     TEMPLATE = "TEMPLATE"
     CACHE = "CACHE"
     CALLER_SQL = "CALLER_SQL"
+    EXAMPLE = "EXAMPLE"
 
 
 class StageKind(StrEnum):

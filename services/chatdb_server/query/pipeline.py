@@ -5,7 +5,8 @@ its breaker open) the in-process template generator answers (level 2). If the da
 rejects every candidate, the error goes back to generation once (in the prompt for model
 backends; the template generator's next candidates otherwise). With several candidates
 the answer is chosen by agreement of their results, then confidence. Every ask is
-recorded in the history, failed ones too.
+recorded in the history, failed ones too. Before any generation, a golden example the question
+repeats or closely paraphrases answers it (``generation.example_reuse``; served by EXAMPLE).
 
 The caller's column and row policies bind from retrieval on: the schema context and the golden
 examples a generator is given leave out excluded columns (and masked columns' sample values),
@@ -27,6 +28,7 @@ from chatdb_server.access import context as call
 from chatdb_server.access.enforce import names_excluded
 from chatdb_server.access.policies import EffectivePolicies
 from chatdb_server.errors import ChatDBError, DeadlineExceeded, FailedPrecondition, InvalidArgument, Unavailable
+from chatdb_server.generation.example_reuse import reuse_example
 from chatdb_server.generation.interface import (
     MAX_QUESTION_CHARS,
     ExampleInfo,
@@ -45,6 +47,7 @@ from chatdb_server.query.ports import Generator
 from chatdb_server.resilience.breakers import database_key, is_service_failure
 from chatdb_server.resilience.levels import HealthMonitor, Level
 from chatdb_server.retrieval.retriever import Retrieval, Retriever, ScoredTable
+from chatdb_server.settings import Settings
 from chatdb_server.sql.dsn import Dialect
 from chatdb_server.sql.errors import QueryFailed
 from chatdb_server.sql.values import ResultColumn
@@ -159,7 +162,8 @@ class AskPipeline:
 
     def __init__(self, contexts: SourceContexts, retriever: Retriever, prediction: Generator,
                  fallback: SqlGenerator, execution: GuardedExecution, history: QueryHistory,
-                 monitor: HealthMonitor) -> None:
+                 monitor: HealthMonitor, *,
+                 min_example_similarity: float = Settings.example_reuse_min_similarity) -> None:
         self._contexts = contexts
         self._retriever = retriever
         self._prediction = prediction
@@ -167,6 +171,7 @@ class AskPipeline:
         self._execution = execution
         self._history = history
         self._monitor = monitor
+        self._min_example_similarity = min_example_similarity
 
     async def ask(self, tenant: str, parent: str, question: str, options: AskOptions, *,
                   request_id: str = "", on_stage: StageListener | None = None) -> Answer:
@@ -212,8 +217,10 @@ class AskPipeline:
 
         request = _generation_request(retrieval, context.caller_policies(), question, source.dialect, count,
                                       options.model or source.default_adapter)
-        generated = await self._generate(context, request, limits, progress, tenant=source.tenant,
-                                         request_id=request_id, named_model=bool(options.model))
+        # A golden example answers first, unless the caller named the model that must write the SQL.
+        generated = (None if options.model else await self._reuse_example(context, request, limits, progress)) \
+            or await self._generate(context, request, limits, progress, tenant=source.tenant,
+                                    request_id=request_id, named_model=bool(options.model))
         best = generated.candidates[0]
         progress.sql = best.sql
         if on_stage:
@@ -230,7 +237,7 @@ class AskPipeline:
         level = max(progress.level, await self._monitor.level(database_key(source.tenant, source.name)))
         if run is not None and run.stale:
             level = max(level, Level.NO_DATABASE)
-        served_by = ServedBy.CACHE if run is not None and run.from_cache else generated.served_by
+        served_by = ServedBy.CACHE if run is not None and run.from_cache else progress.served_by or generated.served_by
         return Answer(
             query="", sql=best.verdict.sql, explanation=best.explanation, confidence=best.confidence,
             retrieved=list(retrieval.tables), tables_used=list(dict.fromkeys(best.verdict.tables)),
@@ -240,6 +247,26 @@ class AskPipeline:
             cached_time=run.cached_time if run else None, recorded_sql=best.sql)
 
     # ---- generation -----------------------------------------------------------------------------
+
+    async def _reuse_example(self, context: SourceContext, request: GenerationRequest, limits: Limits,
+                             progress: _Progress) -> _Generated | None:
+        """The SQL of a golden example the question repeats or closely paraphrases (``example_reuse``), when
+        it passes the guard under the caller's policies; None sends the question to generation."""
+        if not request.examples:
+            return None
+        with progress.step("generation", "reuse_example"):
+            reuse = await reuse_example(request, self._min_example_similarity, self._retriever.question_similarity)
+        if reuse is None:
+            return None
+        with progress.step("guard", "guard"):
+            verdict = await self._execution.check(context, reuse.sql, limits.max_rows)
+        if not verdict.valid:
+            log.info("ask.example_refused", example=reuse.example.example_id)
+            return None
+        progress.served_by, progress.model = ServedBy.EXAMPLE, ""
+        explanation = reuse.explanation(f"{context.source.name}/examples/{reuse.example.example_id}")
+        return _Generated([_Candidate(verdict.checked_sql, reuse.confidence, explanation, verdict)],
+                          ServedBy.EXAMPLE, fallback=False)
 
     async def _generate(self, context: SourceContext, request: GenerationRequest, limits: Limits, progress: _Progress,
                         *, tenant: str, request_id: str, named_model: bool, fallback_only: bool = False,
@@ -382,7 +409,7 @@ def _generation_request(retrieval: Retrieval, policies: EffectivePolicies, quest
         schema = schema.without_columns(policies.excluded, unsampled=policies.masked)
         examples = [e for e in examples if not names_excluded(e.sql, dialect, policies)]
     return GenerationRequest(question=question, dialect=dialect, schema=schema,
-                             examples=tuple(ExampleInfo(e.question, e.sql) for e in examples),
+                             examples=tuple(ExampleInfo(e.question, e.sql, e.example_id, e.score) for e in examples),
                              candidate_count=count, model=model)
 
 

@@ -78,7 +78,8 @@ class QueryService:
         self.history = QueryHistory(store, pages)
         self.execution = GuardedExecution(settings, guard, executor, self.cache, breakers, monitor, masker)
         self.pipeline = AskPipeline(self.contexts, retriever, self.generator, fallback, self.execution,
-                                    TimedHistory(store, pages), monitor)
+                                    TimedHistory(store, pages), monitor,
+                                    min_example_similarity=settings.example_reuse_min_similarity)
         self.caller_sql = CallerSql(self.contexts, self.execution, self.history, monitor)
         self.feedback = FeedbackDesk(self.contexts, self.history, self.execution, self.examples, monitor)
         self.exports = (QueryExport(settings, self.contexts, self.execution, self.history, streamer, masker)

@@ -221,6 +221,11 @@ class Retriever:
                 "run a training job again", "NOT_TRAINED", {"source": source.name})
         return found
 
+    async def question_similarity(self, question: str, other: str) -> float:
+        """The cosine similarity of two questions, embedded as questions are (cached like them)."""
+        first, second = await asyncio.gather(self.embedder.aencode_query(question), self.embedder.aencode_query(other))
+        return float(first @ second)
+
     async def preload(self, source: SourceRef, tables: list[StoredTable], version: SourceVersion | None = None) -> int:
         """Load ``source``'s vectors into the in-process index now (at start, or after training),
         so its first question does not pay for it; returns how many tables are indexed."""

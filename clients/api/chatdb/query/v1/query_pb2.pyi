@@ -19,6 +19,7 @@ class ServedBy(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     SERVED_BY_TEMPLATE: _ClassVar[ServedBy]
     SERVED_BY_CACHE: _ClassVar[ServedBy]
     SERVED_BY_CALLER_SQL: _ClassVar[ServedBy]
+    SERVED_BY_EXAMPLE: _ClassVar[ServedBy]
 
 class RetrievalReason(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
@@ -50,6 +51,7 @@ SERVED_BY_MODEL: ServedBy
 SERVED_BY_TEMPLATE: ServedBy
 SERVED_BY_CACHE: ServedBy
 SERVED_BY_CALLER_SQL: ServedBy
+SERVED_BY_EXAMPLE: ServedBy
 RETRIEVAL_REASON_UNSPECIFIED: RetrievalReason
 RETRIEVAL_REASON_SEARCH: RetrievalReason
 RETRIEVAL_REASON_JOIN_NEIGHBOR: RetrievalReason
