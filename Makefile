@@ -105,8 +105,9 @@ test-fast: $(VENV)/.test ## Unit tests only
 reliability: $(VENV)/.test ## The reliability suite: sustained load (and the hostile-request tests)
 	$(VENV)/bin/pytest -q -m reliability -s tests
 
-BENCHES := template_accuracy retrieval_recall guard_bench access_bench observability_bench schema_discovery_bench \
-	ask_bench training_scale retrieval_latency vllm_cpu_bench finetune_bench vector_store_bench export_bench example_reuse
+BENCHES := template_accuracy dialect_accuracy retrieval_recall guard_bench access_bench observability_bench schema_discovery_bench \
+	ask_bench training_scale retrieval_latency vllm_cpu_bench finetune_bench vector_store_bench export_bench \
+	example_reuse
 
 bench: $(VENV)/.test ## Benchmarks; their numbers are recorded in BENCHMARKS.md (about 25 minutes)
 	@for b in $(BENCHES); do echo "== tests/bench/$$b.py"; $(PY) -m tests.bench.$$b; done

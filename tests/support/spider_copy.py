@@ -10,6 +10,7 @@ not null; declared foreign keys are added afterwards where the target accepts th
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import sqlite3
 from dataclasses import dataclass
@@ -19,9 +20,12 @@ from typing import Any
 from sqlalchemy import (
     BigInteger,
     Column,
+    Date,
+    DateTime,
     Double,
     LargeBinary,
     MetaData,
+    Numeric,
     PrimaryKeyConstraint,
     String,
     Table,
@@ -40,6 +44,9 @@ _MYSQL_KEYABLE_CHARS = 255
 _ROWS_PER_INSERT = 500
 _INTEGER = re.compile(r"[-+]?(0|[1-9][0-9]*)")
 _DECIMAL = re.compile(r"[-+]?[0-9]*\.[0-9]+")
+_FIXED_POINT = re.compile(r"(?:NUMERIC|DECIMAL)\s*\(\s*([0-9]+)\s*(?:,\s*([0-9]+)\s*)?\)")
+_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+_ISO_TIMESTAMP = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}[ T][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]+)?)?")
 
 
 @dataclass(frozen=True)
@@ -51,18 +58,20 @@ class _SourceTable:
     rows: list[tuple[Any, ...]]
 
 
-def copy_sqlite_to(dsn: str, sqlite_path: str | Path) -> dict[str, list[str]]:
+def copy_sqlite_to(dsn: str, sqlite_path: str | Path, declared_types: bool = False) -> dict[str, list[str]]:
     """Copy every table of ``sqlite_path`` with its rows into the (empty) database at ``dsn``.
 
-    Returns the copied tables and their columns, lower-case, in the shape the guard's
-    ``known_columns`` takes (as lists, in column order).
+    With ``declared_types`` a column declared as a date, a timestamp or a fixed-point number whose
+    values all fit becomes a DATE, TIMESTAMP or NUMERIC column (a server's own schema would say so)
+    instead of the type its values suggest. Returns the copied tables and their columns, lower-case,
+    in the shape the guard's ``known_columns`` takes (as lists, in column order).
     """
     tables = _read_sqlite(Path(sqlite_path))
     engine = sync_engine_for(dsn)
     try:
         mysql = engine.dialect.name in ("mysql", "mariadb")
         metadata = MetaData()
-        created = {t.name.lower(): _target_table(metadata, t, mysql) for t in tables}
+        created = {t.name.lower(): _target_table(metadata, t, mysql, declared_types) for t in tables}
         metadata.create_all(engine)
         with engine.begin() as conn:
             for table in tables:
@@ -101,8 +110,9 @@ def _read_sqlite(path: Path) -> list[_SourceTable]:
         conn.close()
 
 
-def _target_table(metadata: MetaData, source: _SourceTable, mysql: bool) -> Table:
-    types = [_column_type([row[i] for row in source.rows if row[i] is not None], declared, mysql)
+def _target_table(metadata: MetaData, source: _SourceTable, mysql: bool, declared_types: bool) -> Table:
+    types = [(declared_types and _declared_type([row[i] for row in source.rows if row[i] is not None], declared))
+             or _column_type([row[i] for row in source.rows if row[i] is not None], declared, mysql)
              for i, (_, declared) in enumerate(source.columns)]
     keyed = bool(source.primary_key) and _is_unique_key(source, types, mysql)
     key_names = {k.lower() for k in source.primary_key} if keyed else set()
@@ -131,6 +141,22 @@ def _column_type(values: list[Any], declared: str, mysql: bool) -> TypeEngine[An
     if mysql and max((len(str(v)) for v in values), default=0) <= _MYSQL_KEYABLE_CHARS:
         return String(_MYSQL_KEYABLE_CHARS)
     return Text()
+
+
+def _declared_type(values: list[Any], declared: str) -> TypeEngine[Any] | None:
+    """DATE, TIMESTAMP or NUMERIC(p, s) where the declared type says so and every value fits."""
+    upper = declared.upper()
+    fixed = _FIXED_POINT.fullmatch(upper)
+    if fixed and all(_as_number(v) is not None for v in values):
+        return Numeric(int(fixed.group(1)), int(fixed.group(2) or 0))
+    texts = [v for v in values if isinstance(v, str)]
+    if len(texts) != len(values) or not any(marker in upper for marker in ("DATE", "TIME")):
+        return None
+    if upper == "DATE" and all(_ISO_DATE.fullmatch(v) for v in texts):
+        return Date()
+    if all(_ISO_DATE.fullmatch(v) or _ISO_TIMESTAMP.fullmatch(v) for v in texts):
+        return DateTime()
+    return None
 
 
 def _as_number(value: Any) -> int | float | None:
@@ -174,8 +200,11 @@ def _clean(row: tuple[Any, ...], table: Table) -> tuple[Any, ...]:
         if value is not None and isinstance(column.type, String):  # Text is a String too
             value = value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value)
             value = value.replace("\x00", "")
-        elif value is not None and isinstance(column.type, BigInteger | Double):
+        elif value is not None and isinstance(column.type, BigInteger | Double | Numeric):
             value = _as_number(value)
+        elif value is not None and isinstance(column.type, Date | DateTime):
+            moment = dt.datetime.fromisoformat(value)
+            value = moment if isinstance(column.type, DateTime) else moment.date()
         out.append(value)
     return tuple(out)
 

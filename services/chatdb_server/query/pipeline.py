@@ -3,7 +3,8 @@
 Generation goes to PredictionService through its breaker; when that service is down (or
 its breaker open) the in-process template generator answers (level 2). If the database
 rejects every candidate, the error goes back to generation once (in the prompt for model
-backends; the template generator's next candidates otherwise). With several candidates
+backends; the template generator rewrites the SQL for the error where it can and adds its next
+readings). With several candidates
 the answer is chosen by agreement of their results, then confidence. Every ask is
 recorded in the history, failed ones too. Before any generation, a golden example the question
 repeats or closely paraphrases answers it (``generation.example_reuse``; served by EXAMPLE).
@@ -323,12 +324,11 @@ class AskPipeline:
                           request_id: str) -> _Generated:
         """The one repair round: the database's error goes back to generation."""
         tried = frozenset(sql for sql, _ in failures)
+        sql, error = failures[0]
+        repair = replace(request, repair=RepairHint(failed_sql=sql, error=error))
         if generated.served_by is ServedBy.TEMPLATE:
-            # The template generator reads the question the same way again; ask it for its next readings.
-            repair = replace(request, candidate_count=min(len(tried) + request.candidate_count, MAX_CANDIDATES))
-        else:
-            sql, error = failures[0]
-            repair = replace(request, repair=RepairHint(failed_sql=sql, error=error))
+            # The template generator fixes the SQL for the error where it can, then offers its next readings.
+            repair = replace(repair, candidate_count=min(len(tried) + request.candidate_count, MAX_CANDIDATES))
         return await self._generate(context, repair, limits, progress, tenant=context.source.tenant,
                                     request_id=request_id, named_model=False, fallback_only=generated.fallback,
                                     exclude=tried)

@@ -164,6 +164,25 @@ async def test_rejected_sql_is_repaired_once_with_the_error_in_the_prompt(stack:
     assert any("repaired" in w for w in answer.warnings)
 
 
+class ScriptedTemplate(ScriptedModel):
+    """Answers as the template backend does (a repair round asks it for more candidates)."""
+
+    async def generate(self, request: GenerationRequest, tenant: str) -> GenerationResult:
+        result = await super().generate(request, tenant)
+        return GenerationResult(result.candidates, model="template", backend="template")
+
+
+async def test_the_template_backend_gets_the_database_error_in_its_repair_round(stack: QueryStack) -> None:
+    broken = ScriptedTemplate([SqlCandidate("SELECT ABS(-9223372036854775807 - 1) FROM customers", 0.9)],
+                              repaired="SELECT COUNT(*) FROM customers")
+    pipeline = pipeline_with(stack, LocalPrediction(broken))
+    answer = await pipeline.ask("default", SHOP, "How many customers are there?", AskOptions())
+    assert answer.sql.startswith("SELECT COUNT(*) FROM customers") and answer.served_by is ServedBy.TEMPLATE
+    repair = broken.requests[1].repair
+    assert repair is not None and "integer overflow" in repair.error and repair.failed_sql.startswith("SELECT ABS(")
+    assert broken.requests[1].candidate_count == 2
+
+
 async def test_a_second_rejection_is_the_answer(stack: QueryStack) -> None:
     broken = ScriptedModel([SqlCandidate("SELECT ABS(-9223372036854775807 - 1) FROM customers", 0.9)])
     pipeline = pipeline_with(stack, LocalPrediction(broken))

@@ -10,8 +10,9 @@ from sqlglot import exp
 from sqlglot.dialects.dialect import Dialect as SqlglotDialect
 
 from chatdb_server.prediction.template.joins import Edge, JoinGraph
-from chatdb_server.prediction.template.plan import AverageComparison, Condition, Exclusion, Literal_, Output, Plan
+from chatdb_server.prediction.template.plan import AverageComparison, Condition, Exclusion, Output, Plan
 from chatdb_server.prediction.template.schema_index import ColumnEntry, TableEntry
+from chatdb_server.prediction.template.typed_sql import comparison, join_operands, period_operand, total_operand
 
 _SIMPLE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 #: strftime formats of the periods; sqlglot writes them as each dialect's date formatting.
@@ -51,14 +52,6 @@ def _table(table: TableEntry, alias: str | None, dialect: str) -> exp.Table:
     return node
 
 
-def _literal(value: Literal_) -> exp.Expression:
-    if isinstance(value, (int, float)):
-        if isinstance(value, float) and value.is_integer():
-            value = int(value)
-        return exp.Literal.number(value)
-    return exp.Literal.string(value)
-
-
 class _Scope:
     """Aliases of the tables of one SELECT."""
 
@@ -73,20 +66,26 @@ class _Scope:
 
     def output(self, output: Output) -> exp.Expression:
         if output.period is not None and output.column is not None:
-            return exp.TimeToStr(this=self.column(output.column), format=exp.Literal.string(_PERIODS[output.period]))
+            date = period_operand(output.column, self.column(output.column), self.dialect)
+            return exp.TimeToStr(this=date, format=exp.Literal.string(_PERIODS[output.period]))
         if output.aggregate is None:
             if output.column is None:
                 return exp.Star()
             return self.column(output.column)
         inner: exp.Expression = exp.Star() if output.column is None else self.column(output.column)
+        if output.column is not None and output.aggregate in ("sum", "avg"):
+            inner = total_operand(output.column, inner, self.dialect)
         if output.distinct:
             inner = exp.Distinct(expressions=[inner])
         return cast(exp.Expression, _AGGREGATES[output.aggregate](this=inner))
 
     def condition(self, condition: Condition) -> exp.Expression:
         left = self.output(Output(condition.column, condition.aggregate))
-        values = [_literal(v) for v in condition.values]
         op = condition.operator
+        if op == "is not null":
+            return exp.Not(this=exp.Is(this=left, expression=exp.Null()))
+        typed = condition.column if condition.aggregate is None else None
+        left, values = comparison(typed, left, condition.values, op, self.dialect)
         if op == "between":
             return exp.Between(this=left, low=values[0], high=values[1])
         if op in ("like", "not like"):
@@ -108,7 +107,8 @@ def _from_and_joins(select: exp.Select, tables: list[TableEntry], edges: list[Ed
     for edge in edges:
         on: exp.Expression | None = None
         for left, right in zip(edge.left_columns, edge.right_columns, strict=True):
-            eq = exp.EQ(this=scope.column(left), expression=scope.column(right))
+            operands = join_operands(left, right, scope.column(left), scope.column(right), scope.dialect)
+            eq = exp.EQ(this=operands[0], expression=operands[1])
             on = eq if on is None else exp.And(this=on, expression=eq)
         select = select.join(_table(edge.right, scope.aliases.get(id(edge.right)), scope.dialect), on=on)
     return select
@@ -129,20 +129,23 @@ def _exclusion(exclusion: Exclusion, graph: JoinGraph, outer: _Scope, dialect: s
         raise JoinError("cannot connect the tables of an exclusion")
     tables, edges = connected
     scope = _Scope(tables, dialect)
-    inner = _from_and_joins(exp.select(scope.column(exclusion.link)), tables, edges, scope)
+    key, link = join_operands(exclusion.key, exclusion.link, outer.column(exclusion.key),
+                              scope.column(exclusion.link), dialect)
+    inner = _from_and_joins(exp.select(link), tables, edges, scope)
     where = _combine([scope.condition(c) for c in exclusion.conditions], use_or=False)
     if where is not None:
         inner = inner.where(where)
-    return exp.Not(this=exp.In(this=outer.column(exclusion.key), query=exp.Subquery(this=inner)))
+    return exp.Not(this=exp.In(this=key, query=exp.Subquery(this=inner)))
 
 
 def _average(compared: AverageComparison, outer: _Scope) -> exp.Expression:
     """``column op (SELECT AVG(column) FROM its table)``."""
     scope = _Scope([compared.column.table], outer.dialect)
-    average = exp.select(exp.Avg(this=scope.column(compared.column))).from_(
-        _table(compared.column.table, None, outer.dialect))
-    return cast(exp.Expression, _COMPARISONS[compared.operator](this=outer.column(compared.column),
-                                                                 expression=exp.Subquery(this=average)))
+    column = compared.column
+    average = exp.select(exp.Avg(this=total_operand(column, scope.column(column), outer.dialect))).from_(
+        _table(column.table, None, outer.dialect))
+    left = total_operand(column, outer.column(column), outer.dialect)
+    return cast(exp.Expression, _COMPARISONS[compared.operator](this=left, expression=exp.Subquery(this=average)))
 
 
 def _select(plan: Plan, conditions: list[Condition], graph: JoinGraph, dialect: str) -> tuple[exp.Select, _Scope]:

@@ -20,6 +20,7 @@ from chatdb_server.errors import FailedPrecondition, InvalidArgument
 from chatdb_server.generation.interface import GenerationRequest, GenerationResult, SqlCandidate
 from chatdb_server.prediction.template import costs
 from chatdb_server.prediction.template.builder import JoinError, build_sql
+from chatdb_server.prediction.template.conformance import conform
 from chatdb_server.prediction.template.intents import (
     AGGREGATE_WORDS,
     ASCENDING_WORDS,
@@ -45,6 +46,7 @@ from chatdb_server.prediction.template.linking import (
 from chatdb_server.prediction.template.plan import Plan
 from chatdb_server.prediction.template.question import Choices, Unreadable
 from chatdb_server.prediction.template.reader import Reader
+from chatdb_server.prediction.template.repair import repair_sql
 from chatdb_server.prediction.template.schema_index import SchemaIndex, build_index
 from chatdb_server.prediction.template.vocabulary import word_set
 from chatdb_server.prediction.template.words import STOPWORDS, Token, tokenize
@@ -102,7 +104,10 @@ class TemplateGenerator:
         return self.generate_sync(request)
 
     def generate_sync(self, request: GenerationRequest) -> GenerationResult:
-        """Candidates for the request, best first. Raises InvalidArgument or FailedPrecondition(NO_ANSWER)."""
+        """Candidates for the request, best first. Raises InvalidArgument or FailedPrecondition(NO_ANSWER).
+
+        In a repair round (``request.repair``) the rejected SQL, fixed for the database's error where
+        a rule of ``repair.py`` applies, comes first, before the readings."""
         started = time.perf_counter()
         dialect = _validate(request)
         prepared = self._prepare(request.schema)
@@ -113,10 +118,13 @@ class TemplateGenerator:
                                      "NO_ANSWER")
         wanted = min(max(request.candidate_count, 1), MAX_CANDIDATES)
         readings = self._readings(tokens, mentions, prepared, dialect, wanted)
-        if not readings:
+        repaired = _repaired(request, dialect, readings[0].confidence if readings else costs.MIN_CONFIDENCE)
+        if not readings and repaired is None:
             raise FailedPrecondition("The question could not be read against this schema.", "NO_ANSWER")
         candidates = [SqlCandidate(sql=r.sql, confidence=round(r.confidence, 3), explanation=_explain(r.plan),
                                    rules=tuple(r.plan.rules)) for r in readings[:wanted]]
+        if repaired is not None:
+            candidates = [repaired, *(c for c in candidates if c.sql != repaired.sql)][:MAX_CANDIDATES]
         return GenerationResult(candidates=candidates, model=MODEL_NAME, backend=self.name,
                                 generation_seconds=time.perf_counter() - started)
 
@@ -154,7 +162,7 @@ class TemplateGenerator:
         seen: set[str] = set()
         for choice, cost in choices:
             try:
-                plan = Reader(tokens, mentions, prepared.index, prepared.graph, choice).read()
+                plan = conform(Reader(tokens, mentions, prepared.index, prepared.graph, choice).read())
                 sql = build_sql(plan, prepared.graph, dialect)
             except (Unreadable, JoinError):
                 continue
@@ -168,6 +176,18 @@ class TemplateGenerator:
         # The main reading stays first; alternatives follow by confidence, each below it.
         main, rest = readings[:1], sorted(readings[1:], key=lambda r: -r.confidence)
         return main + [_Reading(r.plan, r.sql, min(r.confidence, main[0].confidence - costs.BELOW_MAIN)) for r in rest]
+
+
+def _repaired(request: GenerationRequest, dialect: str, confidence: float) -> SqlCandidate | None:
+    """In a repair round, the rejected SQL fixed for the database's error (first of the candidates)."""
+    if request.repair is None:
+        return None
+    fixed = repair_sql(request.repair.failed_sql, request.repair.error, dialect)
+    if fixed is None or not _parses(fixed.sql, dialect):
+        return None
+    return SqlCandidate(sql=fixed.sql, confidence=round(confidence, 3),
+                        explanation=f"The database rejected the previous SQL; it was rewritten ({fixed.rule}).",
+                        rules=(fixed.rule,))
 
 
 def _validate(request: GenerationRequest) -> str:

@@ -8,7 +8,7 @@ from typing import Literal
 from chatdb_server.prediction.template.schema_index import ColumnEntry, TableEntry
 
 Aggregate = Literal["count", "sum", "avg", "min", "max"]
-Operator = Literal["=", "!=", ">", "<", ">=", "<=", "between", "like", "not like"]
+Operator = Literal["=", "!=", ">", "<", ">=", "<=", "between", "like", "not like", "is not null"]
 Literal_ = str | float | int
 Period = Literal["year", "month"]
 
@@ -90,6 +90,8 @@ class Plan:
     average_comparisons: list[AverageComparison] = field(default_factory=list)
     intersect_with: list[Condition] | None = None
     """Conditions of a second selection to intersect with (the first uses ``conditions``)."""
+    aggregate_first: bool = False
+    """The question asks for a count or aggregate before it names any column (one figure, not a list)."""
     notes: list[str] = field(default_factory=list)
     penalty: float = 0.0
     """How much this reading guessed (0 for none); lowers confidence."""

@@ -15,6 +15,7 @@ from chatdb_server.prediction.template.intents import (
     AGGREGATE_WORDS,
     CONDITION_WORDS,
     EXTREME_WORDS,
+    GROUP_WORDS,
     IMPLIED_SUPERLATIVES,
     ORDER_WORDS,
     count_cue_end,
@@ -176,6 +177,18 @@ class Question:
             return True
         before = self.lowers[:self.mentions[position].start]
         return any(w in AGGREGATE_WORDS for w in before)
+
+    def asks_aggregate_first(self) -> bool:
+        """Whether a count or an aggregate word comes before any column is named ("how many ...",
+        "what is the total population of ..."): the question asks for one figure, unless it says
+        "each", "every" or "per" anywhere."""
+        if set(self.lowers) & GROUP_WORDS:
+            return False
+        columns = [m.start for m in self.mentions if m.kind == "column"]
+        first = min(columns, default=len(self.tokens))
+        if self.count_end is not None and self.count_end <= first:
+            return True
+        return any(w in AGGREGATE_WORDS for w in self.lowers[:first])
 
     def right_after_count(self, start: int) -> bool:
         """Whether a mention is the first name after the count cue ("how many *different* store locations")."""

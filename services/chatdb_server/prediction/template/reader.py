@@ -146,7 +146,8 @@ class Reader:
         return intersect_conflicting(q, Plan(subject=subject, outputs=outputs, tables=tables, conditions=conditions,
                     any_condition=state.any_condition, group_by=group_by, periods=periods, having=state.having,
                     order=order, limit=limit, distinct=distinct, exclusions=excluded,
-                    average_comparisons=state.average_comparisons, notes=state.notes, penalty=state.penalty,
+                    average_comparisons=state.average_comparisons, aggregate_first=q.asks_aggregate_first(),
+                    notes=state.notes, penalty=state.penalty,
                     rules=list(dict.fromkeys(state.fired))))
 
     def _subject(self, state: ReadingState) -> TableEntry:

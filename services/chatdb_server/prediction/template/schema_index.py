@@ -9,7 +9,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Literal
 
-from chatdb_server.prediction.template.words import GENERIC_WORDS, name_words, text_words
+from chatdb_server.prediction.template.words import GENERIC_WORDS, name_vocabulary, name_words, segment, text_words
 from chatdb_server.retrieval.context import ColumnInfo, SchemaContext, TableInfo
 
 Kind = Literal["number", "text", "date", "bool"]
@@ -28,7 +28,7 @@ def column_kind(info: ColumnInfo) -> Kind:
     if any(t in declared for t in _NUMBER_TYPES):
         return "number"
     words = name_words(info.name)
-    if words and words[-1] in ("date", "time", "datetime", "timestamp"):
+    if words and (words[-1] in ("date", "time", "datetime", "timestamp") or words[0] == "date"):
         return "date"
     return "text"
 
@@ -148,11 +148,14 @@ def build_index(schema: SchemaContext) -> SchemaIndex:
     tables: list[TableEntry] = []
     values: dict[str, list[tuple[ColumnEntry, str]]] = defaultdict(list)
     max_value_words = 1
+    table_names = [name_words(info.name) for info in schema.tables]
+    vocabulary = name_vocabulary([name_words(c.name) for info in schema.tables for c in info.columns] + table_names,
+                                 table_names)
     for info in schema.tables:
-        words = name_words(info.name)
+        words = segment(name_words(info.name), vocabulary)
         table = TableEntry(info=info, words=words)
         for column_info in info.columns:
-            column_words = name_words(column_info.name)
+            column_words = segment(name_words(column_info.name), vocabulary)
             own = _without_prefix(column_words, words)
             entry = ColumnEntry(table=table, info=column_info, words=column_words, kind=column_kind(column_info),
                                 own_words=own, comment_words=text_words(column_info.comment))

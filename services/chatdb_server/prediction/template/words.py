@@ -7,6 +7,8 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
+import wordninja  # type: ignore[import-untyped]
+
 from chatdb_server.prediction.template.vocabulary import entry, word_set
 
 _TOKEN = re.compile(
@@ -107,6 +109,62 @@ def name_words(name: str) -> tuple[str, ...]:
             else:
                 words.append(singular(lowered))
     return tuple(w for w in words if w)
+
+
+_SHORTEST_RUN_TOGETHER = 5
+_MOST_PARTS = 3
+_MOST_ENGLISH_PARTS = 4
+_EXPANSIONS = frozenset(w for expanded in ABBREVIATIONS.values() for w in expanded)
+
+
+def name_vocabulary(names: list[tuple[str, ...]], table_names: list[tuple[str, ...]]) -> frozenset[str]:
+    """Words a schema spells out: those of its names, the generic words and the words abbreviations
+    stand for."""
+    words = {w for name in names + table_names for w in name}
+    words |= GENERIC_WORDS | {w for expanded in ABBREVIATIONS.values() for w in expanded}
+    return frozenset(w for w in words if len(w) > 1)
+
+
+def segment(words: tuple[str, ...], vocabulary: frozenset[str]) -> tuple[str, ...]:
+    """Words run together in a lower-case name ("countryname", "petid") split into words of the
+    vocabulary (or abbreviations); a word that splits no way stays as it is."""
+    out: list[str] = []
+    for word in words:
+        parts = None if len(word) < _SHORTEST_RUN_TOGETHER or word in _EXPANSIONS else (
+            _split(word, vocabulary - {word}) or _english_words(word))
+        if parts is None:
+            out.append(word)
+            continue
+        for part in parts:
+            out.extend(ABBREVIATIONS[part] if part in ABBREVIATIONS else (singular(part),))
+    return tuple(w for w in out if w)
+
+
+@lru_cache(maxsize=8192)
+def _english_words(word: str) -> list[str] | None:
+    """``word`` as the most likely run of English words, when it is one of 2 to 4 words of two letters or more."""
+    parts = [p for p in wordninja.split(word) if p]
+    return parts if 1 < len(parts) <= _MOST_ENGLISH_PARTS and all(len(p) > 1 for p in parts) else None
+
+
+def _known(part: str, vocabulary: frozenset[str]) -> bool:
+    return part in ABBREVIATIONS or part in vocabulary or singular(part) in vocabulary
+
+
+def _split(word: str, vocabulary: frozenset[str]) -> list[str] | None:
+    """The split of ``word`` into the fewest known parts (2 or 3), the longest first part first."""
+    best: list[str] | None = None
+    for cut in range(len(word) - 2, 1, -1):
+        head, tail = word[:cut], word[cut:]
+        if not _known(head, vocabulary):
+            continue
+        if _known(tail, vocabulary):
+            return [head, tail]
+        if best is None and len(tail) >= 4:
+            rest = next(([tail[:k], tail[k:]] for k in range(len(tail) - 2, 1, -1)
+                         if _known(tail[:k], vocabulary) and _known(tail[k:], vocabulary)), None)
+            best = [head, *rest] if rest is not None and len(rest) + 1 <= _MOST_PARTS else None
+    return best
 
 
 _STEM_SUFFIXES: tuple[str, ...] = tuple(entry("words", "stem_suffixes"))
