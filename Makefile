@@ -96,8 +96,11 @@ lint: $(VENV)/.test ## ruff, mypy, the import-linter layer contracts and buf lin
 	$(VENV)/bin/lint-imports
 	$(VENV)/bin/buf lint
 
+# The suite runs on two workers (pytest-xdist; a file's tests stay on one worker, so module fixtures are shared),
+# then the reliability suite alone: its load and fault tests must not compete with other tests for the cores.
 test: $(VENV)/.test proto-check breaking lint ## Everything CI runs: stubs up to date, linters, the whole test suite
-	$(VENV)/bin/pytest -q
+	$(VENV)/bin/pytest -q -n 2 --dist loadfile -m "not reliability"
+	$(VENV)/bin/pytest -q -m reliability
 
 test-fast: $(VENV)/.test ## Unit tests only
 	$(VENV)/bin/pytest -q tests/unit
