@@ -60,6 +60,10 @@ def answer_header(result: QueryResult) -> RenderableType:
     parts: list[RenderableType] = [sql_syntax(result.sql)]
     if isinstance(result, AskResult) and result.explanation:
         parts.append(Text(result.explanation, style="italic"))
+    if isinstance(result, AskResult) and result.answer_text:
+        parts.append(Text(result.answer_text, style="bold"))
+    if isinstance(result, AskResult) and result.suggested_question:
+        parts.append(Text(f"try asking: {result.suggested_question}", style="yellow"))
     parts.extend(Text(f"warning: {warning}", style="yellow") for warning in result.warnings)
     return Group(*parts)
 
@@ -75,7 +79,8 @@ def answer_document(result: QueryResult) -> dict[str, Any]:
     }
     if isinstance(result, AskResult):
         document.update(explanation=result.explanation, model=result.model, confidence=result.confidence,
-                        tables_used=result.tables_used)
+                        tables_used=result.tables_used, answer_text=result.answer_text,
+                        low_confidence=result.low_confidence, suggested_question=result.suggested_question)
     return document
 
 

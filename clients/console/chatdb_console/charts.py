@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from chatdb_client import Column
+from chatdb_client import Chart, Column
 
 NUMERIC_TYPES = frozenset({"INTEGER", "DOUBLE", "DECIMAL"})
 TIME_TYPES = frozenset({"DATE", "TIMESTAMP"})
@@ -71,6 +71,31 @@ def pick_chart(columns: Sequence[Column], rows: Sequence[Sequence[Any]]) -> Char
             value is not None and value >= 0 for value in datasets[0].data):
         return ChartSpec("pie", labels, datasets)
     return ChartSpec("bar", labels, datasets)
+
+
+def chart_from_suggestion(suggestion: Chart, columns: Sequence[Column],
+                          rows: Sequence[Sequence[Any]]) -> ChartSpec | None:
+    """The chart the server suggested for an answer (None for TABLE, or when it names columns the result lacks);
+    a series column splits the one measure into a dataset per value."""
+    names = [c.name for c in columns]
+    wanted = [suggestion.x_column, *suggestion.y_columns, *filter(None, [suggestion.series_column])]
+    if suggestion.type not in ("BAR", "LINE", "PIE") or not suggestion.y_columns or any(
+            name not in names for name in wanted):
+        return None
+    x = names.index(suggestion.x_column)
+    if suggestion.type == "LINE":
+        rows = sorted(rows, key=lambda row: _sort_key(row[x]))
+    labels = list(dict.fromkeys(_label(row[x]) for row in rows))
+    if suggestion.series_column:
+        series, y = names.index(suggestion.series_column), names.index(suggestion.y_columns[0])
+        values: dict[str, dict[str, float | None]] = {}
+        for row in rows:
+            values.setdefault(_label(row[series]), {})[_label(row[x])] = _number(row[y])
+        datasets = [Dataset(name, [points.get(label) for label in labels]) for name, points in values.items()]
+    else:
+        datasets = _datasets(columns, [names.index(name) for name in suggestion.y_columns], rows)
+        labels = [_label(row[x]) for row in rows]
+    return ChartSpec(suggestion.type.lower(), labels, datasets)
 
 
 def _datasets(columns: Sequence[Column], measures: Sequence[int], rows: Sequence[Sequence[Any]]) -> list[Dataset]:

@@ -40,6 +40,7 @@ from chatdb_client.errors import (
 from chatdb_client.results import (
     AskEvent,
     AskResult,
+    Chart,
     Column,
     CreatedApiKey,
     DegradationLevel,
@@ -57,6 +58,7 @@ __all__ = [
     "AskResult",
     "AsyncChatDBClient",
     "Cancelled",
+    "Chart",
     "ChatDBClient",
     "ChatDBError",
     "Column",

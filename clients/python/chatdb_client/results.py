@@ -55,6 +55,22 @@ class Column:
 
 
 @dataclass(frozen=True)
+class Chart:
+    """A chart suggestion: ``type`` (``TABLE``, ``BAR``, ``LINE`` or ``PIE``) and the result columns it draws."""
+
+    type: str
+    x_column: str = ""
+    y_columns: list[str] = field(default_factory=list)
+    series_column: str = ""
+
+    @classmethod
+    def from_proto(cls, chart: query_pb2.ChartSuggestion) -> Chart:
+        """The suggestion of a ``ChartSuggestion``."""
+        return cls(query_pb2.ChartType.Name(chart.type).removeprefix("CHART_TYPE_"), chart.x_column,
+                   list(chart.y_columns), chart.series_column)
+
+
+@dataclass(frozen=True)
 class QueryResult:
     """Rows from ExecuteSql, and the part of an Ask reply they share."""
 
@@ -118,6 +134,14 @@ class AskResult(QueryResult):
     cached_time: dt.datetime | None = None
     trace_id: str = ""
     """The call's trace id, to find its spans and the server's log lines."""
+    answer_text: str = ""
+    """The answer in one plain-language sentence, e.g. ``"There are 120 customers."``; may be empty."""
+    chart: Chart | None = None
+    """The chart the result's shape suggests; None when the server suggested none."""
+    low_confidence: bool = False
+    """True when the answer fell below the source's ``min_confidence``: no rows, the closest tables in
+    :attr:`retrieved_tables` and a rephrasing in :attr:`suggested_question`."""
+    suggested_question: str = ""
 
     @classmethod
     def from_proto(cls, reply: query_service_pb2.AskResponse) -> AskResult:  # type: ignore[override]
@@ -126,7 +150,10 @@ class AskResult(QueryResult):
                    confidence=reply.confidence, model=reply.model,
                    retrieved_tables=[t.table for t in reply.retrieved_tables],
                    tables_used=list(reply.tables_used), executed=reply.executed, trace_id=reply.trace_id,
-                   cached_time=to_datetime(reply.cached_time) if reply.HasField("cached_time") else None)
+                   cached_time=to_datetime(reply.cached_time) if reply.HasField("cached_time") else None,
+                   answer_text=reply.answer_text,
+                   chart=Chart.from_proto(reply.chart) if reply.HasField("chart") else None,
+                   low_confidence=reply.low_confidence, suggested_question=reply.suggested_question)
 
 
 @dataclass(frozen=True)

@@ -77,6 +77,8 @@ class DataSourceRow(Base):
     """Whether a scheduled refresh queues a training job for the tables it finds STALE."""
     next_refresh_time: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True, index=True)
     """When the next scheduled refresh is due; a scheduler claims it by moving it on (conditional UPDATE)."""
+    min_confidence: Mapped[float] = mapped_column(Float, default=0.0, server_default="0")
+    """Ask's confidence threshold: a less confident answer is refused (0 refuses none)."""
 
 
 class SchemaTableRow(Base):

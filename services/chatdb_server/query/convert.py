@@ -16,6 +16,7 @@ from chatdb.query.v1 import query_pb2, query_service_pb2
 from chatdb.wire import timestamp, to_value
 from chatdb_server.errors import InvalidArgument, to_status
 from chatdb_server.query.batch import BatchOutcome, BatchQuestion
+from chatdb_server.query.chart_hint import ChartHint
 from chatdb_server.query.domain import QueryState, Rating, Rows, ServedBy, StageKind
 from chatdb_server.query.export import ExportDone, ExportEvent, ExportRequest, ExportStart
 from chatdb_server.query.export_formats import ExportFormat
@@ -156,10 +157,19 @@ def ask_response(answer: Answer, *, with_rows: bool = True) -> query_service_pb2
         warnings=answer.warnings, timings=timings_message(answer.timings),
         degradation_level=answer.level.to_proto(), served_by=served_by_to_proto(answer.served_by),
         model=answer.model, stale=answer.stale, executed=answer.executed, trace_id=answer.trace_id,
+        answer_text=answer.reading.text, chart=chart_to_proto(answer.reading.chart),
+        low_confidence=answer.reading.low_confidence, suggested_question=answer.reading.suggested_question,
         **(_result_fields(answer.rows, with_rows) if answer.rows is not None else {}))
     if answer.cached_time is not None and answer.stale:
         response.cached_time.CopyFrom(timestamp(answer.cached_time))
     return response
+
+
+def chart_to_proto(hint: ChartHint) -> query_pb2.ChartSuggestion:
+    """The contract's ChartSuggestion."""
+    return query_pb2.ChartSuggestion(type=query_pb2.ChartType.Value(f"CHART_TYPE_{hint.type.value}"),
+                                     x_column=hint.x_column, y_columns=hint.y_columns,
+                                     series_column=hint.series_column)
 
 
 def stage_event(stage: Stage) -> query_service_pb2.StreamAskResponse:

@@ -42,9 +42,11 @@ from chatdb_server.log import get_logger
 from chatdb_server.query.candidates import Ballot, choose, result_signature
 from chatdb_server.query.domain import QueryState, ServedBy, StageKind
 from chatdb_server.query.history import QueryHistory, QueryRecord
+from chatdb_server.query.low_confidence import below_threshold
 from chatdb_server.query.pipeline_execution import GuardedExecution, Limits, PolicedVerdict, Rows, Run
 from chatdb_server.query.pipeline_sources import SourceContext, SourceContexts, metadata_store_errors
 from chatdb_server.query.ports import Generator
+from chatdb_server.query.reading import Reading, read_answer, unreliable
 from chatdb_server.resilience.breakers import database_key, is_service_failure
 from chatdb_server.resilience.levels import HealthMonitor, Level
 from chatdb_server.retrieval.retriever import Retrieval, Retriever, ScoredTable
@@ -109,6 +111,8 @@ class Answer:
     """The SQL before the caller's policies, as the history records it (``sql`` when none apply)."""
     trace_id: str = ""
     """The call's trace id, as in its log lines and exported spans."""
+    reading: Reading = field(default_factory=Reading)
+    """The answer in a sentence, its chart, and whether it fell below the source's ``min_confidence``."""
 
 
 @dataclass
@@ -229,6 +233,8 @@ class AskPipeline:
                                  sql=best.verdict.sql))
 
         run: Run | None = None
+        if below_threshold(best.confidence, source.min_confidence):
+            options = replace(options, execute=False)
         if options.execute:
             started = time.perf_counter()
             best, run = await self._execute(context, request, generated, limits, progress, request_id)
@@ -245,7 +251,9 @@ class AskPipeline:
             warnings=list(dict.fromkeys([*progress.warnings, *best.verdict.warnings, *(run.warnings if run else [])])),
             rows=run.rows if run else None, timings=progress.total(), level=level, served_by=served_by,
             model=progress.model, executed=run is not None, stale=bool(run and run.stale),
-            cached_time=run.cached_time if run else None, recorded_sql=best.sql)
+            cached_time=run.cached_time if run else None, recorded_sql=best.sql,
+            reading=(unreliable(retrieval.tables) if below_threshold(best.confidence, source.min_confidence)
+                     else read_answer(best.verdict.sql, source.dialect, run.rows if run else None)))
 
     # ---- generation -----------------------------------------------------------------------------
 

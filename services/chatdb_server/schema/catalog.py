@@ -146,6 +146,7 @@ class SchemaCatalog:
                     table_count=len(tables), create_time=now, update_time=now, discover_time=now)
                 _schedule(row, spec.refresh_interval, now)
                 row.auto_retrain = spec.auto_retrain
+                row.min_confidence = spec.min_confidence
                 session.add(row)
                 await session.flush()
                 session.add_all(_table_rows(row, tables, now))
@@ -207,6 +208,8 @@ class SchemaCatalog:
                 _schedule(row, spec.refresh_interval, utcnow())
             if "auto_retrain" in fields:
                 row.auto_retrain = spec.auto_retrain
+            if "min_confidence" in fields:
+                row.min_confidence = spec.min_confidence
             if "schemas" in fields:
                 row.schemas = list(spec.schemas)
             if "dsn" in fields:
@@ -309,7 +312,7 @@ class SchemaCatalog:
             raise FailedPrecondition(f"the stored credentials of {name} were sealed with another secret key; "
                                      "update the data source's dsn", SOURCE_UNREACHABLE) from None
         return SourceRef(pk=row.pk, tenant=row.tenant, source_id=row.source_id, dialect=dsn.dialect, dsn=dsn,
-                         default_adapter=row.default_adapter)
+                         default_adapter=row.default_adapter, min_confidence=row.min_confidence or 0.0)
 
     async def version(self, tenant: str, name: str, field: str = "name") -> SourceVersion:
         """The current row and generation of the tenant's source ``name``, read fresh in one small read (no
@@ -507,7 +510,8 @@ def _info(row: DataSourceRow) -> DataSourceInfo:
         labels=dict(row.labels or {}), table_count=row.table_count,
         create_time=as_utc(row.create_time) or utcnow(), update_time=as_utc(row.update_time) or utcnow(),
         discover_time=as_utc(row.discover_time), refresh_interval_s=row.refresh_interval_s or 0,
-        auto_retrain=bool(row.auto_retrain), next_refresh_time=as_utc(row.next_refresh_time))
+        auto_retrain=bool(row.auto_retrain), next_refresh_time=as_utc(row.next_refresh_time),
+        min_confidence=row.min_confidence or 0.0)
 
 
 def _schedule(row: DataSourceRow, interval_s: float, now: datetime) -> None:

@@ -46,7 +46,8 @@ def spec_from_proto(message: schema_pb2.DataSource) -> DataSourceSpec:
     interval = message.refresh_interval  # read as numbers: a hostile Duration must not overflow a timedelta
     return DataSourceSpec(display_name=message.display_name, dsn=message.dsn, schemas=tuple(message.schemas),
                           default_adapter=message.default_adapter, labels=dict(message.labels),
-                          refresh_interval=interval.seconds + interval.nanos / 1e9, auto_retrain=message.auto_retrain)
+                          refresh_interval=interval.seconds + interval.nanos / 1e9, auto_retrain=message.auto_retrain,
+                          min_confidence=message.min_confidence)
 
 
 def data_source_to_proto(info: DataSourceInfo) -> schema_pb2.DataSource:
@@ -57,7 +58,7 @@ def data_source_to_proto(info: DataSourceInfo) -> schema_pb2.DataSource:
         labels=info.labels, table_count=info.table_count, create_time=wire.timestamp(info.create_time),
         update_time=wire.timestamp(info.update_time), discover_time=wire.timestamp(info.discover_time),
         refresh_interval=duration_pb2.Duration(seconds=info.refresh_interval_s), auto_retrain=info.auto_retrain,
-        next_refresh_time=wire.timestamp(info.next_refresh_time))
+        next_refresh_time=wire.timestamp(info.next_refresh_time), min_confidence=info.min_confidence)
 
 
 def table_to_proto(source_id: str, table: StoredTable, full: bool) -> schema_pb2.Table:

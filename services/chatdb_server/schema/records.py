@@ -15,7 +15,8 @@ from chatdb_server.errors import InvalidArgument
 from chatdb_server.schema.diff import TableChange
 from chatdb_server.sql.dsn import Dialect
 
-UPDATABLE_FIELDS = ("display_name", "dsn", "schemas", "default_adapter", "labels", "refresh_interval", "auto_retrain")
+UPDATABLE_FIELDS = ("display_name", "dsn", "schemas", "default_adapter", "labels", "refresh_interval", "auto_retrain",
+                    "min_confidence")
 MAX_DISPLAY_NAME = 200
 MAX_SCHEMAS = 50
 MAX_NAME_CHARS = 63
@@ -38,6 +39,8 @@ class DataSourceSpec:
     """Seconds between scheduled refreshes; 0 means none."""
     auto_retrain: bool = False
     """Whether a scheduled refresh queues a training job for the tables it finds STALE."""
+    min_confidence: float = 0.0
+    """Ask's confidence threshold, 0 to 1: a less confident answer is refused (0 refuses none)."""
 
     def masked(self, fields: set[str]) -> DataSourceSpec:
         """This spec with every field outside ``fields`` back at its default (AIP-134: unmasked fields are ignored)."""
@@ -51,6 +54,8 @@ class DataSourceSpec:
             raise InvalidArgument(f"{prefix}.refresh_interval",
                                   f"must be 0 (never) or between {min_refresh_interval_s:g} s and "
                                   f"{MAX_REFRESH_INTERVAL_S} s")
+        if not 0.0 <= self.min_confidence <= 1.0:  # NaN fails too
+            raise InvalidArgument(f"{prefix}.min_confidence", "must be between 0 and 1")
         if len(self.display_name) > MAX_DISPLAY_NAME:
             raise InvalidArgument(f"{prefix}.display_name", f"must be at most {MAX_DISPLAY_NAME} characters")
         if len(self.schemas) > MAX_SCHEMAS:
@@ -87,6 +92,7 @@ class DataSourceInfo:
     refresh_interval_s: int = 0
     auto_retrain: bool = False
     next_refresh_time: datetime | None = None
+    min_confidence: float = 0.0
 
     @property
     def name(self) -> str:

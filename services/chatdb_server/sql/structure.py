@@ -128,6 +128,8 @@ class SourceRef:
     dialect: Dialect
     dsn: ParsedDsn
     default_adapter: str = ""
+    min_confidence: float = 0.0
+    """Ask's confidence threshold: a less confident answer is refused (0 refuses none)."""
 
     @property
     def name(self) -> str:

@@ -103,6 +103,7 @@ def test_ask_shows_the_sql_explanation_rows_level_and_who_served_it(chatdb: Chat
     out = answered.stdout
     assert "SELECT COUNT(*) FROM customers" in out
     assert "Read as" in out  # the template generator's explanation
+    assert f"There are {expected} customers." in out  # the answer in a sentence
     assert re.search(rf"│\s+{expected}\s+│", out), out
     assert "1 row · level 0 FULL · served by TEMPLATE (template)" in out
     assert f"query dataSources/{SHOP}/queries/" in out
@@ -121,6 +122,7 @@ def test_answers_come_as_csv_json_and_parquet(chatdb: Chatdb, tmp_path: Path) ->
     assert document["rows"] == [{"COUNT(*)": expected}]
     assert document["sql"].startswith("SELECT COUNT(*) FROM customers")
     assert document["degradation_level"] == "FULL"
+    assert document["answer_text"] == f"There are {expected} customers." and document["low_confidence"] is False
     assert document["served_by"] in ("TEMPLATE", "CACHE")  # the same question again may come from the cache
 
     target = tmp_path / "answer.parquet"

@@ -186,6 +186,7 @@ def test_the_journey(console: tuple[str, ServerProcess], browser: WebDriver, sho
     assert len(rows) >= 2
     wait(browser).until(seen.presence_of_element_located((By.CSS_SELECTOR, "canvas[data-chart][data-drawn]")))
     assert "SELECT" in browser.find_element(By.ID, "sql").get_attribute("value").upper()
+    assert browser.find_element(By.ID, "answer-text").text.endswith(".")  # the server's one-sentence answer
     assert unnamed_controls(browser) == []
     snap(browser, shots, "05-ask")
     browser.find_element(By.ID, "thumbs-up").click()

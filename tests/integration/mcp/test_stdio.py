@@ -76,6 +76,7 @@ async def test_ask_returns_the_sql_its_rows_and_takes_feedback_audited_as_the_ke
     assert "count" in answer["sql"].lower() and "customers" in answer["sql"].lower()
     assert answer["rows"] == chatdb.rows("SELECT COUNT(*) FROM customers")
     assert answer["explanation"] and answer["tables_used"] == ["customers"]
+    assert answer["answer_text"].startswith("There are ") and answer["answer_text"].endswith(" customers.")
     assert rated["query"] == answer["query"] and rated["rating"] == "CORRECT"
     events = await chatdb.audit_events()
     asked = [e for e in events if e.method == "/chatdb.query.v1.QueryService/Ask" and e.question == question]

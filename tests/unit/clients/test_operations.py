@@ -138,6 +138,13 @@ def test_an_update_names_exactly_the_fields_given() -> None:
         ops.update_data_source("shop")
 
 
+def test_a_confidence_threshold_is_set_and_cleared_by_its_mask() -> None:
+    raised = ops.update_data_source("shop", min_confidence=0.8).request
+    cleared = ops.update_data_source("shop", min_confidence=0).request
+    assert list(raised.update_mask.paths) == list(cleared.update_mask.paths) == ["min_confidence"]
+    assert raised.data_source.min_confidence == 0.8 and cleared.data_source.min_confidence == 0
+
+
 def test_a_connection_is_tested_to_a_source_or_a_dsn() -> None:
     assert ops.test_connection("shop").request.WhichOneof("target") == "name"
     assert ops.test_connection(dsn="sqlite:///x.db").request.dsn == "sqlite:///x.db"

@@ -127,6 +127,20 @@ def test_ask_reply_becomes_an_ask_result() -> None:
     assert result.retrieved_tables == ["customers", "orders"]
     assert result.served_by == "TEMPLATE" and result.model == "template" and result.executed
     assert result.cached_time is None
+    assert result.answer_text == "" and result.chart is None and not result.low_confidence
+
+
+def test_ask_result_lifts_the_sentence_chart_and_low_confidence_reply() -> None:
+    answered = AskResult.from_proto(query_service_pb2.AskResponse(
+        answer_text="Paris has the most customers: 4.", chart=query_pb2.ChartSuggestion(
+            type=query_pb2.CHART_TYPE_PIE, x_column="city", y_columns=["n"])))
+    refused = AskResult.from_proto(query_service_pb2.AskResponse(
+        low_confidence=True, answer_text="I could not answer this reliably.",
+        suggested_question="How many orders are there?"))
+    assert answered.answer_text == "Paris has the most customers: 4."
+    assert answered.chart is not None and (answered.chart.type, answered.chart.x_column, answered.chart.y_columns,
+                                           answered.chart.series_column) == ("PIE", "city", ["n"], "")
+    assert refused.low_confidence and refused.suggested_question == "How many orders are there?"
 
 
 def test_degradation_levels_are_numbered_as_documented() -> None:

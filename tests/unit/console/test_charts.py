@@ -7,9 +7,9 @@ from decimal import Decimal
 
 import pytest
 
-from chatdb_client import Column
+from chatdb_client import Chart, Column
 from chatdb_console.cells import format_cell
-from chatdb_console.charts import MAX_POINTS, pick_chart
+from chatdb_console.charts import MAX_POINTS, chart_from_suggestion, pick_chart
 
 
 def col(name: str, kind: str) -> Column:
@@ -88,3 +88,20 @@ def test_cells_are_formatted_by_type(value: object, text: str, kind: str) -> Non
 
 def test_long_text_is_cut() -> None:
     assert format_cell("x" * 1000).text.endswith("…")
+
+
+def test_the_servers_suggestion_is_drawn_as_given() -> None:
+    columns = [col("city", "STRING"), col("orders", "INTEGER")]
+    chart = chart_from_suggestion(Chart("BAR", "city", ["orders"]), columns, CITY_COUNTS)
+    assert chart is not None and chart.type == "bar" and chart.labels == ["Paris", "Lyon", "Nice"]
+    assert chart.datasets[0].data == [4.0, 2.0, 1.0]
+    assert chart_from_suggestion(Chart("TABLE"), columns, CITY_COUNTS) is None
+    assert chart_from_suggestion(Chart("BAR", "town", ["orders"]), columns, CITY_COUNTS) is None
+
+
+def test_a_series_column_splits_the_measure_into_datasets() -> None:
+    columns = [col("day", "DATE"), col("status", "STRING"), col("n", "INTEGER")]
+    rows = [(dt.date(2024, 1, 2), "paid", 3), (dt.date(2024, 1, 1), "paid", 1), (dt.date(2024, 1, 1), "open", 2)]
+    chart = chart_from_suggestion(Chart("LINE", "day", ["n"], "status"), columns, rows)
+    assert chart is not None and chart.type == "line" and chart.labels == ["2024-01-01", "2024-01-02"]
+    assert {d.label: d.data for d in chart.datasets} == {"paid": [1.0, 3.0], "open": [2.0, None]}

@@ -118,7 +118,10 @@ def query_result(result: QueryResult, max_rows: int) -> dict[str, Any]:
 def answer(result: AskResult, max_rows: int) -> dict[str, Any]:
     """An ask's answer: the SQL, how it answers the question, and its rows (bounded)."""
     return {**query_result(result, max_rows), "explanation": result.explanation,
-            "confidence": round(result.confidence, 4), "tables_used": result.tables_used}
+            "confidence": round(result.confidence, 4), "tables_used": result.tables_used,
+            "answer_text": result.answer_text,
+            **({"low_confidence": True, "closest_tables": result.retrieved_tables,
+                "suggested_question": result.suggested_question} if result.low_confidence else {})}
 
 
 def recorded_query(query: query_pb2.Query) -> dict[str, Any]:

@@ -10,8 +10,8 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
-from chatdb_client import AsyncChatDBClient, QueryResult
-from chatdb_console.charts import pick_chart
+from chatdb_client import AskResult, AsyncChatDBClient, QueryResult
+from chatdb_console.charts import chart_from_suggestion, pick_chart
 from chatdb_console.labels import label
 from chatdb_console.views.tables import chosen_source
 from chatdb_console.web import action, page, render, render_part
@@ -30,7 +30,9 @@ async def ask_page(request: Request, client: AsyncChatDBClient) -> Response:
 
 def result_context(result: QueryResult, source: str) -> dict[str, Any]:
     """What the result fragment shows of an Ask or ExecuteSql result."""
-    chart = pick_chart(result.columns, result.rows)
+    suggestion = result.chart if isinstance(result, AskResult) else None
+    chart = (chart_from_suggestion(suggestion, result.columns, result.rows) if suggestion is not None
+             else pick_chart(result.columns, result.rows))
     level = result.degradation_level
     return {"result": result, "source": source, "chart": chart,
             "chart_spec": chart.to_chartjs() if chart else None,

@@ -49,12 +49,15 @@ def list_data_sources(page_size: int = 0) -> Listing[schema_pb2.DataSource]:
 def update_data_source(source: str, *, display_name: str | None = None, dsn: str | None = None,
                        schemas: Sequence[str] | None = None, default_adapter: str | None = None,
                        labels: Mapping[str, str] | None = None, refresh_interval: float | None = None,
-                       auto_retrain: bool | None = None) -> Operation[schema_pb2.DataSource]:
+                       auto_retrain: bool | None = None,
+                       min_confidence: float | None = None) -> Operation[schema_pb2.DataSource]:
     """Change the fields given (the others stay); a new DSN is tested before it is stored.
-    ``refresh_interval`` is in seconds, 0 for no scheduled refresh."""
+    ``refresh_interval`` is in seconds, 0 for no scheduled refresh; ``min_confidence`` (0 to 1) is the
+    confidence below which Ask answers "I could not answer this reliably" instead, 0 for never."""
     changes: dict[str, Any] = {"display_name": display_name, "dsn": dsn, "schemas": schemas,
                                "default_adapter": default_adapter, "labels": labels,
-                               "refresh_interval": refresh_interval, "auto_retrain": auto_retrain}
+                               "refresh_interval": refresh_interval, "auto_retrain": auto_retrain,
+                               "min_confidence": min_confidence}
     given = {field: value for field, value in changes.items() if value is not None}
     if not given:
         raise ValueError("name at least one field to update")

@@ -27,6 +27,14 @@ class RetrievalReason(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     RETRIEVAL_REASON_SEARCH: _ClassVar[RetrievalReason]
     RETRIEVAL_REASON_JOIN_NEIGHBOR: _ClassVar[RetrievalReason]
 
+class ChartType(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    CHART_TYPE_UNSPECIFIED: _ClassVar[ChartType]
+    CHART_TYPE_TABLE: _ClassVar[ChartType]
+    CHART_TYPE_BAR: _ClassVar[ChartType]
+    CHART_TYPE_LINE: _ClassVar[ChartType]
+    CHART_TYPE_PIE: _ClassVar[ChartType]
+
 class ExportFormat(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
     EXPORT_FORMAT_UNSPECIFIED: _ClassVar[ExportFormat]
@@ -55,6 +63,11 @@ SERVED_BY_EXAMPLE: ServedBy
 RETRIEVAL_REASON_UNSPECIFIED: RetrievalReason
 RETRIEVAL_REASON_SEARCH: RetrievalReason
 RETRIEVAL_REASON_JOIN_NEIGHBOR: RetrievalReason
+CHART_TYPE_UNSPECIFIED: ChartType
+CHART_TYPE_TABLE: ChartType
+CHART_TYPE_BAR: ChartType
+CHART_TYPE_LINE: ChartType
+CHART_TYPE_PIE: ChartType
 EXPORT_FORMAT_UNSPECIFIED: ExportFormat
 EXPORT_FORMAT_CSV: ExportFormat
 EXPORT_FORMAT_JSON_LINES: ExportFormat
@@ -94,6 +107,18 @@ class TableMatch(_message.Message):
     joins_with: _containers.RepeatedScalarFieldContainer[str]
     description: str
     def __init__(self, table: _Optional[str] = ..., score: _Optional[float] = ..., reason: _Optional[_Union[RetrievalReason, str]] = ..., matched_words: _Optional[_Iterable[str]] = ..., matched_columns: _Optional[_Iterable[str]] = ..., joins_with: _Optional[_Iterable[str]] = ..., description: _Optional[str] = ...) -> None: ...
+
+class ChartSuggestion(_message.Message):
+    __slots__ = ("type", "x_column", "y_columns", "series_column")
+    TYPE_FIELD_NUMBER: _ClassVar[int]
+    X_COLUMN_FIELD_NUMBER: _ClassVar[int]
+    Y_COLUMNS_FIELD_NUMBER: _ClassVar[int]
+    SERIES_COLUMN_FIELD_NUMBER: _ClassVar[int]
+    type: ChartType
+    x_column: str
+    y_columns: _containers.RepeatedScalarFieldContainer[str]
+    series_column: str
+    def __init__(self, type: _Optional[_Union[ChartType, str]] = ..., x_column: _Optional[str] = ..., y_columns: _Optional[_Iterable[str]] = ..., series_column: _Optional[str] = ...) -> None: ...
 
 class AskOptions(_message.Message):
     __slots__ = ("max_rows", "timeout", "execute", "candidate_count", "model")

@@ -38,7 +38,7 @@ class AskRequest(_message.Message):
     def __init__(self, parent: _Optional[str] = ..., question: _Optional[str] = ..., options: _Optional[_Union[_query_pb2.AskOptions, _Mapping]] = ...) -> None: ...
 
 class AskResponse(_message.Message):
-    __slots__ = ("query", "sql", "explanation", "confidence", "retrieved_tables", "tables_used", "warnings", "columns", "rows", "row_count", "truncated", "timings", "degradation_level", "served_by", "model", "stale", "cached_time", "executed", "trace_id")
+    __slots__ = ("query", "sql", "explanation", "confidence", "retrieved_tables", "tables_used", "warnings", "columns", "rows", "row_count", "truncated", "timings", "degradation_level", "served_by", "model", "stale", "cached_time", "executed", "trace_id", "answer_text", "chart", "low_confidence", "suggested_question")
     QUERY_FIELD_NUMBER: _ClassVar[int]
     SQL_FIELD_NUMBER: _ClassVar[int]
     EXPLANATION_FIELD_NUMBER: _ClassVar[int]
@@ -58,6 +58,10 @@ class AskResponse(_message.Message):
     CACHED_TIME_FIELD_NUMBER: _ClassVar[int]
     EXECUTED_FIELD_NUMBER: _ClassVar[int]
     TRACE_ID_FIELD_NUMBER: _ClassVar[int]
+    ANSWER_TEXT_FIELD_NUMBER: _ClassVar[int]
+    CHART_FIELD_NUMBER: _ClassVar[int]
+    LOW_CONFIDENCE_FIELD_NUMBER: _ClassVar[int]
+    SUGGESTED_QUESTION_FIELD_NUMBER: _ClassVar[int]
     query: str
     sql: str
     explanation: str
@@ -77,7 +81,11 @@ class AskResponse(_message.Message):
     cached_time: _timestamp_pb2.Timestamp
     executed: bool
     trace_id: str
-    def __init__(self, query: _Optional[str] = ..., sql: _Optional[str] = ..., explanation: _Optional[str] = ..., confidence: _Optional[float] = ..., retrieved_tables: _Optional[_Iterable[_Union[_query_pb2.RetrievedTable, _Mapping]]] = ..., tables_used: _Optional[_Iterable[str]] = ..., warnings: _Optional[_Iterable[str]] = ..., columns: _Optional[_Iterable[_Union[_value_pb2.ResultColumn, _Mapping]]] = ..., rows: _Optional[_Iterable[_Union[_value_pb2.Row, _Mapping]]] = ..., row_count: _Optional[int] = ..., truncated: _Optional[bool] = ..., timings: _Optional[_Union[_query_pb2.Timings, _Mapping]] = ..., degradation_level: _Optional[_Union[_degradation_pb2.DegradationLevel, str]] = ..., served_by: _Optional[_Union[_query_pb2.ServedBy, str]] = ..., model: _Optional[str] = ..., stale: _Optional[bool] = ..., cached_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., executed: _Optional[bool] = ..., trace_id: _Optional[str] = ...) -> None: ...
+    answer_text: str
+    chart: _query_pb2.ChartSuggestion
+    low_confidence: bool
+    suggested_question: str
+    def __init__(self, query: _Optional[str] = ..., sql: _Optional[str] = ..., explanation: _Optional[str] = ..., confidence: _Optional[float] = ..., retrieved_tables: _Optional[_Iterable[_Union[_query_pb2.RetrievedTable, _Mapping]]] = ..., tables_used: _Optional[_Iterable[str]] = ..., warnings: _Optional[_Iterable[str]] = ..., columns: _Optional[_Iterable[_Union[_value_pb2.ResultColumn, _Mapping]]] = ..., rows: _Optional[_Iterable[_Union[_value_pb2.Row, _Mapping]]] = ..., row_count: _Optional[int] = ..., truncated: _Optional[bool] = ..., timings: _Optional[_Union[_query_pb2.Timings, _Mapping]] = ..., degradation_level: _Optional[_Union[_degradation_pb2.DegradationLevel, str]] = ..., served_by: _Optional[_Union[_query_pb2.ServedBy, str]] = ..., model: _Optional[str] = ..., stale: _Optional[bool] = ..., cached_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., executed: _Optional[bool] = ..., trace_id: _Optional[str] = ..., answer_text: _Optional[str] = ..., chart: _Optional[_Union[_query_pb2.ChartSuggestion, _Mapping]] = ..., low_confidence: _Optional[bool] = ..., suggested_question: _Optional[str] = ...) -> None: ...
 
 class StreamAskRequest(_message.Message):
     __slots__ = ("parent", "question", "options", "batch_size")

@@ -43,7 +43,7 @@ TABLE_VIEW_BASIC: TableView
 TABLE_VIEW_FULL: TableView
 
 class DataSource(_message.Message):
-    __slots__ = ("name", "display_name", "dsn", "dialect", "redacted_dsn", "schemas", "default_adapter", "labels", "table_count", "create_time", "update_time", "discover_time", "refresh_interval", "auto_retrain", "next_refresh_time")
+    __slots__ = ("name", "display_name", "dsn", "dialect", "redacted_dsn", "schemas", "default_adapter", "labels", "table_count", "create_time", "update_time", "discover_time", "refresh_interval", "auto_retrain", "next_refresh_time", "min_confidence")
     class LabelsEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -66,6 +66,7 @@ class DataSource(_message.Message):
     REFRESH_INTERVAL_FIELD_NUMBER: _ClassVar[int]
     AUTO_RETRAIN_FIELD_NUMBER: _ClassVar[int]
     NEXT_REFRESH_TIME_FIELD_NUMBER: _ClassVar[int]
+    MIN_CONFIDENCE_FIELD_NUMBER: _ClassVar[int]
     name: str
     display_name: str
     dsn: str
@@ -81,7 +82,8 @@ class DataSource(_message.Message):
     refresh_interval: _duration_pb2.Duration
     auto_retrain: bool
     next_refresh_time: _timestamp_pb2.Timestamp
-    def __init__(self, name: _Optional[str] = ..., display_name: _Optional[str] = ..., dsn: _Optional[str] = ..., dialect: _Optional[_Union[_dialect_pb2.Dialect, str]] = ..., redacted_dsn: _Optional[str] = ..., schemas: _Optional[_Iterable[str]] = ..., default_adapter: _Optional[str] = ..., labels: _Optional[_Mapping[str, str]] = ..., table_count: _Optional[int] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., update_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., discover_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., refresh_interval: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., auto_retrain: _Optional[bool] = ..., next_refresh_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+    min_confidence: float
+    def __init__(self, name: _Optional[str] = ..., display_name: _Optional[str] = ..., dsn: _Optional[str] = ..., dialect: _Optional[_Union[_dialect_pb2.Dialect, str]] = ..., redacted_dsn: _Optional[str] = ..., schemas: _Optional[_Iterable[str]] = ..., default_adapter: _Optional[str] = ..., labels: _Optional[_Mapping[str, str]] = ..., table_count: _Optional[int] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., update_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., discover_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., refresh_interval: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., auto_retrain: _Optional[bool] = ..., next_refresh_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., min_confidence: _Optional[float] = ...) -> None: ...
 
 class Column(_message.Message):
     __slots__ = ("name", "data_type", "value_type", "nullable", "default_value", "comment", "primary_key")
