@@ -41,6 +41,7 @@ from chatdb.training.v1 import training_pb2, training_service_pb2
 from chatdb_server.access.keys import new_secret
 from chatdb_server.retrieval.vectors import VectorStore
 from chatdb_server.samples.shop import build_shop_database
+from tests.support.callers import until_observed
 from tests.support.databases import postgres_database
 from tests.support.milvus import milvus_lite_server
 from tests.support.milvus_server import MilvusServerProcess
@@ -105,18 +106,7 @@ class Load:
 
     async def until(self, what: str, condition: Callable[[], bool]) -> None:
         """Wait for the callers to observe ``condition``."""
-        deadline = time.monotonic() + DEADLINE_S
-        while not condition():
-            for task in self._tasks:
-                if task.done():
-                    task.result()
-                    raise AssertionError("an asking client stopped")
-            self._changed.clear()
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                raise AssertionError(f"{what}: not observed within {DEADLINE_S:.0f} s")
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._changed.wait(), remaining)
+        await until_observed(what, condition, self._changed, self._tasks, DEADLINE_S)
 
     async def stop(self) -> None:
         self._stopping = True
@@ -254,10 +244,7 @@ async def test_a_training_worker_killed_mid_job_is_recovered_by_another_replica(
         channel = first.channel()
         stubs = SuiteStubs(channel)
         try:
-            source = await stubs.register("ledgers", f"sqlite:///{database}")
-            job = (await stubs.training.CreateTrainingJob(
-                training_service_pb2.CreateTrainingJobRequest(parent=source))).training_job
-            await watch_until_progress(stubs, job.name)
+            job = await training_under_way(stubs, database)
         finally:
             await channel.close()
         first.kill()  # SIGKILL mid-job: its heartbeats stop
@@ -278,6 +265,16 @@ async def test_a_training_worker_killed_mid_job_is_recovered_by_another_replica(
             vectors.close()
     finally:
         first.kill()
+
+
+async def training_under_way(stubs: SuiteStubs, database: Path) -> training_pb2.TrainingJob:
+    """Register ``database`` as the source ``ledgers`` and start training it; the job, once it has trained a
+    first table."""
+    source = await stubs.register("ledgers", f"sqlite:///{database}")
+    job = (await stubs.training.CreateTrainingJob(
+        training_service_pb2.CreateTrainingJobRequest(parent=source))).training_job
+    await watch_until_progress(stubs, job.name)
+    return job
 
 
 async def watch_until_progress(stubs: SuiteStubs, job_name: str) -> None:
@@ -315,10 +312,8 @@ async def test_milvus_killed_mid_training_leaves_the_job_to_recovery_and_each_ta
             channel = process.channel()
             stubs = SuiteStubs(channel)
             try:
-                source = await stubs.register("ledgers", f"sqlite:///{database}")
-                job = (await stubs.training.CreateTrainingJob(
-                    training_service_pb2.CreateTrainingJobRequest(parent=source))).training_job
-                await watch_until_progress(stubs, job.name)
+                job = await training_under_way(stubs, database)
+                source = job.data_source
                 milvus.kill()
 
                 async def recovery_waits_for_milvus() -> bool:

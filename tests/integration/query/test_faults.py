@@ -21,6 +21,7 @@ from chatdb.query.v1 import query_pb2, query_service_pb2
 from chatdb.training.v1 import training_service_pb2
 from chatdb_server.access.keys import new_secret
 from chatdb_server.samples.shop import build_shop_database
+from tests.support.callers import until_observed
 from tests.support.databases import PG_ADMIN_URL, postgres_database, sync_engine_for
 from tests.support.grpc_unit import error_info
 from tests.support.milvus import milvus_lite_server
@@ -83,18 +84,7 @@ class Load:
 
     async def wait_for(self, what: str, condition: Callable[[], bool]) -> None:
         """Until ``condition()`` holds; a failed ask ends the wait with its error."""
-        deadline = time.monotonic() + DEADLINE_S
-        while not condition():
-            for task in self._tasks:
-                if task.done():
-                    task.result()
-                    raise AssertionError("an asking client stopped")
-            self._changed.clear()
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                raise AssertionError(f"{what}: not reached within {DEADLINE_S:.0f} s")
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._changed.wait(), remaining)
+        await until_observed(what, condition, self._changed, self._tasks, DEADLINE_S)
 
     async def stop(self) -> list[BaseException]:
         """Stop asking; the errors of any client that failed."""
