@@ -8,19 +8,21 @@ from pathlib import Path
 
 import pytest
 
-from chatdb.training.v1 import training_service_pb2
+from chatdb.training.v1 import training_pb2, training_service_pb2
 from chatdb.webhook.v1 import webhook_pb2
 from chatdb_server.samples.shop import build_shop_database
 from chatdb_server.training.job_model import JobState, JobType
 from chatdb_server.training.jobs import JobStore
 from tests.integration.webhooks.conftest import WEBHOOK_SETTINGS, Suite
 from tests.integration.webhooks.receiver import Receiver
+from tests.support.server import in_process_suite
 
 pytestmark = pytest.mark.slow
 
 SUCCEEDED = webhook_pb2.WEBHOOK_EVENT_TYPE_TRAINING_JOB_SUCCEEDED
 FAILED = webhook_pb2.WEBHOOK_EVENT_TYPE_TRAINING_JOB_FAILED
 CANCELLED = webhook_pb2.WEBHOOK_EVENT_TYPE_TRAINING_JOB_CANCELLED
+TUNED = webhook_pb2.WEBHOOK_EVENT_TYPE_FINE_TUNE_JOB_SUCCEEDED
 DELIVERED = webhook_pb2.WEBHOOK_DELIVERY_STATE_SUCCEEDED
 GAVE_UP = webhook_pb2.WEBHOOK_DELIVERY_STATE_FAILED
 
@@ -87,6 +89,31 @@ async def test_failed_and_cancelled_jobs_are_delivered_to_those_who_asked(idle_s
     [cancel_event] = receiver.of_type("training_job.cancelled")
     assert cancel_event.signed_by(everything_secret) and not cancel_event.signed_by(failures_secret)
     assert cancel_event.payload["data"]["state"] == "CANCELLED"
+
+
+async def test_a_finished_fine_tune_is_delivered_to_its_subscribers_only(receiver: Receiver, tmp_path: Path) -> None:
+    # No worker: the test plays it, through the job store the worker uses. A base model path makes this
+    # deployment accept FINE_TUNE jobs (none runs here).
+    async with in_process_suite(tmp_path / "data", training_workers=0, model_path=str(tmp_path),
+                                **WEBHOOK_SETTINGS) as (running, channel):
+        suite = Suite(running, channel)
+        tuned, tuned_secret = await suite.subscribe(receiver.url, TUNED)
+        trained, _ = await suite.subscribe(receiver.url, SUCCEEDED)
+        source = await _source(suite, tmp_path)
+        job = (await suite.training.CreateTrainingJob(training_service_pb2.CreateTrainingJobRequest(
+            parent=source, type=training_pb2.TRAINING_JOB_TYPE_FINE_TUNE))).training_job
+        jobs = JobStore(running.components.store)
+        claimed = await jobs.claim("test-worker", [JobType.FINE_TUNE])
+        assert claimed is not None and claimed[1].name == job.name
+        await jobs.finish(claimed[0], JobState.SUCCEEDED, result={"adapter_version": "shop-v1"})
+
+        [delivery] = await suite.settled(tuned, 1)
+        assert (delivery.event_type, delivery.resource, delivery.state) == (TUNED, job.name, DELIVERED)
+        assert await suite.deliveries(trained) == []  # a schema-training subscriber hears nothing of it
+    [event] = receiver.of_type("fine_tune_job.succeeded")
+    assert event.signed_by(tuned_secret)
+    assert event.payload["data"]["type"] == "FINE_TUNE"
+    assert event.payload["data"]["result"] == {"adapter_version": "shop-v1"}
 
 
 async def test_a_receiver_failing_twice_gets_three_attempts_with_backoff(idle_suite: Suite, receiver: Receiver,
