@@ -28,7 +28,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import faulthandler
 import os
+import signal
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -95,6 +97,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return cli_access.run(args, settings)
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    # `kill -USR1 <pid>` writes every thread's stack to stderr: what a server that does not stop is doing.
+    faulthandler.register(signal.SIGUSR1, all_threads=True)
     if args.command == "serve" and args.services == ["console"]:
         from chatdb_server.server.console import serve_alone
 

@@ -125,10 +125,20 @@ class ServerProcess:
         return grpc.intercept_channel(grpc.insecure_channel(self.address), _SyncBearer(self.admin_key))
 
     def terminate(self, timeout: float = 30.0) -> int:
-        """SIGTERM and wait; the exit code."""
+        """SIGTERM and wait; the exit code. A server still running after ``timeout`` is asked for every thread's
+        stack (SIGUSR1), killed, and reported with that stack."""
         assert self.proc is not None
         self.proc.send_signal(signal.SIGTERM)
-        return self.proc.wait(timeout)
+        try:
+            return self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            seen = len(self.log_lines)
+            self.proc.send_signal(signal.SIGUSR1)
+            with suppress(subprocess.TimeoutExpired):
+                self.proc.wait(5)  # time to write the stacks (safety limit; it does not exit on SIGUSR1)
+            self.kill()
+            raise AssertionError(f"the server did not stop within {timeout:.0f} s of SIGTERM; its threads:\n"
+                                 + "".join(self.log_lines[seen:])[-20_000:]) from None
 
     def kill(self) -> None:
         """SIGKILL, for crash tests."""
