@@ -10,8 +10,11 @@ the settings name its certificate. Every call is traced (``chatdb_server.server.
 from __future__ import annotations
 
 import asyncio
+import atexit
 import ipaddress
+import os
 import signal
+import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -186,3 +189,28 @@ async def serve(settings: Settings, names: Sequence[str] = ()) -> None:
     if console is not None:
         await console.stop()
     await running.stop()
+    await _settle_leftover_tasks(settings.grace_s)
+
+
+LEFTOVER_GRACE_S = 5.0
+"""Least time tasks still running after the server stopped get to finish once cancelled."""
+
+
+async def _settle_leftover_tasks(grace_s: float) -> None:
+    """Cancel what still runs once the server has stopped (tasks of calls abandoned mid-way) and give it a bounded
+    time to finish. Tasks that do not finish are named in the log and left behind, and the process exits
+    anyway: ``asyncio.run`` would otherwise wait for them for ever after cancelling them (seen after the
+    process had been paused under load), and a server must stop on SIGTERM."""
+    current = asyncio.current_task()
+    leftover = [task for task in asyncio.all_tasks() if task is not current]
+    for task in leftover:
+        task.cancel()
+    if not leftover:
+        return
+    _, pending = await asyncio.wait(leftover, timeout=max(grace_s, LEFTOVER_GRACE_S))
+    if pending:
+        log.error("server.tasks_left_running", count=len(pending), tasks=[repr(task)[:300] for task in pending][:20])
+        atexit._run_exitfuncs()  # what would run at a normal exit (an embedded Milvus Lite server is stopped)
+        for handler in (sys.stdout, sys.stderr):
+            handler.flush()
+        os._exit(0)  # the server has stopped serving; what is stuck dies with the process
