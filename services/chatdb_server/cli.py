@@ -28,7 +28,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import faulthandler
+import io
 import os
 import signal
 import sys
@@ -98,7 +100,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
     # `kill -USR1 <pid>` writes every thread's stack to stderr: what a server that does not stop is doing.
-    faulthandler.register(signal.SIGUSR1, all_threads=True)
+    with contextlib.suppress(io.UnsupportedOperation, ValueError):  # no file behind stderr (captured): no dump
+        faulthandler.register(signal.SIGUSR1, all_threads=True)
     if args.command == "serve" and args.services == ["console"]:
         from chatdb_server.server.console import serve_alone
 
