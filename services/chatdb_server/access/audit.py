@@ -20,7 +20,6 @@ from typing import IO
 from sqlalchemy import select
 
 from chatdb_server.metadata.db import MetadataStore
-from chatdb_server.metadata.group_commit import GroupInserter
 from chatdb_server.metadata.models import AuditEventRow, as_utc, utcnow
 from chatdb_server.pagination import PageTokens
 
@@ -97,7 +96,6 @@ class AuditLog:
         self._store = store
         self._pages = pages
         self._sink = sink
-        self._inserts = GroupInserter(store)
 
     async def append(self, event: AuditEvent) -> None:
         """Record ``event`` (and copy it to the JSON-lines sink)."""
@@ -106,7 +104,8 @@ class AuditLog:
                             data_source=_source_id(event.data_source), question=event.question[:MAX_TEXT],
                             sql=event.sql[:MAX_TEXT], status_code=event.status_code, row_count=event.row_count,
                             duration_ms=event.duration_ms, request_id=event.request_id[:64], peer=event.peer[:255])
-        await self._inserts.add(row)  # committed with the events of concurrent calls, before the call answers
+        async with self._store.session() as session:
+            session.add(row)
         if self._sink is not None:
             self._sink.write(event)
 
