@@ -110,7 +110,7 @@ reliability: $(VENV)/.test ## The reliability suite: sustained load (and the hos
 
 BENCHES := template_accuracy dialect_accuracy retrieval_recall guard_bench access_bench observability_bench schema_discovery_bench \
 	ask_bench training_scale retrieval_latency vllm_cpu_bench finetune_bench vector_store_bench export_bench \
-	example_reuse confidence_curve
+	example_reuse confidence_curve grammar_coverage
 
 bench: $(VENV)/.test ## Benchmarks; their numbers are recorded in BENCHMARKS.md (about 25 minutes)
 	@for b in $(BENCHES); do echo "== tests/bench/$$b.py"; $(PY) -m tests.bench.$$b; done

@@ -76,6 +76,9 @@ class Settings:
     """LoRA adapters vLLM keeps loaded at once."""
     max_lora_rank: int = 16
     """Largest LoRA rank vLLM accepts."""
+    constrained_decoding: bool = True
+    """Whether the vllm backend holds every generation to the SELECT grammar of the question's schema
+    (tables, columns and sample values it was given); off, only requests that ask for it are."""
     openai_base_url: str = ""
     """Base URL of an OpenAI-compatible endpoint for the openai backend."""
     openai_api_key: str = ""

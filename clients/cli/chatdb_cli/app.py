@@ -22,6 +22,7 @@ from typing import Annotated
 import typer
 
 from chatdb_cli.commands import query
+from chatdb_cli.commands.evaluate import evaluate
 from chatdb_cli.commands.examples import examples
 from chatdb_cli.commands.shell import shell
 from chatdb_cli.commands.sources import sources
@@ -82,6 +83,7 @@ def create_app(server_commands: Mapping[str, str] | None = None) -> typer.Typer:
     app.command("feedback")(query.feedback)
     app.add_typer(examples, name="examples")
     app.command("status")(status)
+    app.command("eval")(evaluate)
     app.command("shell")(shell)
     if importlib.util.find_spec("chatdb_cli.mcp") is not None:  # the `mcp` command, when it is installed
         importlib.import_module("chatdb_cli.mcp").register(app)

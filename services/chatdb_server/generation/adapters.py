@@ -40,6 +40,9 @@ class AdapterRecord:
     dataset_size: int = 0
     loss_curve: tuple[float, ...] = ()
     create_time: datetime = field(default_factory=lambda: datetime.now(UTC))
+    held_out_accuracy: float | None = None
+    """Share of the golden examples held out of its training that it answered right; None when none were."""
+    held_out_examples: int = 0
 
     @property
     def resource_name(self) -> str:
@@ -120,7 +123,8 @@ class AdapterRegistry:
         row = AdapterRow(tenant=record.tenant, adapter=record.adapter, version=record.version,
                          base_model=record.base_model, data_source=record.data_source, path=record.path,
                          dataset_size=record.dataset_size, loss_curve=list(record.loss_curve),
-                         create_time=record.create_time)
+                         create_time=record.create_time, held_out_accuracy=record.held_out_accuracy,
+                         held_out_examples=record.held_out_examples)
         try:
             async with self.store.session() as session:
                 session.add(row)
@@ -157,4 +161,5 @@ def _record(row: AdapterRow) -> AdapterRecord:
     created = row.create_time if row.create_time.tzinfo else row.create_time.replace(tzinfo=UTC)
     return AdapterRecord(tenant=row.tenant, adapter=row.adapter, version=row.version, base_model=row.base_model,
                          path=row.path, data_source=row.data_source, dataset_size=row.dataset_size,
-                         loss_curve=tuple(float(x) for x in row.loss_curve or ()), create_time=created)
+                         loss_curve=tuple(float(x) for x in row.loss_curve or ()), create_time=created,
+                         held_out_accuracy=row.held_out_accuracy, held_out_examples=row.held_out_examples or 0)

@@ -28,6 +28,18 @@ class ExampleInfo:
 
 
 @dataclass(frozen=True)
+class ConversationTurn:
+    """An earlier turn of a conversation: a question and the SQL that answered it."""
+
+    question: str
+    sql: str
+
+
+MAX_PREVIOUS_TURNS = 5
+"""The most earlier turns of a conversation a generator is given (the nearest ones)."""
+
+
+@dataclass(frozen=True)
 class RepairHint:
     """A previous answer the database rejected, for one repair round."""
 
@@ -59,6 +71,9 @@ class GenerationRequest:
     constrained: bool = False
     repair: RepairHint | None = None
     """Set for a repair round: what failed and why."""
+    previous_turns: tuple[ConversationTurn, ...] = ()
+    """The conversation the question follows up, oldest first, the turn it refines last; empty for a question
+    asked on its own."""
 
 
 @dataclass(frozen=True)

@@ -68,12 +68,20 @@ def user_message(question: str, schema: SchemaContext, dialect: Dialect) -> str:
 
 
 def build_messages(request: GenerationRequest) -> list[Message]:
-    """Chat messages: instruction, golden examples as earlier turns (few-shot), the question."""
+    """Chat messages: instruction, golden examples as earlier turns (few-shot), the conversation the question
+    follows up (its questions and SQL as earlier turns), the question."""
     messages: list[Message] = [{"role": "system", "content": system_message(request.dialect)}]
     for example in request.examples[:MAX_EXAMPLES]:
         messages.append({"role": "user", "content": f"Question: {example.question}"})
         messages.append({"role": "assistant", "content": example.sql.strip()})
-    messages.append({"role": "user", "content": user_message(request.question, request.schema, request.dialect)})
+    for turn in request.previous_turns:
+        messages.append({"role": "user", "content": f"Question: {turn.question}"})
+        messages.append({"role": "assistant", "content": turn.sql.strip()[:MAX_REPAIR_CHARS]})
+    question = request.question
+    if request.previous_turns:
+        question = (f"{question}\n(This may follow up the previous question: if it builds on it, refine the "
+                    "previous SQL; otherwise answer it on its own.)")
+    messages.append({"role": "user", "content": user_message(question, request.schema, request.dialect)})
     if request.repair is not None:
         messages.append({"role": "assistant", "content": request.repair.failed_sql[:MAX_REPAIR_CHARS]})
         messages.append({"role": "user", "content": "The database rejected that query: "

@@ -178,6 +178,8 @@ class QueryRow(Base):
     timings: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     feedback: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     create_time: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    previous_query_id: Mapped[str] = mapped_column(String(63), default="", server_default="")
+    """The query of the same source this ask followed up (a conversation's previous turn); empty for none."""
 
 
 class ResultCacheRow(Base):
@@ -214,6 +216,8 @@ class AdapterRow(Base):
     dataset_size: Mapped[int] = mapped_column(Integer, default=0)
     loss_curve: Mapped[list[Any]] = mapped_column(JSON, default=list)
     create_time: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    held_out_accuracy: Mapped[float | None] = mapped_column(Float, nullable=True)
+    held_out_examples: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class ApiKeyRow(Base):

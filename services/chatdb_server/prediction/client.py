@@ -96,7 +96,9 @@ def generate_sql_request(request: GenerationRequest) -> prediction_service_pb2.G
                                                max_tokens=sampling.max_tokens, seed=sampling.seed),
         constrained_decoding=request.constrained,
         repair=prediction_pb2.RepairHint(failed_sql=request.repair.failed_sql, error=request.repair.error)
-        if request.repair else None)
+        if request.repair else None,
+        previous_turns=[prediction_pb2.ConversationTurn(question=t.question, sql=t.sql)
+                        for t in request.previous_turns])
 
 
 def generation_result(response: prediction_service_pb2.GenerateSqlResponse) -> GenerationResult:

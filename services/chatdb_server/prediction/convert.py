@@ -7,7 +7,14 @@ from google.protobuf import duration_pb2, timestamp_pb2
 from chatdb.common.v1 import dialect_pb2, join_pb2
 from chatdb.prediction.v1 import prediction_pb2, prediction_service_pb2
 from chatdb_server.errors import InvalidArgument
-from chatdb_server.generation.interface import ExampleInfo, GenerationRequest, GenerationResult, RepairHint, Sampling
+from chatdb_server.generation.interface import (
+    ConversationTurn,
+    ExampleInfo,
+    GenerationRequest,
+    GenerationResult,
+    RepairHint,
+    Sampling,
+)
 from chatdb_server.prediction.engine import ModelEntry
 from chatdb_server.retrieval.context import ColumnInfo, SchemaContext, TableInfo
 from chatdb_server.sql.dsn import Dialect
@@ -56,7 +63,8 @@ def request_from_proto(request: prediction_service_pb2.GenerateSqlRequest) -> Ge
         sampling=Sampling(temperature=sampling.temperature, top_p=sampling.top_p, max_tokens=sampling.max_tokens,
                           seed=sampling.seed),
         constrained=request.constrained_decoding,
-        repair=RepairHint(request.repair.failed_sql, request.repair.error) if request.HasField("repair") else None)
+        repair=RepairHint(request.repair.failed_sql, request.repair.error) if request.HasField("repair") else None,
+        previous_turns=tuple(ConversationTurn(t.question, t.sql) for t in request.previous_turns))
 
 
 def response_to_proto(result: GenerationResult) -> prediction_service_pb2.GenerateSqlResponse:
@@ -79,6 +87,8 @@ def model_to_proto(entry: ModelEntry) -> prediction_pb2.Model:
         backend=_BACKENDS.get(entry.backend, prediction_pb2.BACKEND_KIND_UNSPECIFIED), base_model=entry.base_model,
         data_source=entry.data_source, dataset_size=entry.dataset_size, loss_curve=list(entry.loss_curve),
         detail=entry.detail)
+    if entry.held_out_accuracy is not None:
+        message.held_out_accuracy = entry.held_out_accuracy
     if entry.create_time is not None:
         stamp = timestamp_pb2.Timestamp()
         stamp.FromDatetime(entry.create_time)

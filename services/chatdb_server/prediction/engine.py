@@ -17,7 +17,13 @@ from typing import Any, Protocol
 
 from chatdb_server.errors import FailedPrecondition, InvalidArgument, NotFound
 from chatdb_server.generation.adapters import AdapterRecord, AdapterRegistry
-from chatdb_server.generation.interface import MAX_QUESTION_CHARS, GenerationRequest, GenerationResult, SqlGenerator
+from chatdb_server.generation.interface import (
+    MAX_PREVIOUS_TURNS,
+    MAX_QUESTION_CHARS,
+    GenerationRequest,
+    GenerationResult,
+    SqlGenerator,
+)
 from chatdb_server.generation.merge import MERGED_WEIGHTS_HINT
 from chatdb_server.generation.prompts import render_schema
 from chatdb_server.log import get_logger
@@ -53,6 +59,7 @@ class ModelEntry:
     loss_curve: tuple[float, ...] = ()
     detail: str = ""
     create_time: datetime | None = None
+    held_out_accuracy: float | None = None
 
 
 class ModelBackend(SqlGenerator, Protocol):
@@ -113,6 +120,8 @@ def validate_request(request: GenerationRequest) -> None:
         raise InvalidArgument("sampling.max_tokens", f"max_tokens is 0 to {MAX_TOKENS_LIMIT}")
     if len(request.examples) > MAX_EXAMPLES:
         raise InvalidArgument("examples", f"at most {MAX_EXAMPLES} examples", reason="TOO_LARGE")
+    if len(request.previous_turns) > MAX_PREVIOUS_TURNS:
+        raise InvalidArgument("previous_turns", f"at most {MAX_PREVIOUS_TURNS} turns", reason="TOO_LARGE")
     tables = request.schema.tables
     if not tables:
         raise InvalidArgument("schema_context", "the schema context needs at least one table")
@@ -217,9 +226,12 @@ class PredictionEngine:
                                   detail="rule-based generator; needs no model"))
         return entries
 
-    async def load_adapter(self, tenant: str, name: str) -> ModelEntry:
-        """Hot-load a registered adapter version into the running engine."""
+    async def load_adapter(self, tenant: str, name: str, require_better: bool = False) -> ModelEntry:
+        """Hot-load a registered adapter version into the running engine; with ``require_better``, only
+        one whose held-out accuracy beats every other version of the adapter loaded now."""
         record = await self._adapter(tenant, name, "name")
+        if require_better:
+            await self._require_better(record)
         await self._ensure_loaded(record)
         return self._adapter_entry(record, loaded=True)
 
@@ -229,6 +241,27 @@ class PredictionEngine:
         host = self._adapter_host()
         await host.unload_adapter(record.engine_key)
         return self._adapter_entry(record, loaded=False)
+
+    async def _require_better(self, candidate: AdapterRecord) -> None:
+        """The promotion gate: FAILED_PRECONDITION (NOT_BETTER, both accuracies in the metadata) unless
+        ``candidate`` was measured and beats every other loaded version of its adapter."""
+        assert self.registry is not None
+        loaded = self._adapter_host().loaded_adapters()
+        in_use = [r for r in await self.registry.list(candidate.tenant, candidate.adapter)
+                  if r.engine_key in loaded and r.version != candidate.version]
+        if not in_use:
+            return
+        best = max(in_use, key=lambda r: -1.0 if r.held_out_accuracy is None else r.held_out_accuracy)
+        metadata = {"candidate": candidate.resource_name, "candidate_accuracy": _accuracy(candidate),
+                    "in_use": best.resource_name, "in_use_accuracy": _accuracy(best)}
+        if candidate.held_out_accuracy is None:
+            raise FailedPrecondition(f"{candidate.resource_name} has no held-out accuracy (its source had too few "
+                                     f"golden examples to hold any out), so it cannot be shown to beat "
+                                     f"{best.resource_name}", "NOT_BETTER", metadata)
+        if best.held_out_accuracy is not None and candidate.held_out_accuracy <= best.held_out_accuracy:
+            raise FailedPrecondition(f"{candidate.resource_name} answers {_accuracy(candidate)} of its held-out "
+                                     f"examples, {best.resource_name} in use {_accuracy(best)}: not better",
+                                     "NOT_BETTER", metadata)
 
     async def _adapter(self, tenant: str, name: str, field_name: str) -> AdapterRecord:
         if self.registry is None:
@@ -267,7 +300,14 @@ class PredictionEngine:
         return ModelEntry(name=record.resource_name, kind="ADAPTER", state="LOADED" if loaded else "AVAILABLE",
                           backend=backend, base_model=record.base_model, data_source=record.data_source,
                           dataset_size=record.dataset_size, loss_curve=record.loss_curve,
-                          create_time=record.create_time)
+                          create_time=record.create_time, held_out_accuracy=record.held_out_accuracy)
+
+
+def _accuracy(record: AdapterRecord) -> str:
+    """A held-out accuracy as the gate reports it: ``0.750`` (of N), or ``unmeasured``."""
+    if record.held_out_accuracy is None:
+        return "unmeasured"
+    return f"{record.held_out_accuracy:.3f} (of {record.held_out_examples})"
 
 
 def _same_directory(first: str, second: str) -> bool:

@@ -56,12 +56,25 @@ class Repeat:
 Symbol = Lit | Ref | Chars | Repeat
 Alternative = tuple[Symbol, ...]
 
-MAX_SELECT_ITEMS = 4
-MAX_CONDITIONS = 3
-MAX_STRING_CHARS = 24
+MAX_SELECT_ITEMS = 8
+MAX_CONDITIONS = 4
+MAX_ARITHMETIC = 2
+"""Operators in one expression (``a - b``, ``SUM(a) / COUNT(*) * 100``)."""
+MAX_JOINS = 4
+MAX_SET_OPERATIONS = 2
+MAX_LIST_VALUES = 10
+MAX_GROUP_COLUMNS = 3
+MAX_ORDER_ITEMS = 3
+MAX_NESTING = 2
+"""Levels of subquery below the statement (``WHERE a > (SELECT ... WHERE b IN (SELECT ...))``)."""
+MAX_STRING_CHARS = 48
+SAMPLE_DEPTH = 12
 MAX_SAMPLE_VALUES = 8
+FUNCTIONS = ("COUNT", "SUM", "AVG", "MIN", "MAX")
 DIGITS = string.digits
-STRING_CHARS = string.ascii_letters + string.digits + " %_-.,"
+STRING_CHARS = "".join(c for c in string.printable if c not in "'\\\t\n\r\x0b\x0c")
+"""What a string literal may hold besides a doubled quote: no quote, backslash or line break, so a
+literal can neither end early nor escape differently per dialect."""
 _SIMPLE_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
@@ -77,29 +90,40 @@ class SelectGrammar:
                          for name, alternatives in self.rules.items()) + "\n"
 
     def sample(self, rng: random.Random, rule: str = "root") -> str:
-        """One random sentence of the grammar."""
-        return "".join(self._expand(Ref(rule), rng))
+        """One random sentence of the grammar, short ones more likely than long ones: past
+        :data:`SAMPLE_DEPTH` rules deep, every rule takes its first (simplest) alternative and every
+        repeat its fewest."""
+        return "".join(self._expand(Ref(rule), rng, 0))
 
-    def _expand(self, symbol: Symbol, rng: random.Random) -> list[str]:
+    def _expand(self, symbol: Symbol, rng: random.Random, depth: int) -> list[str]:
         if isinstance(symbol, Lit):
             return [symbol.text]
         if isinstance(symbol, Chars):
             return [rng.choice(symbol.allowed)]
+        shallow = depth < SAMPLE_DEPTH
         if isinstance(symbol, Repeat):
+            count = symbol.low  # one more with even odds each time
+            while shallow and count < symbol.high and rng.random() < 0.5:
+                count += 1
             out: list[str] = []
-            for _ in range(rng.randint(symbol.low, symbol.high)):
-                out.extend(self._expand(symbol.symbol, rng))
+            for _ in range(count):
+                out.extend(self._expand(symbol.symbol, rng, depth))
             return out
+        alternatives = self.rules[symbol.rule]
         pieces: list[str] = []
-        for part in rng.choice(self.rules[symbol.rule]):
-            pieces.extend(self._expand(part, rng))
+        for part in rng.choice(alternatives) if shallow else alternatives[0]:
+            pieces.extend(self._expand(part, rng, depth + 1))
         return pieces
+
+
+def identifier_needs_quotes(name: str, dialect: Dialect) -> bool:
+    """Whether the dialect needs ``name`` quoted: it is not a plain word, or it is a keyword."""
+    return not _SIMPLE_NAME.match(name) or name.upper() in _keyword_words(dialect)
 
 
 def quote_identifier(name: str, dialect: Dialect) -> str:
     """``name`` as the dialect writes it, quoted when it is not a plain word or is a keyword."""
-    quoted = not _SIMPLE_NAME.match(name) or name.upper() in _keyword_words(dialect)
-    return exp.to_identifier(name, quoted=quoted).sql(dialect=dialect.value)
+    return exp.to_identifier(name, quoted=identifier_needs_quotes(name, dialect)).sql(dialect=dialect.value)
 
 
 @functools.cache
@@ -120,57 +144,107 @@ def sql_string(value: str) -> str:
 
 
 def build_select_grammar(schema: SchemaContext, dialect: Dialect) -> SelectGrammar:
-    """The grammar of SELECT statements over ``schema``'s tables, columns, joins and sample values."""
-    tables = {t.name: quote_table(t.name, dialect) for t in schema.tables}
-    qualified = [f"{tables[t.name]}.{quote_identifier(c.name, dialect)}" for t in schema.tables for c in t.columns]
+    """The grammar of SELECT statements over ``schema``'s tables, columns and sample values.
+
+    Names of tables and columns come from the schema only; a qualifier may also be a short alias
+    (``T1``, ``s``). Subqueries nest at most :data:`MAX_NESTING` deep, each level a set of rules of
+    its own (``select_0`` holds ``select_1`` ...), so the grammar stays finite and every sentence ends."""
+    tables = sorted({quote_table(t.name, dialect) for t in schema.tables})
+    qualified = sorted({f"{quote_table(t.name, dialect)}.{quote_identifier(c.name, dialect)}"
+                        for t in schema.tables for c in t.columns})
     bare = sorted({quote_identifier(c.name, dialect) for t in schema.tables for c in t.columns})
     samples = sorted({v for t in schema.tables for c in t.columns for v in c.sample_values[:MAX_SAMPLE_VALUES]
-                      if "\n" not in v})
-    sources: list[Alternative] = [(Ref("table"),)]
-    for join in schema.joins:
-        if join.from_table not in tables or join.to_table not in tables:
-            continue
-        on: list[Symbol] = []
-        for index, (left, right) in enumerate(zip(join.from_columns, join.to_columns, strict=False)):
-            on.append(Lit((" AND " if index else "") + f"{tables[join.from_table]}.{quote_identifier(left, dialect)}"
-                          f" = {tables[join.to_table]}.{quote_identifier(right, dialect)}"))
-        sources.append((Lit(f"{tables[join.from_table]} JOIN {tables[join.to_table]} ON "), *on))
-
-    separator = Lit(", ")
+                      if "\n" not in v and "\\" not in v})
     rules: dict[str, list[Alternative]] = {
-        "root": [(Lit("SELECT "), Repeat(Lit("DISTINCT "), 0, 1), Ref("items"), Lit(" FROM "), Ref("source"),
-                  Repeat(Ref("where"), 0, 1), Repeat(Ref("group"), 0, 1), Repeat(Ref("order"), 0, 1),
-                  Repeat(Ref("limit"), 0, 1))],
-        "items": [(Lit("*"),), (Ref("item"), Repeat(Ref("more_items"), 0, MAX_SELECT_ITEMS - 1))],
-        "more_items": [(separator, Ref("item"))],
-        "item": [(Ref("column"),), (Ref("aggregate"),)],
-        "aggregate": [(Lit("COUNT(*)"),), (Lit("COUNT(DISTINCT "), Ref("column"), Lit(")")),
-                      (Ref("function"), Lit("("), Ref("column"), Lit(")"))],
-        "function": [(Lit(name),) for name in ("COUNT", "SUM", "AVG", "MIN", "MAX")],
-        "column": [(Lit(name),) for name in [*qualified, *bare]],
-        "table": [(Lit(name),) for name in tables.values()],
-        "source": sources,
-        "where": [(Lit(" WHERE "), Ref("condition"), Repeat(Ref("more_conditions"), 0, MAX_CONDITIONS - 1))],
-        "more_conditions": [(Lit(" AND "), Ref("condition")), (Lit(" OR "), Ref("condition"))],
-        "condition": [(Ref("column"), Ref("comparison"), Ref("value")),
-                      (Ref("column"), Lit(" LIKE "), Ref("string")),
-                      (Ref("column"), Lit(" IS NULL"),), (Ref("column"), Lit(" IS NOT NULL"))],
-        "comparison": [(Lit(f" {op} "),) for op in ("=", "!=", "<", ">", "<=", ">=")],
+        "root": [(Ref("query_0"),)],
+        "as_alias": [(Lit(" AS "), Ref("alias"))],
+        "column": [(Lit(name),) for name in qualified] + [(Repeat(Ref("alias_dot"), 0, 1), Lit(name)) for name in bare],
+        "alias_dot": [(Ref("alias"), Lit("."))],
+        "alias": [(Chars(string.ascii_letters), Repeat(Chars(DIGITS), 0, 2))],
+        "table": [(Lit(name),) for name in tables],
+        "function": [(Lit(name),) for name in FUNCTIONS],
+        "arithmetic": [(Lit(f" {op} "),) for op in ("+", "-", "*", "/")],
+        "plain_operand": [(Ref("column"),), (Ref("number"),)],
+        "plain_expression": [(Ref("plain_operand"), Repeat(Ref("more_plain"), 0, MAX_ARITHMETIC))],
+        "more_plain": [(Ref("arithmetic"), Ref("plain_operand"))],
+        "aggregate": [(Lit("COUNT(*)"),),
+                      (Ref("function"), Lit("("), Repeat(Lit("DISTINCT "), 0, 1), Ref("plain_expression"), Lit(")"))],
+        "more_columns": [(Lit(", "), Ref("column"))],
+        "join_on": [(Lit(" ON "), Ref("join_test"), Repeat(Ref("more_join_tests"), 0, MAX_CONDITIONS - 1)),
+                    (Lit(" ON TRUE"),)],
+        "join_test": [(Ref("column"), Lit(" = "), Ref("column"))],
+        "more_join_tests": [(Ref("connective"), Ref("join_test"))],
+        "comparison": [(Lit(f" {op} "),) for op in ("=", "!=", "<>", "<", ">", "<=", ">=")],
+        "connective": [(Lit(" AND "),), (Lit(" OR "),)],
         "value": [(Ref("number"),), (Ref("string"),)],
-        "number": [(Repeat(Lit("-"), 0, 1), Repeat(Chars(DIGITS), 1, 6),
-                    Repeat(Ref("fraction"), 0, 1))],
-        "fraction": [(Lit("."), Repeat(Chars(DIGITS), 1, 2))],
-        "string": [(Lit("'"), Repeat(Chars(STRING_CHARS), 0, MAX_STRING_CHARS), Lit("'")),
+        "values": [(Ref("value"), Repeat(Ref("more_values"), 0, MAX_LIST_VALUES - 1))],
+        "more_values": [(Lit(", "), Ref("value"))],
+        "number": [(Repeat(Lit("-"), 0, 1), Repeat(Chars(DIGITS), 1, 10), Repeat(Ref("fraction"), 0, 1))],
+        "fraction": [(Lit("."), Repeat(Chars(DIGITS), 1, 6))],
+        "string": [(Lit("'"), Repeat(Ref("string_char"), 0, MAX_STRING_CHARS), Lit("'")),
                    *[(Lit(sql_string(v)),) for v in samples]],
-        "group": [(Lit(" GROUP BY "), Ref("column"), Repeat(Ref("more_columns"), 0, 1))],
-        "more_columns": [(separator, Ref("column"))],
-        "order": [(Lit(" ORDER BY "), Ref("order_item"), Repeat(Ref("more_order"), 0, 1))],
-        "more_order": [(separator, Ref("order_item"))],
-        "order_item": [(Ref("item"), Repeat(Ref("direction"), 0, 1))],
+        "string_char": [(Chars(STRING_CHARS),), (Lit("''"),)],
         "direction": [(Lit(" ASC"),), (Lit(" DESC"),)],
-        "limit": [(Lit(" LIMIT "), Chars(DIGITS[1:]), Repeat(Chars(DIGITS), 0, 2))],
+        "nulls": [(Lit(" NULLS FIRST"),), (Lit(" NULLS LAST"),)],
+        "limit": [(Lit(" LIMIT "), Repeat(Chars(DIGITS), 1, 6), Repeat(Ref("offset"), 0, 1))],
+        "offset": [(Lit(" OFFSET "), Repeat(Chars(DIGITS), 1, 6))],
     }
+    for depth in range(MAX_NESTING + 1):
+        rules.update(_query_rules(depth, dialect))
     return SelectGrammar(rules)
+
+
+def _query_rules(depth: int, dialect: Dialect) -> dict[str, list[Alternative]]:
+    """The rules of a query at one nesting level; below the deepest level an operand, a table or an
+    IN list may be a query of the next level."""
+    def at(name: str) -> Ref:
+        return Ref(f"{name}_{depth}")
+
+    deeper = depth < MAX_NESTING
+    subquery: list[Alternative] = [(Lit("("), Ref(f"query_{depth + 1}"), Lit(")"))] if deeper else []
+    ordering: list[Symbol] = [at("expression"), Repeat(Ref("direction"), 0, 1)]
+    if dialect is Dialect.POSTGRESQL:
+        ordering.append(Repeat(Ref("nulls"), 0, 1))
+    return {
+        f"query_{depth}": [(at("select"), Repeat(at("set_operation"), 0, MAX_SET_OPERATIONS), Repeat(at("order"), 0, 1),
+                            Repeat(Ref("limit"), 0, 1))],
+        f"set_operation_{depth}": [(Lit(f" {op} "), at("select")) for op in ("UNION", "UNION ALL", "INTERSECT",
+                                                                             "EXCEPT")],
+        f"select_{depth}": [(Lit("SELECT "), Repeat(Lit("DISTINCT "), 0, 1), at("items"), Lit(" FROM "), at("from"),
+                             Repeat(at("where"), 0, 1), Repeat(at("group"), 0, 1), Repeat(at("having"), 0, 1))],
+        f"items_{depth}": [(Lit("*"),), (at("item"), Repeat(at("more_items"), 0, MAX_SELECT_ITEMS - 1))],
+        f"more_items_{depth}": [(Lit(", "), at("item"))],
+        f"item_{depth}": [(at("expression"), Repeat(Ref("as_alias"), 0, 1))],
+        f"expression_{depth}": [(at("operand"), Repeat(at("more_operands"), 0, MAX_ARITHMETIC))],
+        f"more_operands_{depth}": [(Ref("arithmetic"), at("operand"))],
+        f"operand_{depth}": [(Ref("column"),), (Ref("aggregate"),), (Ref("value"),), *subquery],
+        f"from_{depth}": [(at("table_ref"), Repeat(at("join"), 0, MAX_JOINS))],
+        f"table_ref_{depth}": [(Ref("table"), Repeat(Ref("as_alias"), 0, 1)),
+                               *[(*alt, Repeat(Ref("as_alias"), 0, 1)) for alt in subquery]],
+        f"join_{depth}": [*[(Lit(kind), at("table_ref"), Repeat(Ref("join_on"), 0, 1))
+                            for kind in (" JOIN ", " LEFT JOIN ", " INNER JOIN ")],
+                          *[(Lit(kind), at("table_ref")) for kind in (" CROSS JOIN ", ", ")]],
+        f"where_{depth}": [(Lit(" WHERE "), at("condition"))],
+        f"having_{depth}": [(Lit(" HAVING "), at("condition"))],
+        f"condition_{depth}": [(at("predicate"), Repeat(at("more_predicates"), 0, MAX_CONDITIONS - 1))],
+        f"more_predicates_{depth}": [(Ref("connective"), at("predicate"))],
+        f"predicate_{depth}": [(Repeat(Lit("NOT "), 0, 1), at("test")),
+                               (Lit("("), at("test"), Repeat(at("more_tests"), 0, MAX_CONDITIONS - 1), Lit(")"))],
+        f"more_tests_{depth}": [(Ref("connective"), at("test"))],
+        f"test_{depth}": [
+            (at("expression"), Ref("comparison"), at("expression")),
+            (at("expression"), Repeat(Lit(" NOT"), 0, 1), Lit(" BETWEEN "), at("expression"), Lit(" AND "),
+             at("expression")),
+            (at("expression"), Repeat(Lit(" NOT"), 0, 1), Lit(" IN ("), Ref("values"), Lit(")")),
+            *[(at("expression"), Repeat(Lit(" NOT"), 0, 1), Lit(" IN "), *alt) for alt in subquery],
+            (at("expression"), Repeat(Lit(" NOT"), 0, 1), Lit(" LIKE "), Ref("string")),
+            (at("expression"), Lit(" IS NULL")), (at("expression"), Lit(" IS NOT NULL")),
+        ],
+        f"group_{depth}": [(Lit(" GROUP BY "), Ref("column"), Repeat(Ref("more_columns"), 0, MAX_GROUP_COLUMNS - 1))],
+        f"order_{depth}": [(Lit(" ORDER BY "), at("order_item"), Repeat(at("more_order"), 0, MAX_ORDER_ITEMS - 1))],
+        f"more_order_{depth}": [(Lit(", "), at("order_item"))],
+        f"order_item_{depth}": [tuple(ordering)],
+    }
 
 
 def _render_alternative(alternative: Alternative) -> str:

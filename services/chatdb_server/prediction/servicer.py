@@ -30,7 +30,7 @@ class PredictionServicer(prediction_service_pb2_grpc.PredictionServiceServicer):
 
     @unary
     async def LoadAdapter(self, request: pb.LoadAdapterRequest, context: Any, call: CallInfo) -> pb.LoadAdapterResponse:
-        entry = await self._engine.load_adapter(call.tenant, _required_name(request.name))
+        entry = await self._engine.load_adapter(call.tenant, _required_name(request.name), request.require_better)
         return pb.LoadAdapterResponse(model=convert.model_to_proto(entry))
 
     @unary

@@ -189,8 +189,9 @@ class VllmGenerator:
                                   reason="TOO_LARGE")
         max_tokens = min(request.sampling.max_tokens or DEFAULT_MAX_TOKENS, room)
         started = time.perf_counter()
-        completions = await self._complete(engine, request, prompt_ids, max_tokens, lora)
-        candidates = self._candidates(completions, request.constrained, max_tokens)
+        constrained = request.constrained or self.settings.constrained_decoding
+        completions = await self._complete(engine, request, prompt_ids, max_tokens, lora, constrained)
+        candidates = self._candidates(completions, constrained, max_tokens)
         return GenerationResult(candidates=candidates, model=request.model or self.model_name, backend=self.name,
                                 generation_seconds=time.perf_counter() - started, prompt_tokens=len(prompt_ids),
                                 completion_tokens=sum(c.token_count for c in completions))
@@ -208,15 +209,16 @@ class VllmGenerator:
         return list(self._tokenizer.encode(plain_prompt(messages)))
 
     async def _complete(self, engine: Any, request: GenerationRequest, prompt_ids: list[int], max_tokens: int,
-                        lora: Any) -> list[_Completion]:
-        """Greedy first candidate and sampled others when temperature is 0, else all sampled."""
+                        lora: Any, constrained: bool) -> list[_Completion]:
+        """Greedy first candidate and sampled others when temperature is 0, else all sampled; held to the
+        schema's SELECT grammar when ``constrained``."""
         from vllm import SamplingParams
         from vllm.sampling_params import RequestOutputKind, StructuredOutputsParams
 
         wanted = max(1, request.candidate_count)
         sampling = request.sampling
         structured = None
-        if request.constrained:
+        if constrained:
             grammar = build_select_grammar(request.schema, request.dialect).to_ebnf()
             structured = StructuredOutputsParams(grammar=grammar)
 

@@ -50,13 +50,13 @@ _FORMATS: dict[ExportFormat, query_pb2.ExportFormat] = {
 
 # ---- requests → domain ------------------------------------------------------------------------------
 
-def ask_options(message: query_pb2.AskOptions) -> AskOptions:
-    """The domain options of a request (unset fields take the defaults)."""
+def ask_options(message: query_pb2.AskOptions, previous_query: str = "") -> AskOptions:
+    """The domain options of a request (unset fields take the defaults), with the query it follows up."""
     return AskOptions(
         max_rows=message.max_rows,
         timeout_s=seconds(message.timeout) if message.HasField("timeout") else None,
         execute=message.execute if message.HasField("execute") else True,
-        candidate_count=message.candidate_count, model=message.model.strip())
+        candidate_count=message.candidate_count, model=message.model.strip(), previous_query=previous_query.strip())
 
 
 def batch_questions(request: query_service_pb2.BatchAskRequest) -> list[BatchQuestion]:
@@ -247,7 +247,7 @@ def query_to_proto(stored: StoredQuery) -> query_pb2.Query:
         state=_STATES[record.state], error_reason=record.error_reason,
         error_message=record.error_message, model=record.model, degradation_level=record.level.to_proto(),
         row_count=record.row_count, confidence=record.confidence, timings=timings_message(record.timings),
-        create_time=timestamp(stored.create_time))
+        create_time=timestamp(stored.create_time), previous_query=stored.previous_query)
     if record.served_by is not None:
         message.served_by = served_by_to_proto(record.served_by)
     if stored.feedback is not None:

@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from chatdb_server.errors import NotFound
+from chatdb_server.errors import FailedPrecondition, NotFound
 from chatdb_server.log import get_logger
 from chatdb_server.metadata.db import MetadataStore
 from chatdb_server.metadata.models import QueryRow, as_utc, utcnow
@@ -52,6 +52,8 @@ class QueryRecord:
     confidence: float = 0.0
     timings: dict[str, float] = field(default_factory=dict)
     """Seconds per step of :data:`TIMING_STEPS`."""
+    previous_query_id: str = ""
+    """The query of the same source this ask followed up; empty when it started a conversation."""
 
 
 @dataclass(frozen=True)
@@ -76,6 +78,20 @@ class StoredQuery:
     record: QueryRecord
     feedback: Feedback | None
     create_time: datetime
+
+    @property
+    def previous_query(self) -> str:
+        """The name of the query this ask followed up, or empty."""
+        previous = self.record.previous_query_id
+        return f"{self.name.rsplit('/', 1)[0]}/{previous}" if previous else ""
+
+
+@dataclass(frozen=True)
+class Turn:
+    """A recorded ask as a turn of a conversation."""
+
+    question: str
+    sql: str
 
 
 @dataclass(frozen=True)
@@ -103,7 +119,8 @@ class QueryHistory:
                 error_message=record.error_message[:4000],
                 served_by=record.served_by.value if record.served_by else "", model=record.model,
                 degradation_level=int(record.level), row_count=record.row_count, confidence=record.confidence,
-                timings={k: round(v, 6) for k, v in record.timings.items()}, feedback={}))
+                timings={k: round(v, 6) for k, v in record.timings.items()}, feedback={},
+                previous_query_id=record.previous_query_id))
         return f"{source.name}/queries/{query_id}"
 
     async def get(self, source: SourceRef, query_id: str) -> StoredQuery:
@@ -111,6 +128,34 @@ class QueryHistory:
         async with self._store.session() as session:
             row = await self._row(session, source, query_id)
             return _stored(source, row)
+
+    async def conversation(self, source: SourceRef, query_id: str, max_turns: int) -> list[Turn]:
+        """The conversation that ends with ``source``'s query ``query_id``: it and the asks it followed up, at
+        most ``max_turns``, oldest first. NotFound when ``query_id`` is not recorded; FailedPrecondition when it
+        is not a successful ask (nothing to refine). Earlier turns that failed are left out."""
+        turns: list[Turn] = []
+        async with self._store.session() as session:
+            row: QueryRow | None = await self._row(session, source, query_id)
+            if row is None or row.state != QueryState.SUCCEEDED.value or not row.question or not row.sql:
+                raise FailedPrecondition(f"{source.name}/queries/{query_id} is not an answered question, so there "
+                                         "is nothing to follow up: ask without previous_query",
+                                         "NOT_FOLLOWABLE", {"previous_query": f"{source.name}/queries/{query_id}"})
+            seen = set()
+            while row is not None and len(turns) < max_turns and row.query_id not in seen:
+                seen.add(row.query_id)
+                if row.state == QueryState.SUCCEEDED.value and row.question and row.sql:
+                    turns.append(Turn(row.question, row.sql))
+                row = await self._previous(session, source, row)
+        return turns[::-1]
+
+    @staticmethod
+    async def _previous(session: Any, source: SourceRef, row: QueryRow) -> QueryRow | None:
+        """The query ``row`` followed up, if any."""
+        if not row.previous_query_id:
+            return None
+        found: QueryRow | None = (await session.execute(select(QueryRow).where(
+            QueryRow.source_pk == source.pk, QueryRow.query_id == row.previous_query_id))).scalar_one_or_none()
+        return found
 
     async def list(self, source: SourceRef, page_size: int, page_token: str) -> QueryPage:
         """A page of ``source``'s queries, newest first, and the next page's token."""
@@ -148,7 +193,7 @@ def _stored(source: SourceRef, row: QueryRow) -> StoredQuery:
         question=row.question, sql=row.sql, state=QueryState(row.state), error_reason=row.error_reason,
         error_message=row.error_message, served_by=_served_by(row.served_by), model=row.model,
         level=Level(row.degradation_level), row_count=row.row_count, confidence=row.confidence,
-        timings=dict(row.timings or {}))
+        timings=dict(row.timings or {}), previous_query_id=row.previous_query_id or "")
     return StoredQuery(f"{source.name}/queries/{row.query_id}", row.query_id, record,
                        _feedback(dict(row.feedback or {})), as_utc(row.create_time))
 

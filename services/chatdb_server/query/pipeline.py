@@ -28,10 +28,20 @@ from chatdb_server import tracing
 from chatdb_server.access import context as call
 from chatdb_server.access.enforce import names_excluded
 from chatdb_server.access.policies import EffectivePolicies
-from chatdb_server.errors import ChatDBError, DeadlineExceeded, FailedPrecondition, InvalidArgument, Unavailable
+from chatdb_server.errors import (
+    ChatDBError,
+    DeadlineExceeded,
+    FailedPrecondition,
+    InvalidArgument,
+    NotFound,
+    Unavailable,
+)
 from chatdb_server.generation.example_reuse import reuse_example
+from chatdb_server.generation.followup import read_follow_up
 from chatdb_server.generation.interface import (
+    MAX_PREVIOUS_TURNS,
     MAX_QUESTION_CHARS,
+    ConversationTurn,
     ExampleInfo,
     GenerationRequest,
     GenerationResult,
@@ -41,7 +51,7 @@ from chatdb_server.generation.interface import (
 from chatdb_server.log import get_logger
 from chatdb_server.query.candidates import Ballot, choose, result_signature
 from chatdb_server.query.domain import QueryState, ServedBy, StageKind
-from chatdb_server.query.history import QueryHistory, QueryRecord
+from chatdb_server.query.history import QueryHistory, QueryRecord, query_name_parts
 from chatdb_server.query.low_confidence import below_threshold
 from chatdb_server.query.pipeline_execution import GuardedExecution, Limits, PolicedVerdict, Rows, Run
 from chatdb_server.query.pipeline_sources import SourceContext, SourceContexts, metadata_store_errors
@@ -72,6 +82,8 @@ class AskOptions:
     execute: bool = True
     candidate_count: int = 0
     model: str = ""
+    previous_query: str = ""
+    """The recorded query (``dataSources/{ds}/queries/{q}``) the question follows up; empty: none."""
 
 
 @dataclass(frozen=True)
@@ -191,13 +203,15 @@ class AskPipeline:
                 f"{source.name} has no trained tables yet: create a training job for it "
                 f"(TrainingService.CreateTrainingJob, parent {source.name}) and ask again once it has succeeded",
                 "NOT_TRAINED", {"data_source": source.name})
+        previous_id, turns = await self._conversation(context, options.previous_query)
         progress = _Progress()
         call.note(data_source=source.source_id, question=question)
         try:
-            answer = await self._answer(context, question, count, limits, options, progress, request_id, on_stage)
+            answer = await self._answer(context, question, count, limits, options, progress, request_id, on_stage,
+                                        turns)
         except ChatDBError as error:
             call.note(sql=progress.sql)
-            await self._record_failure(context, question, progress, error)
+            await self._record_failure(context, question, progress, error, previous_id)
             raise
         call.note(sql=answer.sql, row_count=len(answer.rows.rows) if answer.rows else 0)
         answer.trace_id = tracing.current_trace_id()
@@ -206,24 +220,42 @@ class AskPipeline:
                 answer.query = await self._history.record(source, QueryRecord(
                     question=question, sql=answer.recorded_sql or answer.sql, served_by=answer.served_by,
                     model=answer.model, level=answer.level, row_count=len(answer.rows.rows) if answer.rows else 0,
-                    confidence=answer.confidence, timings=answer.timings))
+                    confidence=answer.confidence, timings=answer.timings, previous_query_id=previous_id))
         return answer
+
+    async def _conversation(self, context: SourceContext,
+                            previous_query: str) -> tuple[str, tuple[ConversationTurn, ...]]:
+        """The id of the query an ask follows up and the conversation it ends (oldest turn first, at most
+        ``MAX_PREVIOUS_TURNS``); NotFound for a query of another source, InvalidArgument for a malformed name."""
+        if not previous_query:
+            return "", ()
+        source_id, query_id = query_name_parts(previous_query, "previous_query")
+        if source_id != context.source.source_id:
+            raise NotFound(previous_query, "query")
+        async with metadata_store_errors():
+            turns = await self._history.conversation(context.source, query_id, MAX_PREVIOUS_TURNS)
+        return query_id, tuple(ConversationTurn(t.question, t.sql) for t in turns)
 
     async def _answer(self, context: SourceContext, question: str, count: int, limits: Limits,
                       options: AskOptions, progress: _Progress, request_id: str,
-                      on_stage: StageListener | None) -> Answer:
+                      on_stage: StageListener | None, turns: tuple[ConversationTurn, ...]) -> Answer:
         source = context.source
+        follows_up = bool(turns) and read_follow_up(question) is not None
+        # A follow-up is about the tables of the conversation: they are searched with its earlier questions.
+        searched = " ".join([*(t.question for t in turns), question])[-MAX_QUESTION_CHARS:] if follows_up else question
         with progress.step("retrieval", "retrieve"):
-            retrieval = await self._retriever.retrieve(source, question, context.tables, context.joins,
+            retrieval = await self._retriever.retrieve(source, searched, context.tables, context.joins,
                                                        k=RETRIEVED_TABLES, example_k=RETRIEVED_EXAMPLES,
                                                        version=context.version)
         if on_stage:
             await on_stage(Stage(StageKind.RETRIEVED, progress.timings["retrieval"], retrieved=tuple(retrieval.tables)))
 
-        request = _generation_request(retrieval, context.caller_policies(), question, source.dialect, count,
-                                      options.model or source.default_adapter)
-        # A golden example answers first, unless the caller named the model that must write the SQL.
-        generated = (None if options.model else await self._reuse_example(context, request, limits, progress)) \
+        request = replace(_generation_request(retrieval, context.caller_policies(), question, source.dialect, count,
+                                              options.model or source.default_adapter), previous_turns=turns)
+        # A golden example answers first, unless the caller named the model that must write the SQL or the
+        # question refines the previous answer.
+        reuse = not options.model and not follows_up
+        generated = (await self._reuse_example(context, request, limits, progress) if reuse else None) \
             or await self._generate(context, request, limits, progress, tenant=source.tenant,
                                     request_id=request_id, named_model=bool(options.model))
         best = generated.candidates[0]
@@ -246,7 +278,9 @@ class AskPipeline:
             level = max(level, Level.NO_DATABASE)
         served_by = ServedBy.CACHE if run is not None and run.from_cache else progress.served_by or generated.served_by
         return Answer(
-            query="", sql=best.verdict.sql, explanation=best.explanation, confidence=best.confidence,
+            query="", sql=best.verdict.sql, confidence=best.confidence,
+            explanation=_follow_up_explanation(best.explanation, options.previous_query,
+                                               follows_up and served_by is ServedBy.MODEL),
             retrieved=list(retrieval.tables), tables_used=list(dict.fromkeys(best.verdict.tables)),
             warnings=list(dict.fromkeys([*progress.warnings, *best.verdict.warnings, *(run.warnings if run else [])])),
             rows=run.rows if run else None, timings=progress.total(), level=level, served_by=served_by,
@@ -395,13 +429,13 @@ class AskPipeline:
         return runs, failures
 
     async def _record_failure(self, context: SourceContext, question: str, progress: _Progress,
-                              error: ChatDBError) -> None:
+                              error: ChatDBError, previous_id: str) -> None:
         try:
             async with metadata_store_errors():
                 name = await self._history.record(context.source, QueryRecord(
                     question=question, sql=progress.sql, state=QueryState.FAILED, error_reason=error.reason,
                     error_message=error.message, served_by=progress.served_by, model=progress.model,
-                    level=progress.level, timings=progress.total()))
+                    level=progress.level, timings=progress.total(), previous_query_id=previous_id))
             error.metadata = {**error.metadata, "query": name}
         except Unavailable:
             log.warning("ask.history_unavailable")
@@ -419,6 +453,14 @@ def _generation_request(retrieval: Retrieval, policies: EffectivePolicies, quest
     return GenerationRequest(question=question, dialect=dialect, schema=schema,
                              examples=tuple(ExampleInfo(e.question, e.sql, e.example_id, e.score) for e in examples),
                              candidate_count=count, model=model)
+
+
+def _follow_up_explanation(explanation: str, previous_query: str, follows_up: bool) -> str:
+    """The explanation of a model's answer to a follow-up, which names the query it refines (the template
+    generator's says what it changed)."""
+    if not follows_up:
+        return explanation
+    return f"Follows up {previous_query}. {explanation}".strip()
 
 
 def _require_question(question: str) -> str:

@@ -37,15 +37,16 @@ class QueryServicer(query_service_pb2_grpc.QueryServiceServicer):
 
     @unary
     async def Ask(self, request: pb.AskRequest, context: Any, call: CallInfo) -> pb.AskResponse:
-        answer = await self._service.ask(call.tenant, request.parent, request.question, ask_options(request.options),
-                                         call.request_id)
+        answer = await self._service.ask(call.tenant, request.parent, request.question,
+                                         ask_options(request.options, request.previous_query), call.request_id)
         return ask_response(answer)
 
     @streaming
     async def StreamAsk(self, request: pb.StreamAskRequest, context: Any,
                         call: CallInfo) -> AsyncIterator[pb.StreamAskResponse]:
         async for event in self._service.stream_ask(call.tenant, request.parent, request.question,
-                                                    ask_options(request.options), request.batch_size,
+                                                    ask_options(request.options, request.previous_query),
+                                                    request.batch_size,
                                                     call.request_id):
             yield stream_message(event)
 

@@ -293,6 +293,15 @@ def test_the_shell_answers_lines_read_from_a_pipe(chatdb: Chatdb) -> None:
     assert "not reached" not in done.stdout + done.stderr
 
 
+def test_the_shell_continues_the_conversation(chatdb: Chatdb) -> None:
+    (berliners,) = shop_rows(chatdb, "SELECT COUNT(*) FROM customers WHERE city = 'Berlin'")[0]
+    done = chatdb.run("shell", SHOP, stdin="List the customers\nonly those in Berlin\nhow many are there?\n\\q\n")
+    assert_ok(done)
+    assert "WHERE city = 'Berlin'" in done.stdout  # the second line refined the first answer
+    assert "SELECT COUNT(*) FROM customers WHERE city = 'Berlin'" in done.stdout  # and the third the second
+    assert str(berliners) in done.stdout
+
+
 @pytest.mark.parametrize("args", [pytest.param(("shell", "no-such-source"), id="shell"),
                                   pytest.param(("history", "no-such-source"), id="history"),
                                   pytest.param(("train", "no-such-source"), id="train")])

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -27,7 +28,7 @@ from chatdb_server.prediction.vllm_backend import VllmGenerator
 from chatdb_server.settings import Settings
 from chatdb_server.sql.dsn import Dialect
 from chatdb_server.training.finetune.handler import FineTuneOptions, FineTuner
-from tests.integration.training.finetune.finetune_fixtures import GOLDEN, QUICK, SCHEMA
+from tests.integration.training.finetune.finetune_fixtures import GOLDEN, MORE_GOLDEN, QUICK, SCHEMA
 
 pytest.importorskip("vllm")
 psutil = pytest.importorskip("psutil")
@@ -38,8 +39,10 @@ KNOWN_TABLES = {"singer", "concert"}
 
 
 def settings_for(model: Path, tmp: Path) -> Settings:
+    """The module's engine: constrained decoding off unless a request or a test turns it on, so the random
+    model's free output exercises the rest of the plumbing."""
     return Settings(prediction_backend="vllm", model_path=str(model), model_dtype="float32", max_model_len=1024,
-                    max_loras=2, max_lora_rank=8, data_dir=tmp)
+                    max_loras=2, max_lora_rank=8, data_dir=tmp, constrained_decoding=False)
 
 
 @pytest.fixture(scope="module")
@@ -87,15 +90,27 @@ async def test_constrained_decoding_yields_sql_that_parses_and_names_only_known_
         served: tuple[PredictionEngine, set[int]]) -> None:
     engine, _ = served
     known_columns = {c.name for t in SCHEMA.tables for c in t.columns}
+    backend = engine.model_backend
+    assert isinstance(backend, VllmGenerator)
+    unconstrained = backend.settings
     sqls = []
     for seed in (1, 2, 3):
         result = await engine.generate(ask(candidate_count=4, constrained=True,
                                            sampling=Sampling(temperature=1.0, max_tokens=400, seed=seed)), "default")
         sqls += [c.sql for c in result.candidates]
-    assert len(sqls) >= 6
+    backend.settings = replace(unconstrained, constrained_decoding=True)  # the default setting
+    try:
+        for seed in (4, 5):
+            result = await engine.generate(ask(candidate_count=4, sampling=Sampling(temperature=1.0, max_tokens=400,
+                                                                                    seed=seed)), "default")
+            assert all("(schema-constrained)" in c.explanation for c in result.candidates)
+            sqls += [c.sql for c in result.candidates]
+    finally:
+        backend.settings = unconstrained
+    assert len(sqls) >= 8
     for sql in sqls:
         tree = sqlglot.parse_one(sql, read="sqlite")
-        assert isinstance(tree, exp.Select), sql
+        assert isinstance(tree, exp.Query), sql
         assert {t.name for t in tree.find_all(exp.Table)} <= KNOWN_TABLES, sql
         assert {c.name for c in tree.find_all(exp.Column)} <= known_columns, sql
 
@@ -152,6 +167,42 @@ async def _merged_weights_answer(record: AdapterRecord, model: Path, workdir: Pa
     finally:
         await generator.shutdown()
     return result.candidates[0].sql
+
+
+async def test_load_adapter_can_require_a_version_that_beats_the_one_in_use(
+        served: tuple[PredictionEngine, set[int]], tiny_model_dir: Path, workdir: Path) -> None:
+    engine, _ = served
+    assert engine.registry is not None
+    settings = settings_for(tiny_model_dir, workdir)
+    options = FineTuneOptions.from_config({"adapter": "gate-sql", "synthetic_examples": 10}, settings, "shop", QUICK)
+    tuner = FineTuner(engine.registry, TemplateGenerator())
+    run = {"tenant": "default", "data_source": "dataSources/shop", "dialect": Dialect.SQLITE, "golden": MORE_GOLDEN,
+           "schema": SCHEMA, "options": options, "progress": lambda s, p: None, "should_cancel": lambda: False}
+    first, _ = await tuner.run(**run)  # type: ignore[arg-type]
+    second, _ = await tuner.run(**run)  # type: ignore[arg-type]
+    assert first.held_out_examples == second.held_out_examples == 1
+    assert first.held_out_accuracy is not None and second.held_out_accuracy is not None
+
+    assert (await engine.load_adapter("default", first.resource_name, require_better=True)).state == "LOADED"
+    assert first.held_out_accuracy < 1.0  # the tiny model does not learn the held-out SQL: a better score exists
+    # A version scored no better than the one in use (the second run's weights, recorded with the first's score)
+    # is refused; one scored better (the same weights, recorded with a perfect score) is loaded.
+    no_better = replace(second, version=second.version + 1, held_out_accuracy=first.held_out_accuracy)
+    better = replace(second, version=second.version + 2, held_out_accuracy=1.0)
+    for record in (no_better, better):
+        await engine.registry.register(record)
+    with pytest.raises(FailedPrecondition) as caught:
+        await engine.load_adapter("default", no_better.resource_name, require_better=True)
+    assert caught.value.reason == "NOT_BETTER"
+    assert caught.value.metadata["in_use"] == first.resource_name
+    assert caught.value.metadata["candidate_accuracy"].startswith(f"{first.held_out_accuracy:.3f}")
+    assert caught.value.metadata["in_use_accuracy"].startswith(f"{first.held_out_accuracy:.3f}")
+    assert no_better.engine_key not in engine.model_backend.loaded_adapters()  # type: ignore[union-attr]
+    loaded = await engine.load_adapter("default", better.resource_name, require_better=True)
+    assert (loaded.state, loaded.held_out_accuracy) == ("LOADED", 1.0)
+    for record in (first, better):
+        if record.engine_key in engine.model_backend.loaded_adapters():  # type: ignore[union-attr]
+            await engine.unload_adapter("default", record.resource_name)
 
 
 async def test_shutdown_stops_the_engine_processes(served: tuple[PredictionEngine, set[int]]) -> None:

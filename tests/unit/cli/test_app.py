@@ -11,7 +11,7 @@ def test_help_lists_every_command_and_the_server_ones_given(capsys: pytest.Captu
     assert main(["--help"], {"serve": "Run services."}) == 0
     out = capsys.readouterr().out
     for command in ("sources", "train", "ask", "sql", "history", "feedback", "examples", "status", "shell",
-                    "serve", "Run services.", "--address", "--api-key", "--profile"):
+                    "eval", "serve", "Run services.", "--address", "--api-key", "--profile"):
         assert command in out, command
 
 

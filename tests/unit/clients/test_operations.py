@@ -63,6 +63,12 @@ def test_ask_options_reach_the_request() -> None:
     assert not ops.ask("shop", "q").request.options.HasField("timeout")
 
 
+def test_a_follow_up_names_the_answer_it_refines() -> None:
+    request = ops.ask("shop", "only those in Berlin", previous_query="dataSources/shop/queries/q1").request
+    assert request.previous_query == "dataSources/shop/queries/q1"
+    assert ops.ask("shop", "q").request.previous_query == ""
+
+
 def test_list_tables_asks_for_the_view_wanted() -> None:
     assert ops.list_tables("shop").page("tok").request.view == schema_pb2.TABLE_VIEW_BASIC
     listing = ops.list_tables("shop", full=True, page_size=7)

@@ -9,11 +9,11 @@ import pytest
 import sqlglot
 from sqlglot import exp
 
-from chatdb_server.generation.interface import ExampleInfo, RepairHint
+from chatdb_server.generation.interface import ConversationTurn, ExampleInfo, RepairHint
 from chatdb_server.generation.prompts import build_messages, extract_sql, render_schema, training_messages
 from chatdb_server.prediction.grammar import build_select_grammar, quote_identifier, quote_table
-from chatdb_server.retrieval.context import ColumnInfo, SchemaContext, TableInfo
 from chatdb_server.sql.dsn import Dialect
+from tests.support.grammar_matching import GrammarMatcher
 from tests.unit.prediction.prediction_fixtures import KNOWN_TABLES, SCHEMA, request
 
 
@@ -69,7 +69,7 @@ def test_every_sentence_of_the_grammar_parses_and_names_only_known_tables_and_co
     for _ in range(500):
         sql = grammar.sample(rng)
         tree = sqlglot.parse_one(sql, read=dialect.value)
-        assert isinstance(tree, exp.Select)
+        assert isinstance(tree, exp.Query)
         assert {t.name for t in tree.find_all(exp.Table)} <= KNOWN_TABLES, sql
         assert {c.name for c in tree.find_all(exp.Column)} <= known_columns, sql
 
@@ -77,15 +77,10 @@ def test_every_sentence_of_the_grammar_parses_and_names_only_known_tables_and_co
 def test_grammar_offers_sample_values_as_escaped_string_literals() -> None:
     ebnf = build_select_grammar(SCHEMA, Dialect.SQLITE).to_ebnf()
     assert "\"'O''Brien'\"" in ebnf
-    assert "\"concert JOIN singer ON \"" in ebnf
 
 
 def _accepts(ebnf: str, sql: str) -> bool:
-    xgrammar = pytest.importorskip("xgrammar")
-    compiled = xgrammar.GrammarCompiler(xgrammar.TokenizerInfo([])).compile_grammar(
-        xgrammar.Grammar.from_ebnf(ebnf))
-    matcher = xgrammar.GrammarMatcher(compiled, terminate_without_stop_token=True)
-    return bool(matcher.accept_string(sql)) and bool(matcher.is_terminated())
+    return GrammarMatcher(ebnf).accepts(sql)
 
 
 def test_the_decoding_engine_accepts_the_grammar_and_rejects_unknown_names() -> None:
@@ -98,13 +93,6 @@ def test_the_decoding_engine_accepts_the_grammar_and_rejects_unknown_names() -> 
     assert not _accepts(ebnf, "SELECT name FROM singer; DROP TABLE singer")
 
 
-def test_grammar_of_a_schema_without_joins_has_only_plain_tables() -> None:
-    schema = SchemaContext(tables=(TableInfo("t", (ColumnInfo("a"),)),))
-    grammar = build_select_grammar(schema, Dialect.SQLITE)
-    assert grammar.rules["source"] == [grammar.rules["source"][0]]
-    assert grammar.sample(random.Random(1)).startswith("SELECT ")
-
-
 
 def test_a_repair_round_shows_the_failed_sql_and_the_error() -> None:
     plain = request()
@@ -113,3 +101,15 @@ def test_a_repair_round_shows_the_failed_sql_and_the_error() -> None:
     assert messages[-2] == {"role": "assistant", "content": "SELECT nme FROM singer"}
     assert messages[-1]["role"] == "user" and "no such column: nme" in messages[-1]["content"]
     assert build_messages(plain)[-1]["content"].endswith(plain.question)
+
+
+def test_a_follow_up_shows_the_conversation_as_earlier_turns() -> None:
+    turns = (ConversationTurn("List the singers", "SELECT name FROM singer"),
+             ConversationTurn("only those from France", "SELECT name FROM singer WHERE country = 'France'"))
+    messages = build_messages(replace(request("how many are there?"), previous_turns=turns))
+    assert [m["role"] for m in messages] == ["system", "user", "assistant", "user", "assistant", "user"]
+    assert messages[1]["content"] == "Question: List the singers"
+    assert messages[4]["content"] == "SELECT name FROM singer WHERE country = 'France'"
+    assert "Question: how many are there?" in messages[-1]["content"]
+    assert "refine the previous SQL" in messages[-1]["content"]
+    assert "previous" not in build_messages(request("how many are there?"))[-1]["content"]

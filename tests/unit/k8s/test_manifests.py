@@ -26,6 +26,7 @@ from tests.unit.k8s.kustomize import MERGE_KEYS, Resource, key, load_kustomizati
 
 K8S = Path(__file__).resolve().parents[3] / "k8s"
 BASE, DEV, PROD = K8S / "base", K8S / "overlays" / "dev", K8S / "overlays" / "prod"
+FINETUNE = K8S / "overlays" / "prod-finetune"
 GRPC_PORT = 50051
 FULL_NAMES = {
     "schema": schema_service_pb2.DESCRIPTOR.services_by_name["SchemaService"].full_name,
@@ -41,9 +42,10 @@ def by_key(resources: list[Resource]) -> dict[tuple[str, str], Resource]:
     return {key(r): r for r in resources}
 
 
-@pytest.fixture(scope="module", params=["base", "dev", "prod"])
+@pytest.fixture(scope="module", params=["base", "dev", "prod", "prod-finetune"])
 def rendered(request: pytest.FixtureRequest) -> tuple[str, dict[tuple[str, str], Resource]]:
-    return request.param, by_key(render({"base": BASE, "dev": DEV, "prod": PROD}[request.param]))
+    directories = {"base": BASE, "dev": DEV, "prod": PROD, "prod-finetune": FINETUNE}
+    return request.param, by_key(render(directories[request.param]))
 
 
 def chatdb_deployment(resources: dict[tuple[str, str], Resource], service: str) -> Resource:
@@ -93,12 +95,12 @@ def test_every_file_a_kustomization_names_exists_and_every_manifest_is_used() ->
     assert orphans == []
     kustomizations = {p.resolve() for p in K8S.rglob("kustomization.yaml")}
     assert kustomizations - named == {(DEV / "kustomization.yaml").resolve(),
-                                      (PROD / "kustomization.yaml").resolve()}
+                                      (FINETUNE / "kustomization.yaml").resolve()}
 
 
 def test_overlay_patches_target_resources_that_exist_in_the_base() -> None:
     base = by_key(render(BASE))
-    for overlay in (DEV, PROD):
+    for overlay in (DEV, PROD, FINETUNE):
         for patch in load_kustomization(overlay).get("patches", []):
             if "target" in patch:
                 assert any(kind == patch["target"]["kind"] for kind, _ in base), patch
@@ -108,7 +110,7 @@ def test_overlay_patches_target_resources_that_exist_in_the_base() -> None:
 
 
 @pytest.mark.skipif(shutil.which("kubectl") is None, reason="kubectl is not installed")
-@pytest.mark.parametrize("directory", [BASE, DEV, PROD], ids=["base", "dev", "prod"])
+@pytest.mark.parametrize("directory", [BASE, DEV, PROD, FINETUNE], ids=["base", "dev", "prod", "prod-finetune"])
 def test_the_subset_renders_what_kubectl_kustomize_renders(directory: Path) -> None:
     output = subprocess.run(["kubectl", "kustomize", str(directory)], check=True, capture_output=True, text=True,
                             timeout=120).stdout
@@ -339,6 +341,28 @@ def test_prediction_runs_vllm_on_gpu_nodes_in_production() -> None:
     volume = next(v for v in pod["volumes"] if v["name"] == mount["name"])
     assert ("PersistentVolumeClaim", volume["persistentVolumeClaim"]["claimName"]) in resources
     assert main["image"].split(":")[0].endswith("chatdb-gpu")
+
+
+def test_the_finetune_variant_trains_on_a_gpu_with_the_finetune_extra_and_the_base_model_mounted() -> None:
+    resources = by_key(render(FINETUNE))
+    assert _gpu_workloads(resources) == {"chatdb-prediction", "chatdb-training"}
+    training = chatdb_deployment(resources, "training")
+    pod, main = pod_spec(training), container(training)
+    assert pod is not None
+    assert main["resources"]["limits"][GPU] == main["resources"]["requests"][GPU] == 1
+    assert any(t["key"] == GPU and t["effect"] == "NoSchedule" for t in pod["tolerations"])
+    assert main["image"] == container(chatdb_deployment(resources, "prediction"))["image"]
+    assert main["image"].split(":")[0].endswith("chatdb-gpu")
+    assert re.search(r'pip install "\.\[[a-z,]*finetune[a-z,]*gpu[a-z,]*\]"', (K8S / "Dockerfile").read_text())
+    model_path = env(training)["CHATDB_MODEL_PATH"]
+    assert model_path == env(chatdb_deployment(resources, "prediction"))["CHATDB_MODEL_PATH"]
+    mount = next(m for m in main["volumeMounts"] if model_path.startswith(m["mountPath"] + "/"))
+    volume = next(v for v in pod["volumes"] if v["name"] == mount["name"])
+    claim = resources["PersistentVolumeClaim", volume["persistentVolumeClaim"]["claimName"]]
+    assert claim["spec"]["accessModes"] == ["ReadWriteMany"]  # adapters written here, served by prediction
+    assert config_data(resources)["CHATDB_MODEL_STORE"].startswith(mount["mountPath"] + "/")
+    assert {k: v for k, v in resources.items() if k != ("Deployment", "chatdb-training")} == {
+        k: v for k, v in by_key(render(PROD)).items() if k != ("Deployment", "chatdb-training")}
 
 
 def test_development_needs_no_gpu_and_uses_the_template_backend() -> None:

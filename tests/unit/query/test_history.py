@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from chatdb.common.v1 import degradation_pb2
 from chatdb.query.v1 import query_pb2
-from chatdb_server.errors import InvalidArgument, NotFound
+from chatdb_server.errors import FailedPrecondition, InvalidArgument, NotFound
 from chatdb_server.metadata.db import MetadataStore
 from chatdb_server.metadata.models import QueryRow
 from chatdb_server.pagination import PageTokens
@@ -16,6 +16,7 @@ from chatdb_server.query.convert import query_to_proto
 from chatdb_server.query.domain import QueryState, Rating, ServedBy
 from chatdb_server.query.history import Feedback, QueryHistory, QueryRecord, query_name_parts
 from chatdb_server.resilience.levels import Level
+from chatdb_server.sql.structure import SourceRef
 from tests.unit.query.test_pipeline_support import add_source_row
 
 
@@ -136,3 +137,42 @@ async def test_the_store_keeps_the_same_text(store: MetadataStore, history: Quer
     stored = await history.get(source, query_id)
     assert stored.record.state is QueryState.FAILED and stored.record.served_by is None
     assert query_to_proto(stored).served_by == query_pb2.SERVED_BY_UNSPECIFIED
+
+
+async def _chain(history: QueryHistory, source: SourceRef, questions: list[str]) -> list[str]:
+    names: list[str] = []
+    for question in questions:
+        previous = query_name_parts(names[-1])[1] if names else ""
+        names.append(await history.record(source, QueryRecord(question=question, sql=f"SELECT '{question}'",
+                                                               previous_query_id=previous)))
+    return names
+
+
+async def test_a_conversation_is_read_oldest_first_and_bounded(store: MetadataStore, history: QueryHistory) -> None:
+    source = await add_source_row(store, "shop")
+    names = await _chain(history, source, [f"turn {i}" for i in range(8)])
+    turns = await history.conversation(source, query_name_parts(names[-1])[1], max_turns=5)
+    assert [t.question for t in turns] == [f"turn {i}" for i in range(3, 8)]
+    assert turns[-1].sql == "SELECT 'turn 7'"
+    stored = await history.get(source, query_name_parts(names[1])[1])
+    assert stored.previous_query == names[0]
+    assert query_to_proto(stored).previous_query == names[0]
+
+
+async def test_a_conversation_skips_failed_turns_and_refuses_to_follow_one(store: MetadataStore,
+                                                                          history: QueryHistory) -> None:
+    source = await add_source_row(store, "shop")
+    (first,) = await _chain(history, source, ["first"])
+    failed = await history.record(source, QueryRecord(question="broken", state=QueryState.FAILED,
+                                                      previous_query_id=query_name_parts(first)[1]))
+    last = await history.record(source, QueryRecord(question="last", sql="SELECT 1",
+                                                    previous_query_id=query_name_parts(failed)[1]))
+    turns = await history.conversation(source, query_name_parts(last)[1], max_turns=5)
+    assert [t.question for t in turns] == ["first", "last"]
+    with pytest.raises(FailedPrecondition):
+        await history.conversation(source, query_name_parts(failed)[1], max_turns=5)
+    with pytest.raises(NotFound):
+        await history.conversation(source, "qmissing", max_turns=5)
+    other = await add_source_row(store, "other")
+    with pytest.raises(NotFound):
+        await history.conversation(other, query_name_parts(last)[1], max_turns=5)

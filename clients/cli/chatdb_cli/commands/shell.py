@@ -1,6 +1,7 @@
 """``chatdb shell``: an interactive session on one source.
 
-Each line is a question, answered as ``chatdb ask`` answers it; ``\\sql SELECT ...`` runs SQL of your
+Each line is a question, answered as ``chatdb ask`` answers it and following up the answer before it
+("only those in Berlin", "how many are there?"); ``\\sql SELECT ...`` runs SQL of your
 own; ``\\q`` (or Ctrl-D) quits; Ctrl-C drops the line being typed. A refusal prints its error line and
 the session goes on. Lines are edited with prompt_toolkit and kept in a history file in the user's data
 directory (``~/.local/share/chatdb/shell_history`` on Linux), shared by every source. With stdin not a
@@ -38,8 +39,9 @@ def history_file() -> Path:
 
 
 class ShellSession:
-    """One source's conversation. ``previous_query`` names the last answered query: the hook for
-    follow-up questions, which will name it as their parent once the server keeps conversations."""
+    """One source's conversation: each question follows up the last answered one (``previous_query``), so
+    "only those in Berlin" or "how many are there?" refine the answer before; a question that stands on its
+    own is answered afresh by the server. SQL of your own starts a new conversation."""
 
     def __init__(self, run: Invocation, source: str) -> None:
         self.run = run
@@ -61,11 +63,11 @@ class ShellSession:
             if text.startswith(SQL_PREFIX):
                 result = self.run.client.execute_sql(self.source, text.removeprefix(SQL_PREFIX))
             else:
-                result = self.run.client.ask(self.source, text)
+                result = self.run.client.ask(self.source, text, previous_query=self.previous_query)
         except ChatDBError as error:
             self.run.notes.print(error_line(error), markup=False, style="red")
             return True
-        self.previous_query = result.query
+        self.previous_query = "" if text.startswith(SQL_PREFIX) else result.query
         show_result(self.run, result, self.printer)
         return True
 

@@ -27,10 +27,12 @@ def list_models() -> Operation[list[prediction_pb2.Model]]:
                      lambda reply: list(reply.models))
 
 
-def load_adapter(name: str) -> Operation[prediction_pb2.Model]:
+def load_adapter(name: str, require_better: bool = False) -> Operation[prediction_pb2.Model]:
     """Load a registered adapter into the running engine: ``"adapters/{adapter}"`` (its newest version)
-    or ``"adapters/{adapter}/versions/{version}"``. FailedPrecondition when the engine cannot load LoRA."""
-    request = prediction_service_pb2.LoadAdapterRequest(name=_adapter_name(name))
+    or ``"adapters/{adapter}/versions/{version}"``. FailedPrecondition when the engine cannot load LoRA;
+    with ``require_better``, FailedPrecondition (reason ``NOT_BETTER``) unless its held-out accuracy beats
+    every other version of the adapter loaded now."""
+    request = prediction_service_pb2.LoadAdapterRequest(name=_adapter_name(name), require_better=require_better)
     return Operation(PREDICTION, "LoadAdapter", request, lambda reply: reply.model)
 
 

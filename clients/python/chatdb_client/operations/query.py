@@ -37,23 +37,27 @@ def ask_options(max_rows: int = 0, execute: bool = True, query_timeout: float | 
 
 
 def ask(source: str, question: str, max_rows: int = 0, execute: bool = True, query_timeout: float | None = None,
-        candidate_count: int = 0, model: str = "", timeout: float | None = None) -> Operation[AskResult]:
+        candidate_count: int = 0, model: str = "", timeout: float | None = None,
+        previous_query: str = "") -> Operation[AskResult]:
     """Answer a question with guarded SQL and its typed rows (``.sql``, ``.columns``, ``.rows``,
     ``.degradation_level``); with ``execute`` False, generate and guard only. ``max_rows`` 0 and
-    ``query_timeout`` None take the server's defaults; ``timeout`` is the call's deadline."""
+    ``query_timeout`` None take the server's defaults; ``timeout`` is the call's deadline.
+    ``previous_query`` (an earlier answer's ``.query``) makes the question a follow-up of that answer:
+    "only those in Berlin", "sort them by price", "how many are there?" refine its SQL."""
     request = query_service_pb2.AskRequest(
-        parent=source_name(source), question=question,
+        parent=source_name(source), question=question, previous_query=previous_query,
         options=ask_options(max_rows, execute, query_timeout, candidate_count, model))
     return Operation(QUERY, "Ask", request, AskResult.from_proto, timeout)
 
 
 def stream_ask(source: str, question: str, max_rows: int = 0, execute: bool = True,
                query_timeout: float | None = None, candidate_count: int = 0, model: str = "",
-               batch_size: int = 0, timeout: float | None = None) -> Operation[AskEvent]:
+               batch_size: int = 0, timeout: float | None = None, previous_query: str = "") -> Operation[AskEvent]:
     """Ask, streamed: an :class:`~chatdb_client.AskEvent` per stage reached, then per batch of
-    ``batch_size`` rows, then the summary (an :class:`~chatdb_client.AskResult` without rows)."""
+    ``batch_size`` rows, then the summary (an :class:`~chatdb_client.AskResult` without rows);
+    ``previous_query`` as in :func:`ask`."""
     request = query_service_pb2.StreamAskRequest(
-        parent=source_name(source), question=question, batch_size=batch_size,
+        parent=source_name(source), question=question, batch_size=batch_size, previous_query=previous_query,
         options=ask_options(max_rows, execute, query_timeout, candidate_count, model))
     return Operation(QUERY, "StreamAsk", request, AskEvent.from_proto, timeout)
 

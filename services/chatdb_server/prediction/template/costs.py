@@ -76,6 +76,8 @@ MIN_CONFIDENCE = 0.02
 MAX_CONFIDENCE = 0.95
 #: Confidence of a question with no content word at all.
 NO_CONTENT_CONFIDENCE = 0.1
+#: Confidence of a follow-up made as an edit of the previous answer's SQL (``followups.py``).
+FOLLOW_UP_CONFIDENCE = 0.8
 #: Confidence from coverage: this base plus ``COVERAGE_WEIGHT`` times the share of content words understood.
 COVERAGE_BASE = 0.1
 #: Weight of the share of content words understood.

@@ -17,10 +17,12 @@ import numpy as np
 import sqlglot
 
 from chatdb_server.errors import FailedPrecondition, InvalidArgument
+from chatdb_server.generation.followup import read_follow_up
 from chatdb_server.generation.interface import GenerationRequest, GenerationResult, SqlCandidate
 from chatdb_server.prediction.template import costs
 from chatdb_server.prediction.template.builder import JoinError, build_sql
 from chatdb_server.prediction.template.conformance import conform
+from chatdb_server.prediction.template.followups import refine
 from chatdb_server.prediction.template.intents import (
     AGGREGATE_WORDS,
     ASCENDING_WORDS,
@@ -113,6 +115,10 @@ class TemplateGenerator:
         prepared = self._prepare(request.schema)
         tokens = tokenize(request.question)
         mentions = self._link(tokens, prepared)
+        refined = _follow_up(request, tokens, mentions, prepared, dialect)
+        if refined is not None:
+            return GenerationResult(candidates=[refined], model=MODEL_NAME, backend=self.name,
+                                    generation_seconds=time.perf_counter() - started)
         if not any(m.kind in ("table", "column", "value") for m in mentions) and len(prepared.index.tables) > 1:
             raise FailedPrecondition("The question mentions nothing this schema knows; no SQL can be grounded.",
                                      "NO_ANSWER")
@@ -188,6 +194,26 @@ def _repaired(request: GenerationRequest, dialect: str, confidence: float) -> Sq
     return SqlCandidate(sql=fixed.sql, confidence=round(confidence, 3),
                         explanation=f"The database rejected the previous SQL; it was rewritten ({fixed.rule}).",
                         rules=(fixed.rule,))
+
+
+def _follow_up(request: GenerationRequest, tokens: list[Token], mentions: list[Mention], prepared: _Prepared,
+               dialect: str) -> SqlCandidate | None:
+    """The previous turn's SQL refined for a follow-up question; None when it asks nothing of it."""
+    if not request.previous_turns:
+        return None
+    follow = read_follow_up(request.question)
+    if follow is None:
+        return None
+    if request.repair is not None:
+        # The refined SQL was rejected by the database: fixed for its error where a rule applies.
+        return _repaired(request, dialect, costs.FOLLOW_UP_CONFIDENCE)
+    refined = refine(follow, request.previous_turns[-1].sql, request.question, [t.lower for t in tokens], mentions,
+                     prepared.index, prepared.schema, dialect)
+    if refined is None or not _parses(refined.sql, dialect):
+        return None
+    return SqlCandidate(sql=refined.sql, confidence=costs.FOLLOW_UP_CONFIDENCE,
+                        explanation=f"Refines the previous query: {'; '.join(refined.notes)}.",
+                        rules=("follow-up", *sorted(follow.changes)))
 
 
 def _validate(request: GenerationRequest) -> str:

@@ -2,8 +2,9 @@
 
 :class:`FineTuner` does the work for one source; :class:`FineTuneHandler` is the
 training worker's handler for ``FINE_TUNE`` jobs (``register_handler("FINE_TUNE",
-FineTuneHandler(...))``). Stages and progress: DATASET 5 → TRAIN 10..90 → REGISTER 95 →
-DONE 100. Each run writes a new adapter version; an earlier version is never touched.
+FineTuneHandler(...))``). Stages and progress: DATASET 5 → TRAIN 10..90 (then the new adapter
+answers the golden examples held out of its training: its held-out accuracy) → REGISTER 95 → DONE 100.
+Each run writes a new adapter version; an earlier version is never touched.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ from chatdb_server.retrieval.retriever import SEARCH, ScoredTable, schema_contex
 from chatdb_server.settings import Settings
 from chatdb_server.sql.dsn import Dialect
 from chatdb_server.training.finetune.dataset import GOLDEN, TrainingPair, build_dataset
+from chatdb_server.training.finetune.held_out import score_adapter, split_golden
 from chatdb_server.training.finetune.lora import LoraOptions, TrainingOutcome, TrainingStopped, train_lora
 from chatdb_server.training.handlers import JobCancelled, JobContext
 from chatdb_server.training.ports import TrainingCatalog
@@ -110,9 +112,11 @@ class FineTuner:
     async def run(self, *, tenant: str, data_source: str, dialect: Dialect, golden: list[TrainingPair],
                   schema: SchemaContext, options: FineTuneOptions, progress: Progress,
                   should_cancel: ShouldCancel) -> tuple[AdapterRecord, TrainingOutcome]:
-        """Build the dataset, train, store as a new version, register; the record and what training measured."""
+        """Build the dataset (less the held-out examples), train, measure on the held-out examples, store as a
+        new version, register; the record and what training measured."""
         progress("DATASET", 5)
-        pairs = await build_dataset(golden, schema, dialect, self.generator, options.synthetic_examples)
+        training_golden, held_out = split_golden(golden)
+        pairs = await build_dataset(training_golden, schema, dialect, self.generator, options.synthetic_examples)
         if not pairs:
             raise FailedPrecondition("no training pairs: add golden examples or discover more of the schema",
                                      "NOT_TRAINED")
@@ -123,16 +127,19 @@ class FineTuner:
             outcome = await asyncio.to_thread(
                 train_lora, options.base_model, pairs, schema, dialect, options.lora, path,
                 on_progress=lambda done: progress("TRAIN", 10 + int(80 * done)), should_stop=should_cancel)
+            score = await asyncio.to_thread(score_adapter, options.base_model, path, held_out, schema, dialect)
             progress("REGISTER", 95)
             record = AdapterRecord(tenant=tenant, adapter=options.adapter, version=version,
                                    base_model=options.base_model, path=str(path.resolve()), data_source=data_source,
-                                   dataset_size=len(pairs), loss_curve=tuple(outcome.loss_curve))
+                                   dataset_size=len(pairs), loss_curve=tuple(outcome.loss_curve),
+                                   held_out_accuracy=score.accuracy, held_out_examples=score.total)
             write_metadata(record)
             await self.registry.register(record)
         except BaseException:
             shutil.rmtree(path, ignore_errors=True)
             raise
         log.info("finetune.done", adapter=record.resource_name, pairs=len(pairs), loss=outcome.loss_curve,
+                 held_out_accuracy=score.accuracy, held_out=score.total,
                  device=outcome.device, seconds=round(outcome.seconds, 2))
         progress("DONE", 100)
         return record, outcome
@@ -178,8 +185,12 @@ class FineTuneHandler:
                 progress=context.progress, should_cancel=context.should_cancel)
         except TrainingStopped as exc:
             raise JobCancelled() from exc
-        return {"adapter_version": record.resource_name, "base_model": record.base_model,
-                "dataset_size": record.dataset_size, "loss_curve": list(record.loss_curve)}
+        result: dict[str, Any] = {"adapter_version": record.resource_name, "base_model": record.base_model,
+                                  "dataset_size": record.dataset_size, "loss_curve": list(record.loss_curve),
+                                  "held_out_examples": record.held_out_examples}
+        if record.held_out_accuracy is not None:
+            result["held_out_accuracy"] = record.held_out_accuracy
+        return result
 
 
 def fine_tune_handler_for(settings: Settings, store: MetadataStore, catalog: TrainingCatalog,

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from chatdb_server.generation.prompts import plain_prompt, training_messages
+from chatdb_server.generation.prompts import Message, plain_prompt, training_messages
 from chatdb_server.retrieval.context import SchemaContext
 from chatdb_server.sql.dsn import Dialect
 from chatdb_server.training.finetune.dataset import TrainingPair, schema_for_sql
@@ -62,17 +62,20 @@ def encode_pair(tokenizer: Any, pair: TrainingPair, schema: SchemaContext, diale
                 max_length: int) -> tuple[list[int], list[int]]:
     """(input ids, labels) of one pair: the serving prompt masked out, then the SQL and end-of-sequence."""
     messages = training_messages(pair.question, pair.sql, schema_for_sql(schema, pair.sql, dialect), dialect)
-    prompt_messages, answer = messages[:-1], messages[-1]["content"]
-    if getattr(tokenizer, "chat_template", None):
-        prompt_text = tokenizer.apply_chat_template(prompt_messages, tokenize=False, add_generation_prompt=True)
-        prompt = list(tokenizer.encode(prompt_text, add_special_tokens=False))
-    else:
-        prompt = list(tokenizer.encode(plain_prompt(prompt_messages)))
+    prompt, answer = prompt_ids(tokenizer, messages[:-1]), messages[-1]["content"]
     target = [*tokenizer.encode(answer, add_special_tokens=False), tokenizer.eos_token_id]
     prompt = prompt[-max(1, max_length - len(target)):]
     ids = (prompt + target)[:max_length]
     labels = ([IGNORE_INDEX] * len(prompt) + target)[:max_length]
     return ids, labels
+
+
+def prompt_ids(tokenizer: Any, messages: list[Message]) -> list[int]:
+    """The token ids of the serving prompt of ``messages``, ready for the answer to follow."""
+    if getattr(tokenizer, "chat_template", None):
+        text = tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
+        return list(tokenizer.encode(text, add_special_tokens=False))
+    return list(tokenizer.encode(plain_prompt(messages)))
 
 
 def _batches(examples: list[tuple[list[int], list[int]]], size: int, rng: random.Random,

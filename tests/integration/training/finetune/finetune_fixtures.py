@@ -20,5 +20,12 @@ GOLDEN = [
     TrainingPair("How many singers are from France?", "SELECT COUNT(*) FROM singer WHERE country = 'France'"),
     TrainingPair("Names of singers older than 30", "SELECT name FROM singer WHERE age > 30"),
 ]
+MORE_GOLDEN = [
+    *GOLDEN,
+    TrainingPair("How many concerts are there?", "SELECT COUNT(*) FROM concert"),
+    TrainingPair("Which concerts were held in 2014?", "SELECT concert_name FROM concert WHERE year = 2014"),
+    TrainingPair("What is the average age of singers?", "SELECT AVG(age) FROM singer"),
+]
+"""Five golden pairs: enough for one to be held out of training and measure the adapter on."""
 QUICK = LoraOptions(epochs=4, learning_rate=2e-2, rank=8, alpha=16, dropout=0.0, batch_size=8, max_length=512)
 """Large learning rate so a few steps visibly change the tiny model."""

@@ -26,7 +26,7 @@ from chatdb.common.v1 import join_pb2 as chatdb_dot_common_dot_v1_dot_join__pb2
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n%chatdb/prediction/v1/prediction.proto\x12\x14\x63hatdb.prediction.v1\x1a\x1b\x63hatdb/common/v1/join.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xa0\x01\n\rColumnContext\x12\x12\n\x04name\x18\x01 \x01(\tR\x04name\x12\x1b\n\tdata_type\x18\x02 \x01(\tR\x08\x64\x61taType\x12\x1f\n\x0bprimary_key\x18\x03 \x01(\x08R\nprimaryKey\x12\x18\n\x07\x63omment\x18\x04 \x01(\tR\x07\x63omment\x12#\n\rsample_values\x18\x05 \x03(\tR\x0csampleValues\"\x99\x01\n\x0cTableContext\x12\x12\n\x04name\x18\x01 \x01(\tR\x04name\x12=\n\x07\x63olumns\x18\x02 \x03(\x0b\x32#.chatdb.prediction.v1.ColumnContextR\x07\x63olumns\x12 \n\x0b\x64\x65scription\x18\x03 \x01(\tR\x0b\x64\x65scription\x12\x14\n\x05score\x18\x04 \x01(\x01R\x05score\"}\n\rSchemaContext\x12:\n\x06tables\x18\x01 \x03(\x0b\x32\".chatdb.prediction.v1.TableContextR\x06tables\x12\x30\n\x05joins\x18\x02 \x03(\x0b\x32\x1a.chatdb.common.v1.JoinEdgeR\x05joins\">\n\x0e\x45xampleContext\x12\x1a\n\x08question\x18\x01 \x01(\tR\x08question\x12\x10\n\x03sql\x18\x02 \x01(\tR\x03sql\"A\n\nRepairHint\x12\x1d\n\nfailed_sql\x18\x01 \x01(\tR\tfailedSql\x12\x14\n\x05\x65rror\x18\x02 \x01(\tR\x05\x65rror\"z\n\x0eSamplingParams\x12 \n\x0btemperature\x18\x01 \x01(\x01R\x0btemperature\x12\x13\n\x05top_p\x18\x02 \x01(\x01R\x04topP\x12\x1d\n\nmax_tokens\x18\x03 \x01(\x05R\tmaxTokens\x12\x12\n\x04seed\x18\x04 \x01(\x03R\x04seed\"_\n\tCandidate\x12\x10\n\x03sql\x18\x01 \x01(\tR\x03sql\x12\x1e\n\nconfidence\x18\x02 \x01(\x01R\nconfidence\x12 \n\x0b\x65xplanation\x18\x03 \x01(\tR\x0b\x65xplanation\"\x9c\x03\n\x05Model\x12\x12\n\x04name\x18\x01 \x01(\tR\x04name\x12\x33\n\x04kind\x18\x02 \x01(\x0e\x32\x1f.chatdb.prediction.v1.ModelKindR\x04kind\x12\x36\n\x05state\x18\x03 \x01(\x0e\x32 .chatdb.prediction.v1.ModelStateR\x05state\x12;\n\x07\x62\x61\x63kend\x18\x04 \x01(\x0e\x32!.chatdb.prediction.v1.BackendKindR\x07\x62\x61\x63kend\x12\x1d\n\nbase_model\x18\x05 \x01(\tR\tbaseModel\x12\x1f\n\x0b\x64\x61ta_source\x18\x06 \x01(\tR\ndataSource\x12!\n\x0c\x64\x61taset_size\x18\x07 \x01(\x05R\x0b\x64\x61tasetSize\x12\x1d\n\nloss_curve\x18\x08 \x03(\x01R\tlossCurve\x12\x16\n\x06\x64\x65tail\x18\t \x01(\tR\x06\x64\x65tail\x12;\n\x0b\x63reate_time\x18\n \x01(\x0b\x32\x1a.google.protobuf.TimestampR\ncreateTime*v\n\x0b\x42\x61\x63kendKind\x12\x1c\n\x18\x42\x41\x43KEND_KIND_UNSPECIFIED\x10\x00\x12\x19\n\x15\x42\x41\x43KEND_KIND_TEMPLATE\x10\x01\x12\x15\n\x11\x42\x41\x43KEND_KIND_VLLM\x10\x02\x12\x17\n\x13\x42\x41\x43KEND_KIND_OPENAI\x10\x03*m\n\tModelKind\x12\x1a\n\x16MODEL_KIND_UNSPECIFIED\x10\x00\x12\x13\n\x0fMODEL_KIND_BASE\x10\x01\x12\x16\n\x12MODEL_KIND_ADAPTER\x10\x02\x12\x17\n\x13MODEL_KIND_TEMPLATE\x10\x03*t\n\nModelState\x12\x1b\n\x17MODEL_STATE_UNSPECIFIED\x10\x00\x12\x16\n\x12MODEL_STATE_LOADED\x10\x01\x12\x19\n\x15MODEL_STATE_AVAILABLE\x10\x02\x12\x16\n\x12MODEL_STATE_FAILED\x10\x03\x42\x87\x01\n\x18\x64\x65v.chatdb.prediction.v1B\x0fPredictionProtoP\x01ZAgithub.com/chatdb/chatdb/gen/go/chatdb/prediction/v1;predictionv1\xaa\x02\x14\x43hatDB.Prediction.V1b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n%chatdb/prediction/v1/prediction.proto\x12\x14\x63hatdb.prediction.v1\x1a\x1b\x63hatdb/common/v1/join.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xa0\x01\n\rColumnContext\x12\x12\n\x04name\x18\x01 \x01(\tR\x04name\x12\x1b\n\tdata_type\x18\x02 \x01(\tR\x08\x64\x61taType\x12\x1f\n\x0bprimary_key\x18\x03 \x01(\x08R\nprimaryKey\x12\x18\n\x07\x63omment\x18\x04 \x01(\tR\x07\x63omment\x12#\n\rsample_values\x18\x05 \x03(\tR\x0csampleValues\"\x99\x01\n\x0cTableContext\x12\x12\n\x04name\x18\x01 \x01(\tR\x04name\x12=\n\x07\x63olumns\x18\x02 \x03(\x0b\x32#.chatdb.prediction.v1.ColumnContextR\x07\x63olumns\x12 \n\x0b\x64\x65scription\x18\x03 \x01(\tR\x0b\x64\x65scription\x12\x14\n\x05score\x18\x04 \x01(\x01R\x05score\"}\n\rSchemaContext\x12:\n\x06tables\x18\x01 \x03(\x0b\x32\".chatdb.prediction.v1.TableContextR\x06tables\x12\x30\n\x05joins\x18\x02 \x03(\x0b\x32\x1a.chatdb.common.v1.JoinEdgeR\x05joins\">\n\x0e\x45xampleContext\x12\x1a\n\x08question\x18\x01 \x01(\tR\x08question\x12\x10\n\x03sql\x18\x02 \x01(\tR\x03sql\"@\n\x10\x43onversationTurn\x12\x1a\n\x08question\x18\x01 \x01(\tR\x08question\x12\x10\n\x03sql\x18\x02 \x01(\tR\x03sql\"A\n\nRepairHint\x12\x1d\n\nfailed_sql\x18\x01 \x01(\tR\tfailedSql\x12\x14\n\x05\x65rror\x18\x02 \x01(\tR\x05\x65rror\"z\n\x0eSamplingParams\x12 \n\x0btemperature\x18\x01 \x01(\x01R\x0btemperature\x12\x13\n\x05top_p\x18\x02 \x01(\x01R\x04topP\x12\x1d\n\nmax_tokens\x18\x03 \x01(\x05R\tmaxTokens\x12\x12\n\x04seed\x18\x04 \x01(\x03R\x04seed\"_\n\tCandidate\x12\x10\n\x03sql\x18\x01 \x01(\tR\x03sql\x12\x1e\n\nconfidence\x18\x02 \x01(\x01R\nconfidence\x12 \n\x0b\x65xplanation\x18\x03 \x01(\tR\x0b\x65xplanation\"\xe3\x03\n\x05Model\x12\x12\n\x04name\x18\x01 \x01(\tR\x04name\x12\x33\n\x04kind\x18\x02 \x01(\x0e\x32\x1f.chatdb.prediction.v1.ModelKindR\x04kind\x12\x36\n\x05state\x18\x03 \x01(\x0e\x32 .chatdb.prediction.v1.ModelStateR\x05state\x12;\n\x07\x62\x61\x63kend\x18\x04 \x01(\x0e\x32!.chatdb.prediction.v1.BackendKindR\x07\x62\x61\x63kend\x12\x1d\n\nbase_model\x18\x05 \x01(\tR\tbaseModel\x12\x1f\n\x0b\x64\x61ta_source\x18\x06 \x01(\tR\ndataSource\x12!\n\x0c\x64\x61taset_size\x18\x07 \x01(\x05R\x0b\x64\x61tasetSize\x12\x1d\n\nloss_curve\x18\x08 \x03(\x01R\tlossCurve\x12\x16\n\x06\x64\x65tail\x18\t \x01(\tR\x06\x64\x65tail\x12;\n\x0b\x63reate_time\x18\n \x01(\x0b\x32\x1a.google.protobuf.TimestampR\ncreateTime\x12/\n\x11held_out_accuracy\x18\x0b \x01(\x01H\x00R\x0fheldOutAccuracy\x88\x01\x01\x42\x14\n\x12_held_out_accuracy*v\n\x0b\x42\x61\x63kendKind\x12\x1c\n\x18\x42\x41\x43KEND_KIND_UNSPECIFIED\x10\x00\x12\x19\n\x15\x42\x41\x43KEND_KIND_TEMPLATE\x10\x01\x12\x15\n\x11\x42\x41\x43KEND_KIND_VLLM\x10\x02\x12\x17\n\x13\x42\x41\x43KEND_KIND_OPENAI\x10\x03*m\n\tModelKind\x12\x1a\n\x16MODEL_KIND_UNSPECIFIED\x10\x00\x12\x13\n\x0fMODEL_KIND_BASE\x10\x01\x12\x16\n\x12MODEL_KIND_ADAPTER\x10\x02\x12\x17\n\x13MODEL_KIND_TEMPLATE\x10\x03*t\n\nModelState\x12\x1b\n\x17MODEL_STATE_UNSPECIFIED\x10\x00\x12\x16\n\x12MODEL_STATE_LOADED\x10\x01\x12\x19\n\x15MODEL_STATE_AVAILABLE\x10\x02\x12\x16\n\x12MODEL_STATE_FAILED\x10\x03\x42\x87\x01\n\x18\x64\x65v.chatdb.prediction.v1B\x0fPredictionProtoP\x01ZAgithub.com/chatdb/chatdb/gen/go/chatdb/prediction/v1;predictionv1\xaa\x02\x14\x43hatDB.Prediction.V1b\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -34,12 +34,12 @@ _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'chatdb.prediction.v1.predic
 if not _descriptor._USE_C_DESCRIPTORS:
   _globals['DESCRIPTOR']._loaded_options = None
   _globals['DESCRIPTOR']._serialized_options = b'\n\030dev.chatdb.prediction.v1B\017PredictionProtoP\001ZAgithub.com/chatdb/chatdb/gen/go/chatdb/prediction/v1;predictionv1\252\002\024ChatDB.Prediction.V1'
-  _globals['_BACKENDKIND']._serialized_start=1338
-  _globals['_BACKENDKIND']._serialized_end=1456
-  _globals['_MODELKIND']._serialized_start=1458
-  _globals['_MODELKIND']._serialized_end=1567
-  _globals['_MODELSTATE']._serialized_start=1569
-  _globals['_MODELSTATE']._serialized_end=1685
+  _globals['_BACKENDKIND']._serialized_start=1475
+  _globals['_BACKENDKIND']._serialized_end=1593
+  _globals['_MODELKIND']._serialized_start=1595
+  _globals['_MODELKIND']._serialized_end=1704
+  _globals['_MODELSTATE']._serialized_start=1706
+  _globals['_MODELSTATE']._serialized_end=1822
   _globals['_COLUMNCONTEXT']._serialized_start=126
   _globals['_COLUMNCONTEXT']._serialized_end=286
   _globals['_TABLECONTEXT']._serialized_start=289
@@ -48,12 +48,14 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_SCHEMACONTEXT']._serialized_end=569
   _globals['_EXAMPLECONTEXT']._serialized_start=571
   _globals['_EXAMPLECONTEXT']._serialized_end=633
-  _globals['_REPAIRHINT']._serialized_start=635
-  _globals['_REPAIRHINT']._serialized_end=700
-  _globals['_SAMPLINGPARAMS']._serialized_start=702
-  _globals['_SAMPLINGPARAMS']._serialized_end=824
-  _globals['_CANDIDATE']._serialized_start=826
-  _globals['_CANDIDATE']._serialized_end=921
-  _globals['_MODEL']._serialized_start=924
-  _globals['_MODEL']._serialized_end=1336
+  _globals['_CONVERSATIONTURN']._serialized_start=635
+  _globals['_CONVERSATIONTURN']._serialized_end=699
+  _globals['_REPAIRHINT']._serialized_start=701
+  _globals['_REPAIRHINT']._serialized_end=766
+  _globals['_SAMPLINGPARAMS']._serialized_start=768
+  _globals['_SAMPLINGPARAMS']._serialized_end=890
+  _globals['_CANDIDATE']._serialized_start=892
+  _globals['_CANDIDATE']._serialized_end=987
+  _globals['_MODEL']._serialized_start=990
+  _globals['_MODEL']._serialized_end=1473
 # @@protoc_insertion_point(module_scope)

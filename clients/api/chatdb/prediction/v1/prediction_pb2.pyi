@@ -86,6 +86,14 @@ class ExampleContext(_message.Message):
     sql: str
     def __init__(self, question: _Optional[str] = ..., sql: _Optional[str] = ...) -> None: ...
 
+class ConversationTurn(_message.Message):
+    __slots__ = ("question", "sql")
+    QUESTION_FIELD_NUMBER: _ClassVar[int]
+    SQL_FIELD_NUMBER: _ClassVar[int]
+    question: str
+    sql: str
+    def __init__(self, question: _Optional[str] = ..., sql: _Optional[str] = ...) -> None: ...
+
 class RepairHint(_message.Message):
     __slots__ = ("failed_sql", "error")
     FAILED_SQL_FIELD_NUMBER: _ClassVar[int]
@@ -117,7 +125,7 @@ class Candidate(_message.Message):
     def __init__(self, sql: _Optional[str] = ..., confidence: _Optional[float] = ..., explanation: _Optional[str] = ...) -> None: ...
 
 class Model(_message.Message):
-    __slots__ = ("name", "kind", "state", "backend", "base_model", "data_source", "dataset_size", "loss_curve", "detail", "create_time")
+    __slots__ = ("name", "kind", "state", "backend", "base_model", "data_source", "dataset_size", "loss_curve", "detail", "create_time", "held_out_accuracy")
     NAME_FIELD_NUMBER: _ClassVar[int]
     KIND_FIELD_NUMBER: _ClassVar[int]
     STATE_FIELD_NUMBER: _ClassVar[int]
@@ -128,6 +136,7 @@ class Model(_message.Message):
     LOSS_CURVE_FIELD_NUMBER: _ClassVar[int]
     DETAIL_FIELD_NUMBER: _ClassVar[int]
     CREATE_TIME_FIELD_NUMBER: _ClassVar[int]
+    HELD_OUT_ACCURACY_FIELD_NUMBER: _ClassVar[int]
     name: str
     kind: ModelKind
     state: ModelState
@@ -138,4 +147,5 @@ class Model(_message.Message):
     loss_curve: _containers.RepeatedScalarFieldContainer[float]
     detail: str
     create_time: _timestamp_pb2.Timestamp
-    def __init__(self, name: _Optional[str] = ..., kind: _Optional[_Union[ModelKind, str]] = ..., state: _Optional[_Union[ModelState, str]] = ..., backend: _Optional[_Union[BackendKind, str]] = ..., base_model: _Optional[str] = ..., data_source: _Optional[str] = ..., dataset_size: _Optional[int] = ..., loss_curve: _Optional[_Iterable[float]] = ..., detail: _Optional[str] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+    held_out_accuracy: float
+    def __init__(self, name: _Optional[str] = ..., kind: _Optional[_Union[ModelKind, str]] = ..., state: _Optional[_Union[ModelState, str]] = ..., backend: _Optional[_Union[BackendKind, str]] = ..., base_model: _Optional[str] = ..., data_source: _Optional[str] = ..., dataset_size: _Optional[int] = ..., loss_curve: _Optional[_Iterable[float]] = ..., detail: _Optional[str] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., held_out_accuracy: _Optional[float] = ...) -> None: ...

@@ -27,7 +27,7 @@ from chatdb.prediction.v1 import prediction_pb2 as chatdb_dot_prediction_dot_v1_
 from google.protobuf import duration_pb2 as google_dot_protobuf_dot_duration__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n-chatdb/prediction/v1/prediction_service.proto\x12\x14\x63hatdb.prediction.v1\x1a\x1e\x63hatdb/common/v1/dialect.proto\x1a%chatdb/prediction/v1/prediction.proto\x1a\x1egoogle/protobuf/duration.proto\"\xe1\x03\n\x12GenerateSqlRequest\x12\x1a\n\x08question\x18\x01 \x01(\tR\x08question\x12\x33\n\x07\x64ialect\x18\x02 \x01(\x0e\x32\x19.chatdb.common.v1.DialectR\x07\x64ialect\x12J\n\x0eschema_context\x18\x03 \x01(\x0b\x32#.chatdb.prediction.v1.SchemaContextR\rschemaContext\x12@\n\x08\x65xamples\x18\x04 \x03(\x0b\x32$.chatdb.prediction.v1.ExampleContextR\x08\x65xamples\x12\'\n\x0f\x63\x61ndidate_count\x18\x05 \x01(\x05R\x0e\x63\x61ndidateCount\x12\x14\n\x05model\x18\x06 \x01(\tR\x05model\x12@\n\x08sampling\x18\x07 \x01(\x0b\x32$.chatdb.prediction.v1.SamplingParamsR\x08sampling\x12\x31\n\x14\x63onstrained_decoding\x18\x08 \x01(\x08R\x13\x63onstrainedDecoding\x12\x38\n\x06repair\x18\t \x01(\x0b\x32 .chatdb.prediction.v1.RepairHintR\x06repair\"^\n\nTokenUsage\x12#\n\rprompt_tokens\x18\x01 \x01(\x05R\x0cpromptTokens\x12+\n\x11\x63ompletion_tokens\x18\x02 \x01(\x05R\x10\x63ompletionTokens\"\xa5\x02\n\x13GenerateSqlResponse\x12?\n\ncandidates\x18\x01 \x03(\x0b\x32\x1f.chatdb.prediction.v1.CandidateR\ncandidates\x12\x14\n\x05model\x18\x02 \x01(\tR\x05model\x12;\n\x07\x62\x61\x63kend\x18\x03 \x01(\x0e\x32!.chatdb.prediction.v1.BackendKindR\x07\x62\x61\x63kend\x12\x42\n\x0fgeneration_time\x18\x04 \x01(\x0b\x32\x19.google.protobuf.DurationR\x0egenerationTime\x12\x36\n\x05usage\x18\x05 \x01(\x0b\x32 .chatdb.prediction.v1.TokenUsageR\x05usage\"\x13\n\x11ListModelsRequest\"I\n\x12ListModelsResponse\x12\x33\n\x06models\x18\x01 \x03(\x0b\x32\x1b.chatdb.prediction.v1.ModelR\x06models\"(\n\x12LoadAdapterRequest\x12\x12\n\x04name\x18\x01 \x01(\tR\x04name\"H\n\x13LoadAdapterResponse\x12\x31\n\x05model\x18\x01 \x01(\x0b\x32\x1b.chatdb.prediction.v1.ModelR\x05model\"*\n\x14UnloadAdapterRequest\x12\x12\n\x04name\x18\x01 \x01(\tR\x04name\"J\n\x15UnloadAdapterResponse\x12\x31\n\x05model\x18\x01 \x01(\x0b\x32\x1b.chatdb.prediction.v1.ModelR\x05model2\xa6\x03\n\x11PredictionService\x12\x62\n\x0bGenerateSql\x12(.chatdb.prediction.v1.GenerateSqlRequest\x1a).chatdb.prediction.v1.GenerateSqlResponse\x12_\n\nListModels\x12\'.chatdb.prediction.v1.ListModelsRequest\x1a(.chatdb.prediction.v1.ListModelsResponse\x12\x62\n\x0bLoadAdapter\x12(.chatdb.prediction.v1.LoadAdapterRequest\x1a).chatdb.prediction.v1.LoadAdapterResponse\x12h\n\rUnloadAdapter\x12*.chatdb.prediction.v1.UnloadAdapterRequest\x1a+.chatdb.prediction.v1.UnloadAdapterResponseB\x8e\x01\n\x18\x64\x65v.chatdb.prediction.v1B\x16PredictionServiceProtoP\x01ZAgithub.com/chatdb/chatdb/gen/go/chatdb/prediction/v1;predictionv1\xaa\x02\x14\x43hatDB.Prediction.V1b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n-chatdb/prediction/v1/prediction_service.proto\x12\x14\x63hatdb.prediction.v1\x1a\x1e\x63hatdb/common/v1/dialect.proto\x1a%chatdb/prediction/v1/prediction.proto\x1a\x1egoogle/protobuf/duration.proto\"\xb0\x04\n\x12GenerateSqlRequest\x12\x1a\n\x08question\x18\x01 \x01(\tR\x08question\x12\x33\n\x07\x64ialect\x18\x02 \x01(\x0e\x32\x19.chatdb.common.v1.DialectR\x07\x64ialect\x12J\n\x0eschema_context\x18\x03 \x01(\x0b\x32#.chatdb.prediction.v1.SchemaContextR\rschemaContext\x12@\n\x08\x65xamples\x18\x04 \x03(\x0b\x32$.chatdb.prediction.v1.ExampleContextR\x08\x65xamples\x12\'\n\x0f\x63\x61ndidate_count\x18\x05 \x01(\x05R\x0e\x63\x61ndidateCount\x12\x14\n\x05model\x18\x06 \x01(\tR\x05model\x12@\n\x08sampling\x18\x07 \x01(\x0b\x32$.chatdb.prediction.v1.SamplingParamsR\x08sampling\x12\x31\n\x14\x63onstrained_decoding\x18\x08 \x01(\x08R\x13\x63onstrainedDecoding\x12\x38\n\x06repair\x18\t \x01(\x0b\x32 .chatdb.prediction.v1.RepairHintR\x06repair\x12M\n\x0eprevious_turns\x18\n \x03(\x0b\x32&.chatdb.prediction.v1.ConversationTurnR\rpreviousTurns\"^\n\nTokenUsage\x12#\n\rprompt_tokens\x18\x01 \x01(\x05R\x0cpromptTokens\x12+\n\x11\x63ompletion_tokens\x18\x02 \x01(\x05R\x10\x63ompletionTokens\"\xa5\x02\n\x13GenerateSqlResponse\x12?\n\ncandidates\x18\x01 \x03(\x0b\x32\x1f.chatdb.prediction.v1.CandidateR\ncandidates\x12\x14\n\x05model\x18\x02 \x01(\tR\x05model\x12;\n\x07\x62\x61\x63kend\x18\x03 \x01(\x0e\x32!.chatdb.prediction.v1.BackendKindR\x07\x62\x61\x63kend\x12\x42\n\x0fgeneration_time\x18\x04 \x01(\x0b\x32\x19.google.protobuf.DurationR\x0egenerationTime\x12\x36\n\x05usage\x18\x05 \x01(\x0b\x32 .chatdb.prediction.v1.TokenUsageR\x05usage\"\x13\n\x11ListModelsRequest\"I\n\x12ListModelsResponse\x12\x33\n\x06models\x18\x01 \x03(\x0b\x32\x1b.chatdb.prediction.v1.ModelR\x06models\"O\n\x12LoadAdapterRequest\x12\x12\n\x04name\x18\x01 \x01(\tR\x04name\x12%\n\x0erequire_better\x18\x02 \x01(\x08R\rrequireBetter\"H\n\x13LoadAdapterResponse\x12\x31\n\x05model\x18\x01 \x01(\x0b\x32\x1b.chatdb.prediction.v1.ModelR\x05model\"*\n\x14UnloadAdapterRequest\x12\x12\n\x04name\x18\x01 \x01(\tR\x04name\"J\n\x15UnloadAdapterResponse\x12\x31\n\x05model\x18\x01 \x01(\x0b\x32\x1b.chatdb.prediction.v1.ModelR\x05model2\xa6\x03\n\x11PredictionService\x12\x62\n\x0bGenerateSql\x12(.chatdb.prediction.v1.GenerateSqlRequest\x1a).chatdb.prediction.v1.GenerateSqlResponse\x12_\n\nListModels\x12\'.chatdb.prediction.v1.ListModelsRequest\x1a(.chatdb.prediction.v1.ListModelsResponse\x12\x62\n\x0bLoadAdapter\x12(.chatdb.prediction.v1.LoadAdapterRequest\x1a).chatdb.prediction.v1.LoadAdapterResponse\x12h\n\rUnloadAdapter\x12*.chatdb.prediction.v1.UnloadAdapterRequest\x1a+.chatdb.prediction.v1.UnloadAdapterResponseB\x8e\x01\n\x18\x64\x65v.chatdb.prediction.v1B\x16PredictionServiceProtoP\x01ZAgithub.com/chatdb/chatdb/gen/go/chatdb/prediction/v1;predictionv1\xaa\x02\x14\x43hatDB.Prediction.V1b\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -36,23 +36,23 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['DESCRIPTOR']._loaded_options = None
   _globals['DESCRIPTOR']._serialized_options = b'\n\030dev.chatdb.prediction.v1B\026PredictionServiceProtoP\001ZAgithub.com/chatdb/chatdb/gen/go/chatdb/prediction/v1;predictionv1\252\002\024ChatDB.Prediction.V1'
   _globals['_GENERATESQLREQUEST']._serialized_start=175
-  _globals['_GENERATESQLREQUEST']._serialized_end=656
-  _globals['_TOKENUSAGE']._serialized_start=658
-  _globals['_TOKENUSAGE']._serialized_end=752
-  _globals['_GENERATESQLRESPONSE']._serialized_start=755
-  _globals['_GENERATESQLRESPONSE']._serialized_end=1048
-  _globals['_LISTMODELSREQUEST']._serialized_start=1050
-  _globals['_LISTMODELSREQUEST']._serialized_end=1069
-  _globals['_LISTMODELSRESPONSE']._serialized_start=1071
-  _globals['_LISTMODELSRESPONSE']._serialized_end=1144
-  _globals['_LOADADAPTERREQUEST']._serialized_start=1146
-  _globals['_LOADADAPTERREQUEST']._serialized_end=1186
-  _globals['_LOADADAPTERRESPONSE']._serialized_start=1188
-  _globals['_LOADADAPTERRESPONSE']._serialized_end=1260
-  _globals['_UNLOADADAPTERREQUEST']._serialized_start=1262
-  _globals['_UNLOADADAPTERREQUEST']._serialized_end=1304
-  _globals['_UNLOADADAPTERRESPONSE']._serialized_start=1306
-  _globals['_UNLOADADAPTERRESPONSE']._serialized_end=1380
-  _globals['_PREDICTIONSERVICE']._serialized_start=1383
-  _globals['_PREDICTIONSERVICE']._serialized_end=1805
+  _globals['_GENERATESQLREQUEST']._serialized_end=735
+  _globals['_TOKENUSAGE']._serialized_start=737
+  _globals['_TOKENUSAGE']._serialized_end=831
+  _globals['_GENERATESQLRESPONSE']._serialized_start=834
+  _globals['_GENERATESQLRESPONSE']._serialized_end=1127
+  _globals['_LISTMODELSREQUEST']._serialized_start=1129
+  _globals['_LISTMODELSREQUEST']._serialized_end=1148
+  _globals['_LISTMODELSRESPONSE']._serialized_start=1150
+  _globals['_LISTMODELSRESPONSE']._serialized_end=1223
+  _globals['_LOADADAPTERREQUEST']._serialized_start=1225
+  _globals['_LOADADAPTERREQUEST']._serialized_end=1304
+  _globals['_LOADADAPTERRESPONSE']._serialized_start=1306
+  _globals['_LOADADAPTERRESPONSE']._serialized_end=1378
+  _globals['_UNLOADADAPTERREQUEST']._serialized_start=1380
+  _globals['_UNLOADADAPTERREQUEST']._serialized_end=1422
+  _globals['_UNLOADADAPTERRESPONSE']._serialized_start=1424
+  _globals['_UNLOADADAPTERRESPONSE']._serialized_end=1498
+  _globals['_PREDICTIONSERVICE']._serialized_start=1501
+  _globals['_PREDICTIONSERVICE']._serialized_end=1923
 # @@protoc_insertion_point(module_scope)

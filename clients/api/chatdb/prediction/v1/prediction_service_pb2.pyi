@@ -12,7 +12,7 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 DESCRIPTOR: _descriptor.FileDescriptor
 
 class GenerateSqlRequest(_message.Message):
-    __slots__ = ("question", "dialect", "schema_context", "examples", "candidate_count", "model", "sampling", "constrained_decoding", "repair")
+    __slots__ = ("question", "dialect", "schema_context", "examples", "candidate_count", "model", "sampling", "constrained_decoding", "repair", "previous_turns")
     QUESTION_FIELD_NUMBER: _ClassVar[int]
     DIALECT_FIELD_NUMBER: _ClassVar[int]
     SCHEMA_CONTEXT_FIELD_NUMBER: _ClassVar[int]
@@ -22,6 +22,7 @@ class GenerateSqlRequest(_message.Message):
     SAMPLING_FIELD_NUMBER: _ClassVar[int]
     CONSTRAINED_DECODING_FIELD_NUMBER: _ClassVar[int]
     REPAIR_FIELD_NUMBER: _ClassVar[int]
+    PREVIOUS_TURNS_FIELD_NUMBER: _ClassVar[int]
     question: str
     dialect: _dialect_pb2.Dialect
     schema_context: _prediction_pb2.SchemaContext
@@ -31,7 +32,8 @@ class GenerateSqlRequest(_message.Message):
     sampling: _prediction_pb2.SamplingParams
     constrained_decoding: bool
     repair: _prediction_pb2.RepairHint
-    def __init__(self, question: _Optional[str] = ..., dialect: _Optional[_Union[_dialect_pb2.Dialect, str]] = ..., schema_context: _Optional[_Union[_prediction_pb2.SchemaContext, _Mapping]] = ..., examples: _Optional[_Iterable[_Union[_prediction_pb2.ExampleContext, _Mapping]]] = ..., candidate_count: _Optional[int] = ..., model: _Optional[str] = ..., sampling: _Optional[_Union[_prediction_pb2.SamplingParams, _Mapping]] = ..., constrained_decoding: _Optional[bool] = ..., repair: _Optional[_Union[_prediction_pb2.RepairHint, _Mapping]] = ...) -> None: ...
+    previous_turns: _containers.RepeatedCompositeFieldContainer[_prediction_pb2.ConversationTurn]
+    def __init__(self, question: _Optional[str] = ..., dialect: _Optional[_Union[_dialect_pb2.Dialect, str]] = ..., schema_context: _Optional[_Union[_prediction_pb2.SchemaContext, _Mapping]] = ..., examples: _Optional[_Iterable[_Union[_prediction_pb2.ExampleContext, _Mapping]]] = ..., candidate_count: _Optional[int] = ..., model: _Optional[str] = ..., sampling: _Optional[_Union[_prediction_pb2.SamplingParams, _Mapping]] = ..., constrained_decoding: _Optional[bool] = ..., repair: _Optional[_Union[_prediction_pb2.RepairHint, _Mapping]] = ..., previous_turns: _Optional[_Iterable[_Union[_prediction_pb2.ConversationTurn, _Mapping]]] = ...) -> None: ...
 
 class TokenUsage(_message.Message):
     __slots__ = ("prompt_tokens", "completion_tokens")
@@ -66,10 +68,12 @@ class ListModelsResponse(_message.Message):
     def __init__(self, models: _Optional[_Iterable[_Union[_prediction_pb2.Model, _Mapping]]] = ...) -> None: ...
 
 class LoadAdapterRequest(_message.Message):
-    __slots__ = ("name",)
+    __slots__ = ("name", "require_better")
     NAME_FIELD_NUMBER: _ClassVar[int]
+    REQUIRE_BETTER_FIELD_NUMBER: _ClassVar[int]
     name: str
-    def __init__(self, name: _Optional[str] = ...) -> None: ...
+    require_better: bool
+    def __init__(self, name: _Optional[str] = ..., require_better: _Optional[bool] = ...) -> None: ...
 
 class LoadAdapterResponse(_message.Message):
     __slots__ = ("model",)

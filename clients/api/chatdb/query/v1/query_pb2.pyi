@@ -171,7 +171,7 @@ class Feedback(_message.Message):
     def __init__(self, rating: _Optional[_Union[FeedbackRating, str]] = ..., corrected_sql: _Optional[str] = ..., comment: _Optional[str] = ..., example: _Optional[str] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
 class Query(_message.Message):
-    __slots__ = ("name", "question", "sql", "state", "error_reason", "error_message", "served_by", "model", "degradation_level", "row_count", "timings", "confidence", "feedback", "create_time")
+    __slots__ = ("name", "question", "sql", "state", "error_reason", "error_message", "served_by", "model", "degradation_level", "row_count", "timings", "confidence", "feedback", "create_time", "previous_query")
     NAME_FIELD_NUMBER: _ClassVar[int]
     QUESTION_FIELD_NUMBER: _ClassVar[int]
     SQL_FIELD_NUMBER: _ClassVar[int]
@@ -186,6 +186,7 @@ class Query(_message.Message):
     CONFIDENCE_FIELD_NUMBER: _ClassVar[int]
     FEEDBACK_FIELD_NUMBER: _ClassVar[int]
     CREATE_TIME_FIELD_NUMBER: _ClassVar[int]
+    PREVIOUS_QUERY_FIELD_NUMBER: _ClassVar[int]
     name: str
     question: str
     sql: str
@@ -200,7 +201,8 @@ class Query(_message.Message):
     confidence: float
     feedback: Feedback
     create_time: _timestamp_pb2.Timestamp
-    def __init__(self, name: _Optional[str] = ..., question: _Optional[str] = ..., sql: _Optional[str] = ..., state: _Optional[_Union[QueryState, str]] = ..., error_reason: _Optional[str] = ..., error_message: _Optional[str] = ..., served_by: _Optional[_Union[ServedBy, str]] = ..., model: _Optional[str] = ..., degradation_level: _Optional[_Union[_degradation_pb2.DegradationLevel, str]] = ..., row_count: _Optional[int] = ..., timings: _Optional[_Union[Timings, _Mapping]] = ..., confidence: _Optional[float] = ..., feedback: _Optional[_Union[Feedback, _Mapping]] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+    previous_query: str
+    def __init__(self, name: _Optional[str] = ..., question: _Optional[str] = ..., sql: _Optional[str] = ..., state: _Optional[_Union[QueryState, str]] = ..., error_reason: _Optional[str] = ..., error_message: _Optional[str] = ..., served_by: _Optional[_Union[ServedBy, str]] = ..., model: _Optional[str] = ..., degradation_level: _Optional[_Union[_degradation_pb2.DegradationLevel, str]] = ..., row_count: _Optional[int] = ..., timings: _Optional[_Union[Timings, _Mapping]] = ..., confidence: _Optional[float] = ..., feedback: _Optional[_Union[Feedback, _Mapping]] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., previous_query: _Optional[str] = ...) -> None: ...
 
 class DependencyStatus(_message.Message):
     __slots__ = ("name", "healthy", "detail", "breaker_state", "failure_count")

@@ -28,14 +28,16 @@ ASK_STAGE_GENERATED: AskStage
 ASK_STAGE_EXECUTED: AskStage
 
 class AskRequest(_message.Message):
-    __slots__ = ("parent", "question", "options")
+    __slots__ = ("parent", "question", "options", "previous_query")
     PARENT_FIELD_NUMBER: _ClassVar[int]
     QUESTION_FIELD_NUMBER: _ClassVar[int]
     OPTIONS_FIELD_NUMBER: _ClassVar[int]
+    PREVIOUS_QUERY_FIELD_NUMBER: _ClassVar[int]
     parent: str
     question: str
     options: _query_pb2.AskOptions
-    def __init__(self, parent: _Optional[str] = ..., question: _Optional[str] = ..., options: _Optional[_Union[_query_pb2.AskOptions, _Mapping]] = ...) -> None: ...
+    previous_query: str
+    def __init__(self, parent: _Optional[str] = ..., question: _Optional[str] = ..., options: _Optional[_Union[_query_pb2.AskOptions, _Mapping]] = ..., previous_query: _Optional[str] = ...) -> None: ...
 
 class AskResponse(_message.Message):
     __slots__ = ("query", "sql", "explanation", "confidence", "retrieved_tables", "tables_used", "warnings", "columns", "rows", "row_count", "truncated", "timings", "degradation_level", "served_by", "model", "stale", "cached_time", "executed", "trace_id", "answer_text", "chart", "low_confidence", "suggested_question")
@@ -88,16 +90,18 @@ class AskResponse(_message.Message):
     def __init__(self, query: _Optional[str] = ..., sql: _Optional[str] = ..., explanation: _Optional[str] = ..., confidence: _Optional[float] = ..., retrieved_tables: _Optional[_Iterable[_Union[_query_pb2.RetrievedTable, _Mapping]]] = ..., tables_used: _Optional[_Iterable[str]] = ..., warnings: _Optional[_Iterable[str]] = ..., columns: _Optional[_Iterable[_Union[_value_pb2.ResultColumn, _Mapping]]] = ..., rows: _Optional[_Iterable[_Union[_value_pb2.Row, _Mapping]]] = ..., row_count: _Optional[int] = ..., truncated: _Optional[bool] = ..., timings: _Optional[_Union[_query_pb2.Timings, _Mapping]] = ..., degradation_level: _Optional[_Union[_degradation_pb2.DegradationLevel, str]] = ..., served_by: _Optional[_Union[_query_pb2.ServedBy, str]] = ..., model: _Optional[str] = ..., stale: _Optional[bool] = ..., cached_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., executed: _Optional[bool] = ..., trace_id: _Optional[str] = ..., answer_text: _Optional[str] = ..., chart: _Optional[_Union[_query_pb2.ChartSuggestion, _Mapping]] = ..., low_confidence: _Optional[bool] = ..., suggested_question: _Optional[str] = ...) -> None: ...
 
 class StreamAskRequest(_message.Message):
-    __slots__ = ("parent", "question", "options", "batch_size")
+    __slots__ = ("parent", "question", "options", "batch_size", "previous_query")
     PARENT_FIELD_NUMBER: _ClassVar[int]
     QUESTION_FIELD_NUMBER: _ClassVar[int]
     OPTIONS_FIELD_NUMBER: _ClassVar[int]
     BATCH_SIZE_FIELD_NUMBER: _ClassVar[int]
+    PREVIOUS_QUERY_FIELD_NUMBER: _ClassVar[int]
     parent: str
     question: str
     options: _query_pb2.AskOptions
     batch_size: int
-    def __init__(self, parent: _Optional[str] = ..., question: _Optional[str] = ..., options: _Optional[_Union[_query_pb2.AskOptions, _Mapping]] = ..., batch_size: _Optional[int] = ...) -> None: ...
+    previous_query: str
+    def __init__(self, parent: _Optional[str] = ..., question: _Optional[str] = ..., options: _Optional[_Union[_query_pb2.AskOptions, _Mapping]] = ..., batch_size: _Optional[int] = ..., previous_query: _Optional[str] = ...) -> None: ...
 
 class StageEvent(_message.Message):
     __slots__ = ("stage", "retrieved_tables", "sql", "columns", "elapsed")

@@ -81,16 +81,20 @@ class FineTuneConfig(_message.Message):
     def __init__(self, adapter: _Optional[str] = ..., base_model: _Optional[str] = ..., epochs: _Optional[int] = ..., learning_rate: _Optional[float] = ..., lora_rank: _Optional[int] = ..., synthetic_examples: _Optional[int] = ...) -> None: ...
 
 class FineTuneResult(_message.Message):
-    __slots__ = ("adapter_version", "base_model", "dataset_size", "loss_curve")
+    __slots__ = ("adapter_version", "base_model", "dataset_size", "loss_curve", "held_out_accuracy", "held_out_examples")
     ADAPTER_VERSION_FIELD_NUMBER: _ClassVar[int]
     BASE_MODEL_FIELD_NUMBER: _ClassVar[int]
     DATASET_SIZE_FIELD_NUMBER: _ClassVar[int]
     LOSS_CURVE_FIELD_NUMBER: _ClassVar[int]
+    HELD_OUT_ACCURACY_FIELD_NUMBER: _ClassVar[int]
+    HELD_OUT_EXAMPLES_FIELD_NUMBER: _ClassVar[int]
     adapter_version: str
     base_model: str
     dataset_size: int
     loss_curve: _containers.RepeatedScalarFieldContainer[float]
-    def __init__(self, adapter_version: _Optional[str] = ..., base_model: _Optional[str] = ..., dataset_size: _Optional[int] = ..., loss_curve: _Optional[_Iterable[float]] = ...) -> None: ...
+    held_out_accuracy: float
+    held_out_examples: int
+    def __init__(self, adapter_version: _Optional[str] = ..., base_model: _Optional[str] = ..., dataset_size: _Optional[int] = ..., loss_curve: _Optional[_Iterable[float]] = ..., held_out_accuracy: _Optional[float] = ..., held_out_examples: _Optional[int] = ...) -> None: ...
 
 class TrainingJob(_message.Message):
     __slots__ = ("name", "data_source", "type", "state", "stage", "progress_percent", "tables", "trained_table_count", "total_table_count", "error_reason", "error_message", "attempt", "fine_tune_config", "fine_tune_result", "create_time", "start_time", "end_time", "update_time")
