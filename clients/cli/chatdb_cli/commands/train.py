@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Annotated
 
 import typer
@@ -14,6 +15,7 @@ from chatdb_cli.options import SourceArgument
 from chatdb_cli.prompts import confirm
 from chatdb_cli.render import job_line, stage_word
 from chatdb_client import TrainingJobFailed
+from chatdb_client import operations as ops
 
 
 def train(ctx: typer.Context, name: SourceArgument,
@@ -58,11 +60,31 @@ def follow(run: Invocation, job: training_pb2.TrainingJob) -> training_pb2.Train
                     raise
                 if confirm(f"Cancel training job {job.name}?"):
                     cancelled = True
-                    _show(progress, task, run.client.cancel_training_job(job.name))
+                    stopping = run.client.cancel_training_job(job.name)
+                    _show(progress, task, stopping)
+                    # Polled, not watched again: a stream interrupted by Ctrl-C can leave the next one on the
+                    # same channel waiting (seen now and then on a job cancelled at once).
+                    final = _until_finished(run, stopping)
+                    if final.state == training_pb2.TRAINING_JOB_STATE_CANCELLED:
+                        run.notes.print(job_line(final))
+                        raise typer.Exit(ExitCode.INTERRUPTED) from None
+                    return ops.succeeded(final)  # it ended otherwise before the cancel reached it
                 else:
                     run.notes.print("still training")
     finally:
         progress.stop()
+
+
+STOP_POLL_S = 0.5
+"""How often a cancelled job is looked at until it has stopped."""
+
+
+def _until_finished(run: Invocation, job: training_pb2.TrainingJob) -> training_pb2.TrainingJob:
+    """The job once it reached a terminal state (a running job stops at its next safe point)."""
+    while not ops.is_finished(job):
+        time.sleep(STOP_POLL_S)
+        job = run.client.get_training_job(job.name)
+    return job
 
 
 def _show(progress: Progress, task: TaskID, job: training_pb2.TrainingJob) -> None:
