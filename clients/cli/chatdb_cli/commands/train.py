@@ -14,7 +14,6 @@ from chatdb_cli.invocation import Invocation, current
 from chatdb_cli.options import SourceArgument
 from chatdb_cli.prompts import confirm
 from chatdb_cli.render import job_line, stage_word
-from chatdb_client import TrainingJobFailed
 from chatdb_client import operations as ops
 
 
@@ -42,37 +41,37 @@ def follow(run: Invocation, job: training_pb2.TrainingJob) -> training_pb2.Train
                         TextColumn("{task.fields[tables]}"), TimeElapsedColumn(), console=run.notes,
                         transient=False)
     task = progress.add_task(job.name, total=100, stage=stage_word(job), tables=_tables(job))
-    cancelled = False
     try:
         while True:
             try:
                 progress.start()
                 return run.client.wait_for_training_job(job.name, lambda update: _show(progress, task, update))
-            except TrainingJobFailed as failed:
-                if cancelled and failed.state == "CANCELLED":
-                    progress.stop()
-                    run.notes.print(job_line(failed.job))
-                    raise typer.Exit(ExitCode.INTERRUPTED) from None
-                raise
             except KeyboardInterrupt:
                 progress.stop()
-                if cancelled:
-                    raise
-                if confirm(f"Cancel training job {job.name}?"):
-                    cancelled = True
-                    stopping = run.client.cancel_training_job(job.name)
-                    _show(progress, task, stopping)
-                    # Polled, not watched again: a stream interrupted by Ctrl-C can leave the next one on the
-                    # same channel waiting (seen now and then on a job cancelled at once).
-                    final = _until_finished(run, stopping)
-                    if final.state == training_pb2.TRAINING_JOB_STATE_CANCELLED:
-                        run.notes.print(job_line(final))
-                        raise typer.Exit(ExitCode.INTERRUPTED) from None
-                    return ops.succeeded(final)  # it ended otherwise before the cancel reached it
-                else:
-                    run.notes.print("still training")
+            if _cancel_on_request(run, job):
+                # Polled, not watched again: a stream interrupted by Ctrl-C can leave the next one on the
+                # same channel waiting (seen now and then on a job cancelled at once).
+                final = _until_finished(run, run.client.cancel_training_job(job.name))
+                _show(progress, task, final)
+                if final.state == training_pb2.TRAINING_JOB_STATE_CANCELLED:
+                    run.notes.print(job_line(final))
+                    raise typer.Exit(ExitCode.INTERRUPTED)
+                return ops.succeeded(final)  # it ended otherwise before the cancel reached it
     finally:
         progress.stop()
+
+
+def _cancel_on_request(run: Invocation, job: training_pb2.TrainingJob) -> bool:
+    """Ask whether to cancel the job; True for yes. A Ctrl-C while asking, or while saying that the job goes
+    on, asks again (it would otherwise end the command without an answer)."""
+    while True:
+        try:
+            if confirm(f"Cancel training job {job.name}?"):
+                return True
+            run.notes.print("still training")
+            return False
+        except KeyboardInterrupt:
+            continue
 
 
 STOP_POLL_S = 0.5
