@@ -86,9 +86,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``chatdb`` console script: the server's commands here, the rest to chatdb_cli."""
     arguments = list(sys.argv[1:] if argv is None else argv)
     if not arguments or arguments[0] not in SERVER_COMMANDS:
+        from chatdb_cli.app import exit_status
         from chatdb_cli.app import main as people_main
 
-        return people_main(arguments, SERVER_COMMANDS)
+        return exit_status(people_main(arguments, SERVER_COMMANDS))
     args = _parser().parse_args(arguments)
     settings = settings_from(args)
     log.configure(settings.log_level, settings.log_format)

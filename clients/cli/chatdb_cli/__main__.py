@@ -2,6 +2,6 @@
 
 import sys
 
-from chatdb_cli.app import main
+from chatdb_cli.app import exit_status, main
 
-sys.exit(main())
+sys.exit(exit_status(main()))

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
+import os
 import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -120,6 +121,17 @@ def main(argv: Sequence[str] | None = None, server_commands: Mapping[str, str] |
         _complain("interrupted")
         return ExitCode.INTERRUPTED
     return ExitCode.OK
+
+
+def exit_status(code: int) -> int:
+    """``code``, for the process to exit with. An interrupted command (Ctrl-C) ends the process here and now:
+    grpc can wait for ever, at exit, on a channel whose stream a Ctrl-C broke into, and there is nothing
+    left to finish."""
+    if code == ExitCode.INTERRUPTED:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+    return code
 
 
 def _complain(line: str) -> None:

@@ -32,6 +32,8 @@ class Invocation:
     """stderr, for progress, prompts and remarks."""
     _connection: Connection | None = None
     _client: ChatDBClient | None = None
+    stream_interrupted: bool = False
+    """A Ctrl-C broke into a stream of the client: its channel is left to the process's end (see :meth:`close`)."""
 
     @property
     def connection(self) -> Connection:
@@ -49,10 +51,12 @@ class Invocation:
         return self._client
 
     def close(self) -> None:
-        """Close the client, if one was opened."""
-        if self._client is not None:
+        """Close the client, if one was opened. Not after a Ctrl-C broke into one of its streams: grpc's
+        ``Channel.close`` then waits for ever for that call to finish (seen with ``chatdb train``); the command
+        is ending, and the process's exit releases the channel."""
+        if self._client is not None and not self.stream_interrupted:
             self._client.close()
-            self._client = None
+        self._client = None
 
 
 def current(ctx: typer.Context) -> Invocation:

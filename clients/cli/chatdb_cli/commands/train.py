@@ -47,6 +47,7 @@ def follow(run: Invocation, job: training_pb2.TrainingJob) -> training_pb2.Train
                 progress.start()
                 return run.client.wait_for_training_job(job.name, lambda update: _show(progress, task, update))
             except KeyboardInterrupt:
+                run.stream_interrupted = True
                 progress.stop()
             if _cancel_on_request(run, job):
                 # Polled, not watched again: a stream interrupted by Ctrl-C can leave the next one on the
