@@ -32,8 +32,36 @@ type Result struct {
 	Truncated bool
 	Stale     bool
 	Warnings  []string
+	// Reading is how an Ask answer reads to a person (zero for ExecuteSQL).
+	Reading
 	// Ask is the full reply for Ask calls (nil for ExecuteSQL).
 	Ask *queryv1.AskResponse
+}
+
+// Reading is an answer in a sentence, the chart its shape suggests, and whether it was
+// trusted enough to run.
+type Reading struct {
+	// AnswerText is the answer in one plain-language sentence, e.g. "There are 120
+	// customers."; empty when the rows say nothing a sentence can.
+	AnswerText string
+	// Chart is the chart the result's shape suggests; nil when the server suggested none.
+	Chart *Chart
+	// LowConfidence is true when the answer's confidence fell below the source's
+	// min_confidence: the SQL did not run, there are no rows, RetrievedTables are the
+	// closest tables and SuggestedQuestion a rephrasing that names one of them.
+	LowConfidence     bool
+	SuggestedQuestion string
+	// RetrievedTables are the tables retrieval chose, best first.
+	RetrievedTables []RetrievedTable
+}
+
+// Chart is a chart suggestion: its Type ("TABLE", "BAR", "LINE" or "PIE") and the result
+// columns it draws (none for TABLE).
+type Chart struct {
+	Type         string
+	XColumn      string
+	YColumns     []string
+	SeriesColumn string
 }
 
 // AskOptions tune an Ask; the zero value takes the server's defaults.
@@ -47,12 +75,17 @@ type AskOptions struct {
 	Candidates int32
 	// Model names a model or adapter from ListModels.
 	Model string
+	// PreviousQuery (an earlier Result's Query) makes the question a follow-up of that
+	// answer: "only those in Berlin", "sort them by price" or "how many are there?" refine
+	// its SQL. In BatchAsk every question follows it up.
+	PreviousQuery string
 }
 
 // Ask answers a question about a data source (its id or "dataSources/{id}").
 func (c *Client) Ask(ctx context.Context, source, question string, options AskOptions) (*Result, error) {
 	reply, err := call(ctx, c, c.Query.Ask,
-		&queryv1.AskRequest{Parent: SourceName(source), Question: question, Options: options.proto()})
+		&queryv1.AskRequest{Parent: SourceName(source), Question: question, Options: options.proto(),
+			PreviousQuery: options.PreviousQuery})
 	if err != nil {
 		return nil, err
 	}
@@ -80,7 +113,19 @@ func askResult(reply *queryv1.AskResponse, rows [][]interface{}) *Result {
 		reply.GetDegradationLevel(), reply.GetServedBy())
 	result.Truncated, result.Stale, result.Warnings, result.Ask = reply.GetTruncated(), reply.GetStale(),
 		reply.GetWarnings(), reply
+	result.Reading = Reading{AnswerText: reply.GetAnswerText(), Chart: newChart(reply.GetChart()),
+		LowConfidence: reply.GetLowConfidence(), SuggestedQuestion: reply.GetSuggestedQuestion(),
+		RetrievedTables: newRetrievedTables(reply.GetRetrievedTables())}
 	return result
+}
+
+// newChart is a ChartSuggestion as a Chart; nil for none.
+func newChart(chart *queryv1.ChartSuggestion) *Chart {
+	if chart == nil {
+		return nil
+	}
+	return &Chart{Type: strings.TrimPrefix(chart.GetType().String(), "CHART_TYPE_"), XColumn: chart.GetXColumn(),
+		YColumns: chart.GetYColumns(), SeriesColumn: chart.GetSeriesColumn()}
 }
 
 // ExecuteSQL runs a read-only query of the caller's own through the server's guard;

@@ -35,12 +35,15 @@ type BatchAnswer struct {
 // server runs a few at a time. onAnswer (when not nil) is called with each answer as
 // it completes, in no fixed order; the answers are returned in the order of the
 // questions. One question failing does not end the batch: its answer carries the
-// error. An error from onAnswer stops the batch and is returned as it is.
+// error. An error from onAnswer stops the batch and is returned as it is. With
+// options.PreviousQuery every question follows up that answer; a query that cannot be
+// followed up fails the whole call before any question runs, as Ask would.
 func (c *Client) BatchAsk(ctx context.Context, source string, questions []BatchQuestion, options AskOptions,
 	onAnswer func(BatchAnswer) error) ([]BatchAnswer, error) {
 	ctx, cancel := c.withDeadline(ctx)
 	defer cancel()
-	request := &queryv1.BatchAskRequest{Parent: SourceName(source), Options: options.proto()}
+	request := &queryv1.BatchAskRequest{Parent: SourceName(source), Options: options.proto(),
+		PreviousQuery: options.PreviousQuery}
 	for _, question := range questions {
 		request.Questions = append(request.Questions, &queryv1.BatchQuestion{Id: question.ID, Question: question.Question})
 	}

@@ -108,6 +108,31 @@ func TestAskOptionsBecomeTheRequestsOptions(t *testing.T) {
 	}
 }
 
+func TestAnAnswersReadingIsLiftedFromTheReply(t *testing.T) {
+	answered := askResult(&queryv1.AskResponse{Query: "dataSources/shop/queries/q1", AnswerText: "There are 3 cities.",
+		Chart: &queryv1.ChartSuggestion{Type: queryv1.ChartType_CHART_TYPE_BAR, XColumn: "city", YColumns: []string{"n"}},
+		RetrievedTables: []*queryv1.RetrievedTable{{Table: "customers", Score: 0.75,
+			Reason: queryv1.RetrievalReason_RETRIEVAL_REASON_SEARCH}}}, nil)
+	want := Reading{AnswerText: "There are 3 cities.", Chart: &Chart{Type: "BAR", XColumn: "city", YColumns: []string{"n"}},
+		RetrievedTables: []RetrievedTable{{"customers", 0.75, "SEARCH"}}}
+	if !reflect.DeepEqual(answered.Reading, want) || answered.AnswerText != want.AnswerText {
+		t.Fatalf("reading %+v", answered.Reading)
+	}
+	refused := askResult(&queryv1.AskResponse{LowConfidence: true, SuggestedQuestion: "How many orders are there?"}, nil)
+	if !refused.LowConfidence || refused.SuggestedQuestion != "How many orders are there?" || refused.Chart != nil ||
+		refused.RetrievedTables != nil {
+		t.Fatalf("low confidence %+v", refused.Reading)
+	}
+}
+
+func TestAMinConfidenceUpdateMasksItsField(t *testing.T) {
+	threshold := 0.5
+	message, paths := DataSourceUpdate{MinConfidence: &threshold}.message()
+	if !reflect.DeepEqual(paths, []string{"min_confidence"}) || message.GetMinConfidence() != 0.5 {
+		t.Fatalf("paths %v, message %v", paths, message)
+	}
+}
+
 func TestStreamMessagesBecomeTypedEvents(t *testing.T) {
 	stage, err := askEvent(&queryv1.StreamAskResponse{Event: &queryv1.StreamAskResponse_Stage{Stage: &queryv1.StageEvent{
 		Stage: queryv1.AskStage_ASK_STAGE_RETRIEVED, Elapsed: durationpb.New(3 * time.Millisecond),

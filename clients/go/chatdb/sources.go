@@ -40,6 +40,9 @@ type DataSourceUpdate struct {
 	Schemas        []string
 	DefaultAdapter *string
 	Labels         map[string]string
+	// MinConfidence (0 to 1; 0 refuses nothing) makes Ask answer a question whose SQL is
+	// less confident than it with a low-confidence reply instead of running the SQL.
+	MinConfidence *float64
 }
 
 // ConnectionInfo is what TestConnection found: the dialect (e.g. "POSTGRESQL"), the
@@ -105,6 +108,9 @@ func (update DataSourceUpdate) message() (*DataSource, []string) {
 	}
 	if update.Labels != nil {
 		changed.Labels, paths = update.Labels, append(paths, "labels")
+	}
+	if update.MinConfidence != nil {
+		changed.MinConfidence, paths = *update.MinConfidence, append(paths, "min_confidence")
 	}
 	return changed, paths
 }

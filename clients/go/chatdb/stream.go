@@ -53,7 +53,7 @@ func (c *Client) StreamAsk(ctx context.Context, source, question string, options
 	ctx, cancel := c.withDeadline(ctx)
 	defer cancel()
 	stream, err := c.Query.StreamAsk(ctx, &queryv1.StreamAskRequest{Parent: SourceName(source), Question: question,
-		Options: options.AskOptions.proto(), BatchSize: options.BatchSize})
+		Options: options.AskOptions.proto(), BatchSize: options.BatchSize, PreviousQuery: options.PreviousQuery})
 	if err != nil {
 		return nil, wrap(err)
 	}
@@ -99,9 +99,16 @@ func askEvent(message *queryv1.StreamAskResponse) (AskEvent, error) {
 	if columns := stage.GetColumns(); len(columns) > 0 {
 		event.Columns = newColumns(columns)
 	}
-	for _, table := range stage.GetRetrievedTables() {
-		event.RetrievedTables = append(event.RetrievedTables, RetrievedTable{Table: table.GetTable(),
-			Score: table.GetScore(), Reason: strings.TrimPrefix(table.GetReason().String(), "RETRIEVAL_REASON_")})
-	}
+	event.RetrievedTables = newRetrievedTables(stage.GetRetrievedTables())
 	return event, nil
+}
+
+// newRetrievedTables is what retrieval chose, with the reasons' names; nil for none.
+func newRetrievedTables(tables []*queryv1.RetrievedTable) []RetrievedTable {
+	var converted []RetrievedTable
+	for _, table := range tables {
+		converted = append(converted, RetrievedTable{Table: table.GetTable(), Score: table.GetScore(),
+			Reason: strings.TrimPrefix(table.GetReason().String(), "RETRIEVAL_REASON_")})
+	}
+	return converted
 }

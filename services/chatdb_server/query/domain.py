@@ -45,6 +45,8 @@ class QueryState(StrEnum):
 
     SUCCEEDED = "SUCCEEDED"
     FAILED = "FAILED"
+    LOW_CONFIDENCE = "LOW_CONFIDENCE"
+    """SQL generated but not run: below the source's ``min_confidence``."""
 
 
 class Rating(StrEnum):

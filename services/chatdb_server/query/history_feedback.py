@@ -1,8 +1,9 @@
 """SubmitFeedback: a caller's judgement of a recorded query, and the golden example it makes.
 
-A CORRECT rating of an answered question, or an INCORRECT one with corrected SQL (guarded
-first), becomes a FEEDBACK example through TrainingService. While TrainingService is down
-(level 1) such feedback is refused with UNAVAILABLE (DEGRADED) rather than half-recorded.
+A CORRECT rating of an answered question (or of the SQL a low-confidence reply did not run: a person
+vouches for it), or an INCORRECT one with corrected SQL (guarded first), becomes a FEEDBACK example
+through TrainingService. While TrainingService is down (level 1) such feedback is refused with
+UNAVAILABLE (DEGRADED) rather than half-recorded.
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ from chatdb_server.resilience.breakers import is_service_failure
 from chatdb_server.resilience.levels import TRAINING, HealthMonitor
 
 MAX_COMMENT_CHARS = 4_000
+VOUCHABLE = frozenset({QueryState.SUCCEEDED, QueryState.LOW_CONFIDENCE})
+"""The states whose SQL a CORRECT rating makes a golden example of."""
 
 
 class FeedbackDesk:
@@ -50,7 +53,7 @@ class FeedbackDesk:
             verdict = await self._execution.check(context, example_sql, self._execution.limits(0, None).max_rows)
             if not verdict.valid:
                 raise refusal(verdict, "corrected_sql")
-        elif rating is Rating.CORRECT and stored.record.state is QueryState.SUCCEEDED:
+        elif rating is Rating.CORRECT and stored.record.state in VOUCHABLE:
             example_sql = stored.record.sql
         example = ""
         if example_sql and stored.record.question:

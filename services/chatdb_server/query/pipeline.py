@@ -203,7 +203,7 @@ class AskPipeline:
                 f"{source.name} has no trained tables yet: create a training job for it "
                 f"(TrainingService.CreateTrainingJob, parent {source.name}) and ask again once it has succeeded",
                 "NOT_TRAINED", {"data_source": source.name})
-        previous_id, turns = await self._conversation(context, options.previous_query)
+        previous_id, turns = await self.conversation(context, options.previous_query)
         progress = _Progress()
         call.note(data_source=source.source_id, question=question)
         try:
@@ -218,15 +218,17 @@ class AskPipeline:
         async with metadata_store_errors():
             with tracing.span("ask.record"):
                 answer.query = await self._history.record(source, QueryRecord(
-                    question=question, sql=answer.recorded_sql or answer.sql, served_by=answer.served_by,
-                    model=answer.model, level=answer.level, row_count=len(answer.rows.rows) if answer.rows else 0,
+                    question=question, sql=answer.recorded_sql or answer.sql, state=_state(answer),
+                    served_by=answer.served_by, model=answer.model, level=answer.level,
+                    row_count=len(answer.rows.rows) if answer.rows else 0,
                     confidence=answer.confidence, timings=answer.timings, previous_query_id=previous_id))
         return answer
 
-    async def _conversation(self, context: SourceContext,
-                            previous_query: str) -> tuple[str, tuple[ConversationTurn, ...]]:
+    async def conversation(self, context: SourceContext,
+                           previous_query: str) -> tuple[str, tuple[ConversationTurn, ...]]:
         """The id of the query an ask follows up and the conversation it ends (oldest turn first, at most
-        ``MAX_PREVIOUS_TURNS``); NotFound for a query of another source, InvalidArgument for a malformed name."""
+        ``MAX_PREVIOUS_TURNS``); NotFound for a query of another source, InvalidArgument for a malformed name,
+        FailedPrecondition (NOT_FOLLOWABLE) for one that is no answered question."""
         if not previous_query:
             return "", ()
         source_id, query_id = query_name_parts(previous_query, "previous_query")
@@ -453,6 +455,11 @@ def _generation_request(retrieval: Retrieval, policies: EffectivePolicies, quest
     return GenerationRequest(question=question, dialect=dialect, schema=schema,
                              examples=tuple(ExampleInfo(e.question, e.sql, e.example_id, e.score) for e in examples),
                              candidate_count=count, model=model)
+
+
+def _state(answer: Answer) -> QueryState:
+    """How an answered ask is recorded: LOW_CONFIDENCE when its SQL was not trusted enough to run."""
+    return QueryState.LOW_CONFIDENCE if answer.reading.low_confidence else QueryState.SUCCEEDED
 
 
 def _follow_up_explanation(explanation: str, previous_query: str, follows_up: bool) -> str:

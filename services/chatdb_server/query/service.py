@@ -117,9 +117,10 @@ class QueryService:
     async def batch_ask(self, tenant: str, parent: str, questions: Sequence[BatchQuestion], options: AskOptions,
                         request_id: str = "") -> AsyncIterator[BatchOutcome]:
         """Each question's outcome as it completes, each a full :meth:`ask`, ``batch_ask_concurrency`` at a time;
-        the source and the batch's size are checked before any question runs."""
+        the source, the batch's size and the query its questions follow up (``options.previous_query``) are
+        checked before any question runs."""
         check_questions(questions, self.settings.batch_ask_max_questions)
-        await self.contexts.get(tenant, parent)
+        await self.pipeline.conversation(await self.contexts.get(tenant, parent), options.previous_query)
 
         def ask_one(question: str) -> Awaitable[Answer]:
             return self.ask(tenant, parent, question, options, request_id)

@@ -54,7 +54,8 @@ class QueryServicer(query_service_pb2_grpc.QueryServiceServicer):
     async def BatchAsk(self, request: pb.BatchAskRequest, context: Any,
                        call: CallInfo) -> AsyncIterator[pb.BatchAskResponse]:
         async for outcome in self._service.batch_ask(call.tenant, request.parent, batch_questions(request),
-                                                     ask_options(request.options), call.request_id):
+                                                     ask_options(request.options, request.previous_query),
+                                                     call.request_id):
             yield batch_message(outcome)
 
     @streaming

@@ -302,6 +302,20 @@ def test_the_shell_continues_the_conversation(chatdb: Chatdb) -> None:
     assert str(berliners) in done.stdout
 
 
+def test_after_a_low_confidence_reply_the_shell_starts_afresh_and_history_says_so(chatdb: Chatdb) -> None:
+    with chatdb.client() as client:
+        client.update_data_source(SHOP, min_confidence=1.0)
+        try:
+            done = chatdb.run("shell", SHOP, stdin="How many orders are there?\nHow many payments are there?\n\\q\n")
+            recent = json.loads(chatdb.run("history", SHOP, "-n", "2", "-f", "json").stdout)
+        finally:
+            client.update_data_source(SHOP, min_confidence=0.0)
+    assert_ok(done)
+    assert done.stderr == ""  # the second question did not follow up the first, which answered nothing
+    assert [q["question"] for q in recent] == ["How many payments are there?", "How many orders are there?"]
+    assert [q["state"] for q in recent] == ["low_confidence", "low_confidence"]
+
+
 @pytest.mark.parametrize("args", [pytest.param(("shell", "no-such-source"), id="shell"),
                                   pytest.param(("history", "no-such-source"), id="history"),
                                   pytest.param(("train", "no-such-source"), id="train")])

@@ -242,7 +242,8 @@ async def test_example_over_tls_and_mtls_with_a_key(workspace: GoWorkspace, tmp_
 LIVE_TESTS = ("TestDataSourcesAreRegisteredListedUpdatedAndDeleted", "TestBadSourcesAreRefusedWithTheFieldAndReason",
               "TestTablesAreListedOverPagesShownRefreshedAndGraphed", "TestTrainingIsWatchedToTheEndAndListed",
               "TestExamplesAreCreatedListedAndDeleted", "TestQuestionsAreAnsweredStreamedAndRecorded",
-              "TestSQLIsValidatedAndErrorsAreTyped", "TestResultsAreExportedToAWriter", "TestQuestionsAreAskedInABatch")
+              "TestSQLIsValidatedAndErrorsAreTyped", "TestResultsAreExportedToAWriter", "TestQuestionsAreAskedInABatch",
+              "TestFollowUpsRefineAnAnswerAndAnswersReadAsSentences")
 AGING_TEST = "TestAWatchResumesAcrossAgedConnections"
 
 

@@ -44,6 +44,7 @@ async def test_the_tools_are_listed_with_their_schemas(chatdb: ChatDB) -> None:
     assert set(tools) == TOOLS
     assert all(tool.description for tool in tools.values())
     assert set(tools["ask"].input_schema["required"]) == {"data_source", "question"}
+    assert "previous_query" in tools["ask"].input_schema["properties"]
     assert tools["execute_sql"].input_schema["properties"]["max_rows"]["maximum"] == 200
 
 
@@ -82,6 +83,22 @@ async def test_ask_returns_the_sql_its_rows_and_takes_feedback_audited_as_the_ke
     asked = [e for e in events if e.method == "/chatdb.query.v1.QueryService/Ask" and e.question == question]
     assert asked and asked[0].status_code == "OK" and asked[0].row_count == 1
     assert any(e.method == "/chatdb.query.v1.QueryService/SubmitFeedback" for e in events)
+
+
+async def test_ask_continues_a_conversation_from_the_query_it_returned(chatdb: ChatDB) -> None:
+    async with agent(chatdb) as client:
+        listed = await call(client, "ask", data_source="shop", question="List the customers")
+        berlin = await call(client, "ask", data_source="shop", question="only those in Berlin",
+                            previous_query=listed["query"])
+        counted = await call(client, "ask", data_source="shop", question="how many are there?",
+                             previous_query=berlin["query"])
+        unknown = await client.call_tool("ask", {"data_source": "shop", "question": "only those in Paris",
+                                                 "previous_query": "dataSources/shop/queries/qnosuchquery00000"})
+    assert listed["query"].startswith("dataSources/shop/queries/") and berlin["query"] != listed["query"]
+    assert "WHERE city = 'Berlin'" in berlin["sql"]
+    assert sorted(berlin["rows"]) == sorted(chatdb.rows("SELECT name FROM customers WHERE city = 'Berlin'"))
+    assert counted["rows"] == chatdb.rows("SELECT COUNT(*) FROM customers WHERE city = 'Berlin'")
+    assert error_text(unknown).startswith("NOT_FOUND")
 
 
 async def test_execute_sql_bounds_its_rows_and_unsafe_sql_is_a_tool_error(chatdb: ChatDB) -> None:

@@ -1,6 +1,7 @@
 """Answers people read, over gRPC against the real suite on the sample shop: the one-sentence answer and
 the chart suggestion of Ask, StreamAsk and BatchAsk, and a source's min_confidence, which turns an answer
-below it into a low-confidence reply (no rows, the closest tables, a rephrasing) until it is set back to 0."""
+below it into a low-confidence reply (no rows, the closest tables, a rephrasing) until it is set back to 0;
+the history records such a reply as LOW_CONFIDENCE, which no follow-up may continue."""
 
 from __future__ import annotations
 
@@ -140,6 +141,33 @@ async def test_min_confidence_refuses_unreliable_answers_until_set_back_to_zero(
     await shop.set_min_confidence(0.0)
     answered = await shop.ask(question)
     assert not answered.low_confidence and answered.rows and answered.answer_text.startswith("There are")
+
+
+async def test_the_history_records_a_low_confidence_reply_as_such(shop: Shop) -> None:
+    await shop.set_min_confidence(1.0)
+    try:
+        refused = await shop.ask("How many orders are there?")
+    finally:
+        await shop.set_min_confidence(0.0)
+    assert refused.low_confidence
+    got = (await shop.query.GetQuery(query_service_pb2.GetQueryRequest(name=refused.query),
+                                     metadata=shop.admin)).query
+    assert got.state == query_pb2.QUERY_STATE_LOW_CONFIDENCE
+    assert (got.row_count, got.sql, got.confidence) == (0, refused.sql, refused.confidence)
+    assert not got.error_reason and got.served_by == refused.served_by
+    listed = await shop.query.ListQueries(query_service_pb2.ListQueriesRequest(parent=SHOP, page_size=5),
+                                          metadata=shop.admin)
+    assert {q.name: q.state for q in listed.queries}[refused.query] == query_pb2.QUERY_STATE_LOW_CONFIDENCE
+
+    with pytest.raises(grpc.aio.AioRpcError) as followed:
+        await shop.query.Ask(query_service_pb2.AskRequest(parent=SHOP, question="only those paid",
+                                                          previous_query=refused.query), metadata=shop.admin)
+    assert followed.value.code() == grpc.StatusCode.FAILED_PRECONDITION
+    assert "previous_query" in (followed.value.details() or "")
+    answered = await shop.ask("How many orders are there?")
+    state = (await shop.query.GetQuery(query_service_pb2.GetQueryRequest(name=answered.query),
+                                       metadata=shop.admin)).query.state
+    assert not answered.low_confidence and state == query_pb2.QUERY_STATE_SUCCEEDED
 
 
 @pytest.mark.parametrize("value", [1.5, -0.1, float("nan")])

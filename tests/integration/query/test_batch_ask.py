@@ -1,8 +1,8 @@
 """BatchAsk over gRPC against the real suite: the sample shop registered and trained, asked in batches by keys
 of their own (a per-key quota is on). Answers stream back one per question, each naming its place in the
 request; no more than batch_ask_concurrency questions run at once; a question's failure is its own; what
-holds for the whole batch (its size, its source, the caller's permission) fails the call; every question is
-counted by the quotas and recorded in the history."""
+holds for the whole batch (its size, its source, the query its questions follow up, the caller's permission)
+fails the call; every question is counted by the quotas and recorded in the history."""
 
 from __future__ import annotations
 
@@ -20,6 +20,7 @@ from prometheus_client import REGISTRY
 from chatdb.query.v1 import query_pb2, query_service_pb2, query_service_pb2_grpc
 from chatdb.schema.v1 import schema_service_pb2, schema_service_pb2_grpc
 from chatdb.training.v1 import training_service_pb2_grpc
+from chatdb_client import AsyncChatDBClient
 from chatdb_server.access.keys import ApiKeyStore
 from chatdb_server.samples.shop import build_shop_database
 from chatdb_server.server.access import shared_keys
@@ -36,6 +37,9 @@ CONCURRENCY = 2
 MAX_QUESTIONS = 6
 ASKS_PER_MINUTE_PER_KEY = 8
 UNANSWERABLE = "What is the airspeed of an unladen swallow?"
+LIST_CUSTOMERS = "List the customers"
+REFINEMENTS = {"berlin": ("only those in Berlin", "SELECT name FROM customers WHERE city = 'Berlin'"),
+               "sorted": ("sort them by name", "SELECT name FROM customers ORDER BY name")}
 Metadata = tuple[tuple[str, str], ...]
 
 
@@ -45,23 +49,30 @@ class Shop:
     keys: ApiKeyStore
     admin: Metadata
     database: Path
+    address: str
 
     async def asker(self, tenant: str = "default", role: str = "asker") -> Metadata:
         """A new key of its own, so that each test starts with the whole per-key quota."""
         return keyed_metadata((await self.keys.create(tenant, [role])).secret)
 
     async def batch(self, questions: Sequence[str], metadata: Metadata, parent: str = SHOP,
-                    ids: Sequence[str] | None = None) -> list[query_service_pb2.BatchAskResponse]:
+                    ids: Sequence[str] | None = None,
+                    previous_query: str = "") -> list[query_service_pb2.BatchAskResponse]:
         ids = [f"q{i}" for i in range(len(questions))] if ids is None else ids
-        request = query_service_pb2.BatchAskRequest(parent=parent, questions=[
+        request = query_service_pb2.BatchAskRequest(parent=parent, previous_query=previous_query, questions=[
             query_pb2.BatchQuestion(id=i, question=q) for i, q in zip(ids, questions, strict=True)])
         return [m async for m in self.query.BatchAsk(request, metadata=metadata)]
 
     async def refused(self, questions: Sequence[str], metadata: Metadata, parent: str = SHOP,
-                      ids: Sequence[str] | None = None) -> grpc.aio.AioRpcError:
+                      ids: Sequence[str] | None = None, previous_query: str = "") -> grpc.aio.AioRpcError:
         with pytest.raises(grpc.aio.AioRpcError) as refused:
-            await self.batch(questions, metadata, parent, ids)
+            await self.batch(questions, metadata, parent, ids, previous_query)
         return refused.value
+
+    async def ask(self, question: str, metadata: Metadata) -> query_service_pb2.AskResponse:
+        reply: query_service_pb2.AskResponse = await self.query.Ask(
+            query_service_pb2.AskRequest(parent=SHOP, question=question), metadata=metadata)
+        return reply
 
     async def history(self) -> list[query_pb2.Query]:
         reply = await self.query.ListQueries(query_service_pb2.ListQueriesRequest(parent=SHOP, page_size=1000),
@@ -87,7 +98,8 @@ async def shop(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Shop]:
         keys = shared_keys(running.components)
         admin = keyed_metadata((await keys.create("default", ["admin"])).secret)
         async with grpc.aio.insecure_channel(f"127.0.0.1:{running.port}") as channel:  # each call sends its key
-            yield Shop(query_service_pb2_grpc.QueryServiceStub(channel), keys, admin, database)
+            yield Shop(query_service_pb2_grpc.QueryServiceStub(channel), keys, admin, database,
+                       f"127.0.0.1:{running.port}")
 
 
 def failure(message: query_service_pb2.BatchAskResponse) -> tuple[int, error_details_pb2.ErrorInfo]:
@@ -201,3 +213,73 @@ async def test_each_question_counts_against_the_quota(shop: Shop) -> None:
     spent = await shop.refused((SHOP_QUESTIONS * MAX_QUESTIONS)[:MAX_QUESTIONS], key)
     assert spent.code() is grpc.StatusCode.RESOURCE_EXHAUSTED
     assert len(await shop.batch(SHOP_QUESTIONS[:2], await shop.asker())) == 2  # another key has its own quota
+
+
+# --- a batch of follow-ups (previous_query) ---------------------------------------------------------
+
+async def test_every_question_of_a_batch_follows_up_the_previous_query(shop: Shop) -> None:
+    key = await shop.asker()
+    listed = await shop.ask(LIST_CUSTOMERS, key)
+    ids = list(REFINEMENTS)
+    messages = await shop.batch([REFINEMENTS[i][0] for i in ids], key, ids=ids, previous_query=listed.query)
+    assert sorted(m.id for m in messages) == sorted(ids)
+    for message in messages:
+        assert message.WhichOneof("result") == "answer", message
+        answer, (_, intended) = message.answer, REFINEMENTS[message.id]
+        assert answer.explanation.startswith("Refines the previous query"), answer.explanation
+        rows = [tuple(value_to_python(v) for v in row.values) for row in answer.rows]
+        assert sorted(rows) == sorted(shop.rows_of(intended)), answer.sql
+        recorded = (await shop.query.GetQuery(query_service_pb2.GetQueryRequest(name=answer.query),
+                                              metadata=shop.admin)).query
+        assert recorded.previous_query == listed.query
+    (sorted_answer,) = [m.answer for m in messages if m.id == "sorted"]
+    assert "ORDER BY name" in sorted_answer.sql
+
+
+@pytest.mark.parametrize(("previous", "code", "reason"), [
+    pytest.param("queries/q1", grpc.StatusCode.INVALID_ARGUMENT, "INVALID_FIELD", id="malformed"),
+    pytest.param(f"{SHOP}/queries/qnosuchquery0000000000", grpc.StatusCode.NOT_FOUND, "NOT_FOUND", id="unknown"),
+    pytest.param("dataSources/other/queries/qnosuchquery0000000000", grpc.StatusCode.NOT_FOUND, "NOT_FOUND",
+                 id="another_sources"),
+])
+async def test_a_previous_query_ask_would_refuse_fails_the_batch_and_asks_nothing(
+        shop: Shop, previous: str, code: grpc.StatusCode, reason: str) -> None:
+    recorded = len(await shop.history())
+    refused = await shop.refused(SHOP_QUESTIONS[:2], await shop.asker(), previous_query=previous)
+    assert refused.code() is code, refused.details()
+    info = error_info(refused.trailing_metadata())
+    assert info is not None and info.reason == reason
+    if code is grpc.StatusCode.INVALID_ARGUMENT:
+        assert bad_request_fields(refused.trailing_metadata()) == ["previous_query"]
+    assert len(await shop.history()) == recorded
+
+
+async def test_another_tenants_query_is_not_found_for_a_batch(shop: Shop) -> None:
+    mine = await shop.ask(LIST_CUSTOMERS, await shop.asker())
+    stranger = await shop.asker(tenant="beta", role="admin")
+    with pytest.raises(grpc.aio.AioRpcError) as refused:
+        await shop.batch(["only those in Berlin"], stranger, previous_query=mine.query)
+    assert refused.value.code() is grpc.StatusCode.NOT_FOUND
+
+
+async def test_sql_of_ones_own_is_no_answer_a_batch_can_follow_up(shop: Shop) -> None:
+    key = await shop.asker()
+    ran = await shop.query.ExecuteSql(
+        query_service_pb2.ExecuteSqlRequest(parent=SHOP, sql="SELECT name FROM customers"), metadata=key)
+    recorded = len(await shop.history())
+    refused = await shop.refused(["only those in Berlin"], key, previous_query=ran.query)
+    assert refused.code() is grpc.StatusCode.FAILED_PRECONDITION
+    info = error_info(refused.trailing_metadata())
+    assert info is not None and info.reason == "NOT_FOLLOWABLE" and info.metadata["previous_query"] == ran.query
+    assert len(await shop.history()) == recorded
+
+
+async def test_the_python_sdk_batches_follow_ups(shop: Shop) -> None:
+    secret = (await shop.keys.create("default", ["asker"])).secret
+    listed = await shop.ask(LIST_CUSTOMERS, keyed_metadata(secret))
+    async with AsyncChatDBClient(shop.address, api_key=secret, timeout=60) as sdk:
+        answers = [a async for a in sdk.batch_ask(SHOP, {"berlin": REFINEMENTS["berlin"][0]},
+                                                  previous_query=listed.query)]
+    (berlin,) = answers
+    assert berlin.ok and berlin.id == "berlin"
+    assert sorted(berlin.unwrap().rows) == sorted(shop.rows_of(REFINEMENTS["berlin"][1]))

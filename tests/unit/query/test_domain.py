@@ -33,7 +33,7 @@ def test_each_enum_is_the_contracts_names_without_prefix(enum: type[Enum], proto
 def test_the_stored_text_is_unchanged() -> None:
     # The queries table holds these strings; no migration goes with the enums.
     assert [str(s) for s in ServedBy] == ["MODEL", "TEMPLATE", "CACHE", "CALLER_SQL", "EXAMPLE"]
-    assert [str(s) for s in QueryState] == ["SUCCEEDED", "FAILED"]
+    assert [str(s) for s in QueryState] == ["SUCCEEDED", "FAILED", "LOW_CONFIDENCE"]
     assert ServedBy("CALLER_SQL") is ServedBy.CALLER_SQL and QueryState("FAILED") is QueryState.FAILED
     assert f"{StageKind.EXECUTED}" == "EXECUTED"
 

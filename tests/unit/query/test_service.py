@@ -13,6 +13,7 @@ from chatdb_server.errors import InvalidArgument, Unavailable
 from chatdb_server.generation.interface import GenerationRequest, GenerationResult
 from chatdb_server.prediction.template import TemplateGenerator
 from chatdb_server.query.domain import QueryState, Rating, ServedBy, StageKind
+from chatdb_server.query.history import QueryRecord
 from chatdb_server.query.pipeline import Answer, AskOptions, Stage
 from chatdb_server.query.service import QueryService
 from chatdb_server.query.stream import RowBatch
@@ -143,6 +144,20 @@ async def test_feedback_goes_through_the_example_sink(stack: QueryStack, tmp_pat
     with pytest.raises(InvalidArgument) as missing:
         await service.submit_feedback("default", answer.query, None, "", "")
     assert missing.value.violations[0].field == "rating"
+
+
+@pytest.mark.parametrize(("state", "vouched"), [(QueryState.LOW_CONFIDENCE, True), (QueryState.FAILED, False)])
+async def test_a_correct_rating_vouches_for_sql_a_low_confidence_reply_did_not_run(
+        stack: QueryStack, tmp_path: Path, state: QueryState, vouched: bool) -> None:
+    sink = RecordingSink()
+    service = service_with(stack, tmp_path, sink=sink)
+    source = (await service.contexts.get("default", SHOP)).source
+    sql = "SELECT COUNT(*) FROM orders"
+    name = await service.history.record(source, QueryRecord(question="How many orders are there?", sql=sql,
+                                                            state=state, served_by=ServedBy.TEMPLATE))
+    stored = await service.submit_feedback("default", name, Rating.CORRECT, "", "")
+    assert sink.examples == ([(SHOP, "How many orders are there?", sql, "")] if vouched else [])
+    assert stored.record.state is state and stored.feedback is not None and bool(stored.feedback.example) == vouched
 
 
 async def test_prediction_down_falls_back_behind_the_breaker(stack: QueryStack, tmp_path: Path) -> None:

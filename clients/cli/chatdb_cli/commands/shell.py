@@ -25,7 +25,7 @@ from chatdb_cli.invocation import Invocation, current
 from chatdb_cli.options import SourceArgument
 from chatdb_cli.output import Printer
 from chatdb_cli.render import source_id
-from chatdb_client import ChatDBError
+from chatdb_client import AskResult, ChatDBError
 
 QUIT = "\\q"
 SQL_PREFIX = "\\sql "
@@ -41,7 +41,8 @@ def history_file() -> Path:
 class ShellSession:
     """One source's conversation: each question follows up the last answered one (``previous_query``), so
     "only those in Berlin" or "how many are there?" refine the answer before; a question that stands on its
-    own is answered afresh by the server. SQL of your own starts a new conversation."""
+    own is answered afresh by the server. SQL of your own, or a low-confidence reply (nothing was answered),
+    starts a new conversation."""
 
     def __init__(self, run: Invocation, source: str) -> None:
         self.run = run
@@ -67,7 +68,7 @@ class ShellSession:
         except ChatDBError as error:
             self.run.notes.print(error_line(error), markup=False, style="red")
             return True
-        self.previous_query = "" if text.startswith(SQL_PREFIX) else result.query
+        self.previous_query = result.query if isinstance(result, AskResult) and not result.low_confidence else ""
         show_result(self.run, result, self.printer)
         return True
 

@@ -29,6 +29,8 @@ P = ParamSpec("P")
 
 Source = Annotated[str, Field(description="The data source: its id (e.g. 'shop') or 'dataSources/{id}'.")]
 MaxRows = Annotated[int, Field(ge=1, le=MAX_TOOL_ROWS, description="The most rows to return.")]
+PreviousQuery = Annotated[str, Field(description="The 'query' of an earlier answer (dataSources/{id}/queries/{q}) "
+                                                 "this question follows up; empty for a new conversation.")]
 READ_ONLY = ToolAnnotations(read_only_hint=True, open_world_hint=False)
 
 
@@ -98,10 +100,13 @@ def register_tools(server: MCPServer[Any], chatdb: ChatDBGateway) -> None:
             data_source: Source,
             question: Annotated[str, Field(description="The question, in plain language.")],
             max_rows: MaxRows = DEFAULT_TOOL_ROWS,
+            previous_query: PreviousQuery = "",
     ) -> dict[str, Any]:
         """Answer a question about a data source: ChatDB writes guarded, read-only SQL, runs it and returns
-        the SQL, how it answers the question and the rows. Keep the returned 'query' to give feedback."""
-        result = await chatdb.client.ask(data_source, question, max_rows=max_rows)
+        the SQL, how it answers the question and the rows. Keep the returned 'query' to give feedback, or to
+        continue the conversation: pass it as 'previous_query' with a follow-up such as "only those in Berlin",
+        "sort them by price" or "how many are there?", which then refines that answer's SQL."""
+        result = await chatdb.client.ask(data_source, question, max_rows=max_rows, previous_query=previous_query)
         return replies.answer(result, max_rows)
 
     @server.tool(annotations=READ_ONLY)

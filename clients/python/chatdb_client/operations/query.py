@@ -64,15 +64,16 @@ def stream_ask(source: str, question: str, max_rows: int = 0, execute: bool = Tr
 
 def batch_ask(source: str, questions: Sequence[str] | Mapping[str, str], max_rows: int = 0, execute: bool = True,
               query_timeout: float | None = None, candidate_count: int = 0, model: str = "",
-              timeout: float | None = None) -> Operation[BatchAnswer]:
+              timeout: float | None = None, previous_query: str = "") -> Operation[BatchAnswer]:
     """Ask many questions about one source, each a full Ask run a few at a time on the server: a
     :class:`~chatdb_client.BatchAnswer` per question as it completes, in no fixed order, with its answer or
     its typed error (one failing question does not end the batch). ``questions`` is a list of questions,
-    or a mapping of your ids to questions."""
+    or a mapping of your ids to questions. ``previous_query`` (an earlier answer's ``.query``) makes every
+    question a follow-up of that answer, as in :func:`ask`: a batch of refinements of one answer."""
     pairs = list(questions.items()) if isinstance(questions, Mapping) else [("", q) for q in questions]
     texts = [question for _, question in pairs]
     request = query_service_pb2.BatchAskRequest(
-        parent=source_name(source),
+        parent=source_name(source), previous_query=previous_query,
         questions=[query_pb2.BatchQuestion(id=ident, question=question) for ident, question in pairs],
         options=ask_options(max_rows, execute, query_timeout, candidate_count, model))
 

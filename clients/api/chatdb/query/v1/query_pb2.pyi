@@ -48,6 +48,7 @@ class QueryState(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     QUERY_STATE_UNSPECIFIED: _ClassVar[QueryState]
     QUERY_STATE_SUCCEEDED: _ClassVar[QueryState]
     QUERY_STATE_FAILED: _ClassVar[QueryState]
+    QUERY_STATE_LOW_CONFIDENCE: _ClassVar[QueryState]
 
 class FeedbackRating(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
@@ -76,6 +77,7 @@ EXPORT_FORMAT_PARQUET: ExportFormat
 QUERY_STATE_UNSPECIFIED: QueryState
 QUERY_STATE_SUCCEEDED: QueryState
 QUERY_STATE_FAILED: QueryState
+QUERY_STATE_LOW_CONFIDENCE: QueryState
 FEEDBACK_RATING_UNSPECIFIED: FeedbackRating
 FEEDBACK_RATING_CORRECT: FeedbackRating
 FEEDBACK_RATING_INCORRECT: FeedbackRating

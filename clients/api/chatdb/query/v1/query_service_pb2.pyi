@@ -134,14 +134,16 @@ class StreamAskResponse(_message.Message):
     def __init__(self, stage: _Optional[_Union[StageEvent, _Mapping]] = ..., rows: _Optional[_Union[RowBatch, _Mapping]] = ..., summary: _Optional[_Union[AskResponse, _Mapping]] = ...) -> None: ...
 
 class BatchAskRequest(_message.Message):
-    __slots__ = ("parent", "questions", "options")
+    __slots__ = ("parent", "questions", "options", "previous_query")
     PARENT_FIELD_NUMBER: _ClassVar[int]
     QUESTIONS_FIELD_NUMBER: _ClassVar[int]
     OPTIONS_FIELD_NUMBER: _ClassVar[int]
+    PREVIOUS_QUERY_FIELD_NUMBER: _ClassVar[int]
     parent: str
     questions: _containers.RepeatedCompositeFieldContainer[_query_pb2.BatchQuestion]
     options: _query_pb2.AskOptions
-    def __init__(self, parent: _Optional[str] = ..., questions: _Optional[_Iterable[_Union[_query_pb2.BatchQuestion, _Mapping]]] = ..., options: _Optional[_Union[_query_pb2.AskOptions, _Mapping]] = ...) -> None: ...
+    previous_query: str
+    def __init__(self, parent: _Optional[str] = ..., questions: _Optional[_Iterable[_Union[_query_pb2.BatchQuestion, _Mapping]]] = ..., options: _Optional[_Union[_query_pb2.AskOptions, _Mapping]] = ..., previous_query: _Optional[str] = ...) -> None: ...
 
 class BatchAskError(_message.Message):
     __slots__ = ("code", "message", "details")
