@@ -3,6 +3,8 @@
 Layout, chosen by retrieval recall on Spider dev (``tests/bench/retrieval_recall.py``): the
 table's name as words first, then its description and comment, then each column as words with
 its key role (primary key, the table a foreign key references), then the tables it joins to.
+A stored table's description is left out (:attr:`DocumentOptions.description`): discovery
+writes it from the same structure, so it repeats the rest of the document at twice the tokens.
 Column types and sample values are optional: measured, both lowered recall (they dilute the
 names a question actually uses), so they are off by default; the generator still gets the
 sample values through the schema context. The embedding model reads at most a few hundred
@@ -22,7 +24,7 @@ from chatdb_server.access.exclusions import NO_EXCLUSIONS, Exclusions, joins_wit
 from chatdb_server.retrieval.words import identifier_phrase
 from chatdb_server.sql.structure import ColumnStructure, JoinEdge, StoredTable, TableStructure
 
-DOCUMENT_VERSION = "1"
+DOCUMENT_VERSION = "2"
 """Changes whenever the layout changes, so trained vectors built with another layout can be told apart."""
 
 
@@ -43,6 +45,10 @@ class DocumentOptions:
     """Sample values per text-like column; 0 leaves them out."""
     max_columns: int = 60
     max_value_chars: int = 40
+    description: bool = False
+    """Include a stored table's description. Discovery writes it from the structure (``schema.describe``), so
+    it repeats the name, columns, keys and joins the document already lists: measured neutral on recall
+    (r@3 0.991 with it, 0.990 without) while doubling the tokens to embed, the whole cost of training."""
 
 
 DEFAULT_OPTIONS = DocumentOptions()
@@ -73,9 +79,9 @@ def table_document(table: TableStructure, joins: list[JoinEdge], description: st
 
 def stored_table_document(table: StoredTable, joins: list[JoinEdge], exclusions: Exclusions = NO_EXCLUSIONS,
                           options: DocumentOptions = DEFAULT_OPTIONS) -> str:
-    """The document of a stored table (with its stored description), its excluded columns left out."""
+    """The document of a stored table, its excluded columns left out (its description only when ``options`` ask)."""
     return table_document(without_columns(table.structure, exclusions), joins_without(joins, exclusions),
-                          table.description, options)
+                          table.description if options.description else "", options)
 
 
 def document_fingerprint(document: str) -> str:

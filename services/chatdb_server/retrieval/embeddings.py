@@ -88,12 +88,14 @@ class Embedder:
     _shared: ClassVar[dict[str, Embedder]] = {}
     _shared_lock: ClassVar[threading.Lock] = threading.Lock()
 
-    def __init__(self, model_path: str | Path = "", *, batch_size: int = 64, cache_size: int = 4096,
+    def __init__(self, model_path: str | Path = "", *, batch_size: int = 16, cache_size: int = 4096,
                  max_seq_length: int | None = 256) -> None:
         """``model_path`` empty means the packaged all-MiniLM-L6-v2.
 
         ``max_seq_length`` caps tokens per text (all-MiniLM-L6-v2 was trained on 128 and
         supports 256); longer table documents are truncated, so put what matters first.
+        ``batch_size`` texts go through one forward pass: on two cores 16 embedded table documents
+        about a fifth faster than 64 (smaller activations stay in cache; texts are sorted by length).
         """
         self.model_path = Path(model_path) if model_path else default_model_path()
         if not self.model_path.is_dir():

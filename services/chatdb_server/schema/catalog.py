@@ -31,7 +31,7 @@ from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import bindparam, delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -341,13 +341,15 @@ class SchemaCatalog:
         return join_graph([t.structure for t in await self.stored_tables(source)])
 
     async def mark_trained(self, source: SourceRef, fingerprints: Mapping[str, str]) -> None:
-        """Record that each named table was trained at the given fingerprint."""
-        now = utcnow()
+        """Record that each named table was trained at the given fingerprint (one statement for them all)."""
+        statement = (update(SchemaTableRow)
+                     .where(SchemaTableRow.source_pk == source.pk,
+                            SchemaTableRow.table_name == bindparam("trained_name"))
+                     .values(trained_fingerprint=bindparam("trained_at"), train_time=utcnow()))
         async with self._store.session() as session:
-            for table, fingerprint in fingerprints.items():
-                await session.execute(update(SchemaTableRow).where(
-                    SchemaTableRow.source_pk == source.pk, SchemaTableRow.table_name == table,
-                ).values(trained_fingerprint=fingerprint, train_time=now))
+            if fingerprints:  # executemany on the connection: the ORM's bulk form would want primary keys
+                await (await session.connection()).execute(statement, [
+                    {"trained_name": table, "trained_at": fingerprint} for table, fingerprint in fingerprints.items()])
             await bump_generation(session, source.pk)
 
     async def clear_trained(self, source: SourceRef, tables: Sequence[str] | None = None) -> None:
