@@ -1,6 +1,6 @@
 """How honest the template generator's confidence is on the executable Spider dev questions.
 
-    python -m tests.bench.confidence_curve [--json PATH] [--db DB_ID] [--step 0.05]
+    python -m tests.bench.confidence_curve [--json PATH] [--db DB_ID] [--step 0.05] [--fit-rules]
 
 Each question is answered as tests/bench/template_accuracy.py answers it (schema read from the database,
 first candidate, execution compared with the gold SQL as sql-eval does, lenient). Reported:
@@ -15,6 +15,9 @@ first candidate, execution compared with the gold SQL as sql-eval does, lenient)
 * the accuracy/coverage curve: for each threshold from 0 to 1, the share of all questions answered
   (an answer whose confidence reaches the threshold: what a source's ``min_confidence`` keeps) and the
   accuracy among them.
+
+The generator's confidence already leans on its rules' reliabilities (``prediction/template/reliability.py``);
+``--fit-rules`` prints that table as learnt on the tuning half only, to paste there after a rule changes.
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ import numpy as np
 from chatdb_server.errors import ChatDBError
 from chatdb_server.generation.interface import GenerationRequest
 from chatdb_server.prediction.template import TemplateGenerator
+from chatdb_server.prediction.template.reliability import MIN_FIRINGS, RELIABILITY_PRIOR
 from tests.bench.spider_compare import compare, is_ordered, run_sql
 from tests.bench.spider_schema import DEFAULT_SAMPLE_VALUES, schema_context_for
 from tests.bench.template_accuracy import splits
@@ -38,8 +42,6 @@ from tests.support.spider import database_path, questions, spider_available
 
 READINGS = 2
 """Candidates asked for: the first is the answer, the second gives the margin."""
-RULE_PRIOR = 5
-"""Pseudo-answers at the half's accuracy added to each rule's record (a rule seen a few times stays near it)."""
 RULE_WEIGHT = 0.5
 """The weight of the rule's reliability against the confidence in the calibrated score."""
 
@@ -103,19 +105,26 @@ def score(generator: TemplateGenerator, db_id: str | None) -> list[Scored]:
     return scored
 
 
+def rule_reliabilities(learnt: list[Scored]) -> tuple[float, dict[str, tuple[float, int]]]:
+    """The share of right answers among ``learnt`` and, per rule, its smoothed share (``RELIABILITY_PRIOR``
+    pseudo-answers at the overall share: a rule seen a few times stays near it) and how often it fired."""
+    base = sum(s.right for s in learnt) / len(learnt) if learnt else 0.5
+    record: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    for s in learnt:
+        for rule in set(s.rules):
+            record[rule][0] += s.right
+            record[rule][1] += 1
+    return base, {rule: ((right + RELIABILITY_PRIOR * base) / (n + RELIABILITY_PRIOR), n)
+                  for rule, (right, n) in record.items()}
+
+
 def rule_calibrated(scored: list[Scored]) -> dict[int, float]:
     """Per answered question (by its position): the confidence averaged with the reliability of its least
     reliable rule, learnt on the other half of the databases only."""
     calibrated: dict[int, float] = {}
     for half, other in (("tune", "heldout"), ("heldout", "tune")):
-        learnt = [s for s in scored if s.answered and s.split == other]
-        base = sum(s.right for s in learnt) / len(learnt) if learnt else 0.5
-        record: dict[str, list[int]] = defaultdict(lambda: [0, 0])
-        for s in learnt:
-            for rule in set(s.rules):
-                record[rule][0] += s.right
-                record[rule][1] += 1
-        reliability = {rule: (right + RULE_PRIOR * base) / (n + RULE_PRIOR) for rule, (right, n) in record.items()}
+        base, fitted = rule_reliabilities([s for s in scored if s.answered and s.split == other])
+        reliability = {rule: share for rule, (share, _) in fitted.items()}
         for i, s in enumerate(scored):
             if s.answered and s.split == half:
                 weakest = min((reliability.get(rule, base) for rule in s.rules), default=base)
@@ -161,11 +170,22 @@ def print_figures(result: dict[str, object]) -> None:
         print(f"{point['threshold']:>10.2f}{100 * point['coverage']:>9.1f}%{accuracy:>10}")
 
 
+def print_fitted_rules(scored: list[Scored]) -> None:
+    """The reliability table of ``reliability.py`` as learnt on the tuning half (never the held-out one)."""
+    base, fitted = rule_reliabilities([s for s in scored if s.answered and s.split == "tune"])
+    print(f"\nrule reliabilities learnt on the tuning half (typical {base:.2f}; "
+          f"rules fired fewer than {MIN_FIRINGS} times left out):")
+    for rule, (share, n) in sorted(fitted.items(), key=lambda item: -item[1][1]):
+        if n >= MIN_FIRINGS:
+            print(f'    "{rule}": {share:.2f},  # fired {n}')
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--json", type=Path, help="write the figures and every question's score here")
     parser.add_argument("--db", help="only this database")
     parser.add_argument("--step", type=float, default=0.05, help="threshold step of the curve")
+    parser.add_argument("--fit-rules", action="store_true", help="print the rule reliabilities of the tuning half")
     args = parser.parse_args(argv)
     if not spider_available():
         print("Spider dev set not found (set CHATDB_SPIDER_DIR); nothing to measure.")
@@ -173,6 +193,8 @@ def main(argv: list[str] | None = None) -> int:
     scored = score(TemplateGenerator(), args.db)
     result = figures(scored, args.step)
     print_figures(result)
+    if args.fit_rules:
+        print_fitted_rules(scored)
     if args.json:
         args.json.write_text(json.dumps({"figures": result, "questions": [asdict(s) for s in scored]}, indent=1))
         print(f"\nwrote {args.json}")

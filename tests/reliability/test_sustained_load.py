@@ -120,13 +120,16 @@ async def ask_many(stubs: list[query_service_pb2_grpc.QueryServiceStub], source:
     return run
 
 
-@pytest.fixture
-def server(tmp_path: Path, pg_dsn: str) -> Iterator[ServerProcess]:
+@pytest.fixture(params=["postgresql", "sqlite"])
+def server(request: pytest.FixtureRequest, tmp_path: Path, pg_dsn: str) -> Iterator[ServerProcess]:
     """All services in one ``chatdb serve`` process, template backend, every ask running its SQL, and the
-    metadata store a deployment uses (PostgreSQL). The embedded SQLite store serialises the three writes of
-    every ask (history, result cache, audit) and refuses some with "database is locked" at this concurrency."""
-    metadata_url = make_url(pg_dsn).set(drivername="postgresql+asyncpg").render_as_string(hide_password=False)
-    with ServerProcess(tmp_path / "data", [], env={**SERVER_ENV, "CHATDB_METADATA_URL": metadata_url}) as process:
+    metadata store on PostgreSQL (what a deployment uses) or on the embedded SQLite file (what ``make run``
+    uses), whose single write lock the three writes of every ask (history, result cache, audit) share."""
+    env = dict(SERVER_ENV)
+    if request.param == "postgresql":
+        env["CHATDB_METADATA_URL"] = make_url(pg_dsn).set(drivername="postgresql+asyncpg").render_as_string(
+            hide_password=False)
+    with ServerProcess(tmp_path / "data", [], env=env) as process:
         yield process
 
 

@@ -17,7 +17,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import IO
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 
 from chatdb_server.metadata.db import MetadataStore
 from chatdb_server.metadata.models import AuditEventRow, as_utc, utcnow
@@ -99,13 +99,12 @@ class AuditLog:
 
     async def append(self, event: AuditEvent) -> None:
         """Record ``event`` (and copy it to the JSON-lines sink)."""
-        row = AuditEventRow(event_id=event.event_id, time=event.time, principal=event.principal[:255],
-                            tenant=event.tenant, method=event.method, resource=event.resource[:255],
-                            data_source=_source_id(event.data_source), question=event.question[:MAX_TEXT],
-                            sql=event.sql[:MAX_TEXT], status_code=event.status_code, row_count=event.row_count,
-                            duration_ms=event.duration_ms, request_id=event.request_id[:64], peer=event.peer[:255])
-        async with self._store.session() as session:
-            session.add(row)
+        await self._store.write_together(insert(AuditEventRow).values(
+            event_id=event.event_id, time=event.time, principal=event.principal[:255], tenant=event.tenant,
+            method=event.method, resource=event.resource[:255], data_source=_source_id(event.data_source),
+            question=event.question[:MAX_TEXT], sql=event.sql[:MAX_TEXT], status_code=event.status_code,
+            row_count=event.row_count, duration_ms=event.duration_ms, request_id=event.request_id[:64],
+            peer=event.peer[:255]))
         if self._sink is not None:
             self._sink.write(event)
 

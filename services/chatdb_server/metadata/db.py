@@ -16,6 +16,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.sql import Executable
 
+from chatdb_server.metadata.group_commit import GroupCommit
 from chatdb_server.metadata.models import as_utc, utcnow
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
@@ -43,6 +44,7 @@ class MetadataStore:
                 event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
             event.listen(self.engine.sync_engine, "begin", _sqlite_begin_immediate)
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+        self._group = GroupCommit(self.engine)
 
     async def migrate(self) -> None:
         """Upgrade the schema to the newest migration.
@@ -59,6 +61,11 @@ class MetadataStore:
         """A session in a transaction, committed on success and rolled back on error."""
         async with self.sessions() as session, session.begin():
             yield session
+
+    async def write_together(self, *statements: Executable) -> None:
+        """Run ``statements`` in one transaction shared with other callers' small writes (see
+        :mod:`group_commit`): the way the hot path writes its history, audit and cache rows."""
+        await self._group.write(*statements)
 
     async def read_first(self, statement: Executable,
                          parameters: Mapping[str, Any] | None = None) -> tuple[Any, ...] | None:

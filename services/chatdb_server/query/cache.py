@@ -13,6 +13,7 @@ Python values. An entry that cannot be read (an older format, a damaged row) is 
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import time
@@ -88,8 +89,10 @@ NORMALISED_MAX_CHARS = 1_000
 already, and parsing a large query again would hold the event loop (0.1 to 0.3 s at 10,000 tokens)."""
 
 
+@functools.lru_cache(maxsize=4096)
 def normalised_sql(sql: str, dialect: Dialect) -> str:
-    """``sql`` in sqlglot's canonical form, so spacing and keyword case do not split cache entries."""
+    """``sql`` in sqlglot's canonical form, so spacing and keyword case do not split cache entries. Remembered
+    per text: the same answers' SQL comes back with every repeated question, and parsing it is not free."""
     if len(sql) > NORMALISED_MAX_CHARS:
         return " ".join(sql.split())
     try:
@@ -129,18 +132,17 @@ class ResultCache:
 
     async def _find(self, source: SourceRef, sql: str, allow_stale: bool, scope: str) -> CachedResult | None:
         key = sql_hash(sql, source.dialect, scope)
-        async with self._store.session() as session:
-            row = (await session.execute(select(ResultCacheRow).where(
-                ResultCacheRow.source_pk == source.pk, ResultCacheRow.sql_hash == key))).scalar_one_or_none()
+        row = await self._store.read_first(select(ResultCacheRow.cached_time, ResultCacheRow.payload).where(
+            ResultCacheRow.source_pk == source.pk, ResultCacheRow.sql_hash == key))
         if row is None:
             return None
-        cached_time = as_utc(row.cached_time)
+        cached_time, payload = as_utc(row[0]), row[1]
         age = utcnow() - cached_time
         fresh = age < self.ttl
         if not fresh and (not allow_stale or age > self._stale_max_age):
             return None
         try:
-            result = decode_result(bytes(row.payload))
+            result = decode_result(bytes(payload))
         except ValueError as exc:
             log.info("result_cache.unreadable_entry", source=source.name, detail=str(exc)[:200])
             return None
@@ -159,8 +161,7 @@ class ResultCache:
         statement = insert(ResultCacheRow).values(tenant=source.tenant, source_pk=source.pk, sql_hash=key, **values)
         statement = statement.on_conflict_do_update(index_elements=["source_pk", "sql_hash"], set_=values)
         try:
-            async with self._store.session() as session:
-                await session.execute(statement)
+            await self._store.write_together(statement)
             if time.monotonic() - self._last_purge.get(source.pk, float("-inf")) >= self._purge_every_s:
                 self._last_purge[source.pk] = time.monotonic()
                 async with self._store.session() as session:

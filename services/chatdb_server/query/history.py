@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 
 from chatdb_server.errors import FailedPrecondition, NotFound
 from chatdb_server.log import get_logger
@@ -112,15 +112,14 @@ class QueryHistory:
     async def record(self, source: SourceRef, record: QueryRecord) -> str:
         """Store ``record``; returns its resource name."""
         query_id = "q" + uuid.uuid4().hex[:20]
-        async with self._store.session() as session:
-            session.add(QueryRow(
-                query_id=query_id, tenant=source.tenant, source_pk=source.pk, question=record.question,
-                sql=record.sql, state=record.state.value, error_reason=record.error_reason,
-                error_message=record.error_message[:4000],
-                served_by=record.served_by.value if record.served_by else "", model=record.model,
-                degradation_level=int(record.level), row_count=record.row_count, confidence=record.confidence,
-                timings={k: round(v, 6) for k, v in record.timings.items()}, feedback={},
-                previous_query_id=record.previous_query_id))
+        await self._store.write_together(insert(QueryRow).values(
+            query_id=query_id, tenant=source.tenant, source_pk=source.pk, question=record.question,
+            sql=record.sql, state=record.state.value, error_reason=record.error_reason,
+            error_message=record.error_message[:4000],
+            served_by=record.served_by.value if record.served_by else "", model=record.model,
+            degradation_level=int(record.level), row_count=record.row_count, confidence=record.confidence,
+            timings={k: round(v, 6) for k, v in record.timings.items()}, feedback={},
+            previous_query_id=record.previous_query_id))
         return f"{source.name}/queries/{query_id}"
 
     async def get(self, source: SourceRef, query_id: str) -> StoredQuery:

@@ -131,14 +131,20 @@ class GuardedExecution:
         A query the policies refuse is an invalid verdict (EXCLUDED_COLUMN, POLICY_UNENFORCEABLE), and so is
         one too large or too complex to check (SQL_TOO_COMPLEX); PermissionDenied (POLICY_ATTRIBUTE_MISSING)
         when a row policy needs an attribute the caller lacks."""
+        policies = context.caller_policies()
+        key = (sql, max_rows, policies.cache_key())
+        if (known := context.verdicts.get(key)) is not None:
+            return known
         request = CheckRequest(sql, context.source.dialect, context.known_columns, context.stored_columns,
-                               context.caller_policies(), max_rows)
+                               policies, max_rows)
         if self._pool is None or len(sql) <= INLINE_SQL_CHARS:
             outcome = policed_check(self._guard, request)
         else:
             outcome = await self._check_in_worker(self._pool, request)
-        if isinstance(outcome, Denied):
+        if isinstance(outcome, Denied):  # the caller's attributes, not the SQL: never kept
             raise outcome.error()
+        if len(sql) <= INLINE_SQL_CHARS:  # large SQL is rare and would crowd out the common
+            context.verdicts[key] = outcome
         return outcome
 
     async def _check_in_worker(self, pool: GuardPool, request: CheckRequest) -> PolicedVerdict | Denied:

@@ -17,6 +17,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 
+from cachetools import LRUCache
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
 from chatdb_server.access.context import current_principal
@@ -24,12 +25,15 @@ from chatdb_server.access.policies import EffectivePolicies, SourcePolicies
 from chatdb_server.errors import NotFound, Unavailable
 from chatdb_server.log import get_logger
 from chatdb_server.metadata.generations import SourceVersion
+from chatdb_server.query.policed_check import PolicedVerdict
 from chatdb_server.query.ports import PolicyLookup, SchemaLookup
 from chatdb_server.sql.structure import JoinEdge, SourceRef, StoredTable, known_columns
 
 log = get_logger(__name__)
 
 DEFAULT_TTL_S = 300.0
+VERDICTS_KEPT = 512
+"""Guard verdicts a source context keeps (the most recently used)."""
 
 
 @dataclass(frozen=True)
@@ -48,6 +52,12 @@ class SourceContext:
     """Lower-case table → its column names as stored, in table order (what ``*`` expands into)."""
     version: SourceVersion | None = None
     """The source's row and generation when this context was read: the retriever keys its copies by it."""
+    verdicts: LRUCache[tuple[str, int, str], PolicedVerdict] = field(
+        default_factory=lambda: LRUCache(VERDICTS_KEPT), repr=False, compare=False)
+    """The guard's verdicts on SQL over this context, by SQL text, row cap and policy scope: a question asked
+    again comes back with the same SQL, and the verdict (a pure function of those and the schema) costs a
+    parse and a render to make afresh. A new version of the source is a new context, so they never outlive
+    the schema they were made for."""
 
     def caller_policies(self) -> EffectivePolicies:
         """The policies that bind the principal of the call in progress (none outside a call)."""

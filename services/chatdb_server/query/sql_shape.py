@@ -7,6 +7,7 @@ SELECT) has an empty shape, and callers then describe the rows alone.
 
 from __future__ import annotations
 
+import functools
 import logging
 from dataclasses import dataclass
 
@@ -56,8 +57,10 @@ class SqlShape:
         return self.columns[index].aggregate if index < len(self.columns) else ""
 
 
+@functools.lru_cache(maxsize=2048)
 def sql_shape(sql: str, dialect: Dialect) -> SqlShape:
-    """The shape of ``sql``; an empty shape when it is not a SELECT sqlglot reads."""
+    """The shape of ``sql``; an empty shape when it is not a SELECT sqlglot reads. Remembered per text (the
+    shape is immutable): a repeated question's answer comes back with the same SQL."""
     try:
         tree = sqlglot.parse_one(sql, read=dialect.value)
     except (SqlglotError, ValueError):

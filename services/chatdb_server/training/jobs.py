@@ -161,8 +161,10 @@ class JobStore:
         state; on PostgreSQL a claimer first takes the source's advisory lock, so its check (a new
         statement, under READ COMMITTED) sees the committed claim of whoever held the lock before.
         """
-        if not job_types:
-            return None
+        if not job_types or not await self._store.read_first(
+                select(TrainingJobRow.pk).where(TrainingJobRow.state == JobState.QUEUED.value,
+                                                TrainingJobRow.job_type.in_([t.value for t in job_types])).limit(1)):
+            return None  # nothing queued: found without a transaction (on SQLite, without the write lock)
         candidates = (select(TrainingJobRow.pk, TrainingJobRow.source_pk)
                       .where(TrainingJobRow.state == JobState.QUEUED.value,
                              TrainingJobRow.job_type.in_([t.value for t in job_types]), ~_busy_source())

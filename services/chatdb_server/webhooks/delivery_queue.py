@@ -72,6 +72,9 @@ class DeliveryQueue:
     async def claim(self, worker_id: str, limit: int, lease_s: float) -> list[Claim]:
         """Up to ``limit`` due deliveries, each held by ``worker_id`` for ``lease_s`` seconds."""
         now = await self.clock()
+        if not await self._store.read_first(select(WebhookDeliveryRow.pk).where(
+                WebhookDeliveryRow.state == _PENDING, WebhookDeliveryRow.next_attempt_time <= now).limit(1)):
+            return []  # nothing due: found without a transaction (on SQLite, without the write lock)
         candidates = (select(WebhookDeliveryRow.pk, WebhookDeliveryRow.attempt_count)
                       .where(WebhookDeliveryRow.state == _PENDING, WebhookDeliveryRow.next_attempt_time <= now)
                       .order_by(WebhookDeliveryRow.next_attempt_time, WebhookDeliveryRow.pk)

@@ -4,12 +4,34 @@ from __future__ import annotations
 
 import numpy as np
 
+from chatdb_server.generation.interface import GenerationRequest
+from chatdb_server.prediction.template import TemplateGenerator
 from chatdb_server.prediction.template.joins import JoinGraph
 from chatdb_server.prediction.template.linking import build_phrases, link_by_embedding, link_names, link_values, merge
 from chatdb_server.prediction.template.schema_index import build_index
 from chatdb_server.prediction.template.words import name_words, singular, tokenize
-from chatdb_server.retrieval.context import SchemaContext
-from tests.unit.prediction.template_fixtures import SHOP, STAFF
+from chatdb_server.retrieval.context import SchemaContext, TableInfo
+from chatdb_server.sql.structure import JoinEdge
+from tests.unit.prediction.template_fixtures import SHOP, STAFF, col
+
+#: Two tables sharing a column name (``population``) and a key named alike in both (``type_code``).
+PLACES = SchemaContext(
+    tables=(
+        TableInfo("city", (col("city_id", "INTEGER", pk=True), col("name"), col("country_code"),
+                           col("population", "INTEGER"))),
+        TableInfo("country", (col("code", pk=True), col("name"), col("population", "INTEGER"),
+                              col("life_expectancy", "REAL"))),
+        TableInfo("place_types", (col("place_type_code", pk=True), col("place_type_description"))),
+        TableInfo("places", (col("place_id", "INTEGER", pk=True), col("place_type_code"), col("place_details"))),
+    ),
+    joins=(JoinEdge("city", ("country_code",), "country", ("code",)),
+           JoinEdge("places", ("place_type_code",), "place_types", ("place_type_code",))),
+)
+
+
+def _first_sql(question: str, schema: SchemaContext) -> str:
+    request = GenerationRequest(question, "sqlite", schema)  # type: ignore[arg-type]
+    return TemplateGenerator().generate_sync(request).candidates[0].sql
 
 
 def test_names_split_into_singular_words() -> None:
@@ -95,3 +117,16 @@ def test_join_graph_finds_shortest_path_and_infers_missing_edges() -> None:
     assert employees is not None and departments is not None
     edge = inferred.direct(employees, departments)
     assert edge is not None and [c.name for c in edge.left_columns] == ["DeptNo"]
+
+
+def test_a_column_name_two_tables_share_follows_the_other_columns_table() -> None:
+    # "population" is a column of both tables; "life expectancy" only of countries: no join needed.
+    assert _first_sql("What are the population and life expectancy?", PLACES) == (
+        "SELECT population, life_expectancy FROM country")
+
+
+def test_words_naming_a_key_name_its_namesake_in_the_table_asked_about() -> None:
+    # "type code" is ``place_type_code`` of ``places`` by its own words; in ``place_types`` the table's
+    # words leave only "code". The same column name in the table the question names is meant.
+    assert _first_sql("What are the type codes and descriptions for all place types?", PLACES) == (
+        "SELECT place_type_code, place_type_description FROM place_types")

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import pytest
 
+from chatdb_server.errors import FailedPrecondition
 from chatdb_server.generation.interface import GenerationRequest
 from chatdb_server.prediction.template import TemplateGenerator, vocabulary
 from chatdb_server.prediction.template.builder import build_sql
@@ -173,6 +174,9 @@ def test_order_by_column(question: str, schema: SchemaContext, sql: str) -> None
 
 #: "the most common city": group by the column, order by the count, take one.
 MOST_FREQUENT_VALUE = [
+    pytest.param("What is the most common customer city?", SHOP,
+                 "SELECT city FROM customers GROUP BY city ORDER BY COUNT(*) DESC LIMIT 1",
+                 id="table-named-between-the-cue-and-the-column"),
     pytest.param("What is the most common city of customers?", SHOP,
                  "SELECT city FROM customers GROUP BY city ORDER BY COUNT(*) DESC LIMIT 1",
                  id="what-is-the-most-common-city-of-customer"),
@@ -189,6 +193,12 @@ def test_most_frequent_value(question: str, schema: SchemaContext, sql: str) -> 
 
 #: "the singer with the highest age": ORDER BY the column, LIMIT 1.
 ROW_WITH_EXTREME = [
+    pytest.param("What are the names of products with the top 3 highest prices?", SHOP,
+                 "SELECT name FROM products ORDER BY price DESC LIMIT 3",
+                 id="number-between-the-link-and-the-extreme"),
+    pytest.param("Show the names of the singers with the 2 lowest ages.", CONCERTS,
+                 "SELECT name FROM singer ORDER BY age ASC LIMIT 2",
+                 id="the-2-lowest-ages"),
     pytest.param("Which product has the lowest stock?", SHOP,
                  "SELECT name FROM products ORDER BY stock ASC LIMIT 1",
                  id="which-product-has-the-lowest-stock"),
@@ -485,6 +495,9 @@ FILTER_BY_VALUE = [
     pytest.param("List orders whose status is pending", SHOP,
                  "SELECT order_id FROM orders WHERE status = 'pending'",
                  id="list-orders-whose-status-is-pending"),
+    pytest.param("Show the products that do not have the category garden.", SHOP,
+                 "SELECT name FROM products WHERE category <> 'garden'",
+                 id="negation-before-the-values-column"),
 ]
 
 
@@ -571,6 +584,111 @@ VALUE_NOT_PLACED = [
 @pytest.mark.parametrize(("question", "schema", "sql"), VALUE_NOT_PLACED)
 def test_value_not_placed(question: str, schema: SchemaContext, sql: str) -> None:
     assert_rule("value-not-placed", question, schema, sql)
+
+
+#: Rows labelled by another table's key (a country code): named by that table's label.
+LANGUAGES = SchemaContext(
+    tables=(TableInfo("country", (col("code", pk=True), col("name"), col("continent"))),
+            TableInfo("spoken_language", (col("country_code", pk=True), col("language", pk=True),
+                                          col("percentage", "REAL")))),
+    joins=(JoinEdge("spoken_language", ("country_code",), "country", ("code",)),),
+)
+
+
+def test_count_distinct_of_a_composite_keys_named_part() -> None:
+    # "language" is part of the composite key, but no id or code: its values are counted; the code is not.
+    keyed = SchemaContext(tables=(TableInfo("country_language", (
+        col("country_code", pk=True), col("language", pk=True), col("is_official"))),), joins=())
+    assert answer("How many different languages are there?", keyed)[:2] == (
+        "SELECT COUNT(DISTINCT language) FROM country_language", ("count-distinct-column",))
+    assert answer("How many different country codes are there?", keyed)[0] == "SELECT COUNT(*) FROM country_language"
+
+
+#: "in Brazil": capitalised words no sample value holds, compared with the column named before them,
+#: else with the label of the table asked about (which may come after them).
+CAPITALISED_VALUE = [
+    pytest.param("What is the age of the singer Adele?", CONCERTS,
+                 "SELECT age FROM singer WHERE name = 'Adele'",
+                 id="table-named-before-the-name"),
+    pytest.param("Which country is Adele from?", CONCERTS,
+                 "SELECT country FROM singer WHERE name = 'Adele'",
+                 id="asked-column-is-not-the-names-column"),
+    pytest.param("List the singers whose country is Japan", CONCERTS,
+                 "SELECT name FROM singer WHERE country = 'Japan'",
+                 id="condition-column-before-the-name"),
+    pytest.param("Give me Adele's age.", CONCERTS,
+                 "SELECT age FROM singer WHERE name = 'Adele'",
+                 id="name-before-what-it-filters"),
+    pytest.param("What is the email of Anna?", SHOP,
+                 "SELECT email FROM customers WHERE first_name = 'Anna'",
+                 id="label-of-the-asked-columns-table"),
+    pytest.param("How many languages are spoken in Peru?", LANGUAGES,
+                 "SELECT COUNT(*) FROM spoken_language AS T1 JOIN country AS T2 ON T1.country_code = T2.code "
+                 "WHERE T2.name = 'Peru'",
+                 id="rows-labelled-by-a-key-named-by-its-tables-label"),
+]
+
+
+@pytest.mark.parametrize(("question", "schema", "sql"), CAPITALISED_VALUE)
+def test_capitalised_value(question: str, schema: SchemaContext, sql: str) -> None:
+    assert_rule("capitalised-value", question, schema, sql)
+
+
+def test_a_capitalised_sentence_start_is_no_value() -> None:
+    sql, rules, _ = answer("List products sorted by price. Show their names.", SHOP)
+    assert "capitalised-value" not in rules and "WHERE" not in sql
+
+
+def test_a_capitalised_name_alone_grounds_nothing() -> None:
+    with pytest.raises(FailedPrecondition, match="mentions nothing this schema knows"):
+        answer("What is the weather like on Mars tomorrow?", SHOP)
+
+
+#: "how many different templates do documents use": COUNT(DISTINCT key) of the counted table across its join.
+COUNT_DISTINCT_JOINED = [
+    pytest.param("How many different customers placed orders?", SHOP,
+                 "SELECT COUNT(DISTINCT T1.customer_id) FROM customers AS T1 "
+                 "JOIN orders AS T2 ON T1.customer_id = T2.customer_id",
+                 id="different-customers-with-orders"),
+    pytest.param("How many different stadiums have concerts?", CONCERTS,
+                 "SELECT COUNT(DISTINCT T1.stadium_id) FROM stadium AS T1 "
+                 "JOIN concert AS T2 ON T1.stadium_id = T2.stadium_id",
+                 id="different-stadiums-with-concerts"),
+]
+
+
+@pytest.mark.parametrize(("question", "schema", "sql"), COUNT_DISTINCT_JOINED)
+def test_count_distinct_joined(question: str, schema: SchemaContext, sql: str) -> None:
+    assert_rule("count-distinct-joined", question, schema, sql)
+
+
+def test_a_count_without_different_counts_join_rows() -> None:
+    sql, rules, _ = answer("How many customers placed orders?", SHOP)
+    assert "count-distinct-joined" not in rules and sql.startswith("SELECT COUNT(*)")
+
+
+#: "forms whose average life expectancy is above 72", grouped: HAVING AVG(column) > 72.
+HAVING_AGGREGATE = [
+    pytest.param("Show each category and its total stock for categories whose average price is above 20.", SHOP,
+                 "SELECT SUM(stock), category FROM products GROUP BY category HAVING AVG(price) > 20",
+                 id="grouped-by-each"),
+    pytest.param("For each country, what is the maximum age of singers whose average net worth is more than 1000?",
+                 CONCERTS, "SELECT country, MAX(age) FROM singer GROUP BY country HAVING AVG(net_worth) > 1000",
+                 id="for-each-country"),
+    pytest.param("Which categories have an average price greater than 20?", SHOP,
+                 "SELECT category FROM products GROUP BY category HAVING AVG(price) > 20",
+                 id="plain-column-beside-the-aggregate"),
+]
+
+
+@pytest.mark.parametrize(("question", "schema", "sql"), HAVING_AGGREGATE)
+def test_having_aggregate(question: str, schema: SchemaContext, sql: str) -> None:
+    assert_rule("having-aggregate", question, schema, sql)
+
+
+def test_an_ungrouped_comparison_filters_rows() -> None:
+    sql, rules, _ = answer("What is the average price of products whose stock is above 5?", SHOP)
+    assert "having-aggregate" not in rules and sql == "SELECT AVG(price) FROM products WHERE stock > 5"
 
 
 #: "the top 3", "the 5 oldest": LIMIT N.
@@ -677,6 +795,11 @@ def test_having_count(question: str, schema: SchemaContext, sql: str) -> None:
 
 #: "older than 30", "in 2014": WHERE column compared with the number.
 COMPARE_NUMBER = [
+    pytest.param("Which customers placed an order in 2020?", SHOP,
+                 "SELECT T1.first_name, T1.last_name FROM customers AS T1 JOIN orders AS T2 "
+                 "ON T1.customer_id = T2.customer_id "
+                 "WHERE T2.order_date >= '2020-01-01' AND T2.order_date < '2021-01-01'",
+                 id="a-year-goes-with-the-table-named-last"),
     pytest.param("Names of singers younger than 40", CONCERTS,
                  "SELECT name FROM singer WHERE age < 40",
                  id="names-of-singers-younger-than-40"),
@@ -733,6 +856,30 @@ def test_compare_with_average(question: str, schema: SchemaContext, sql: str) ->
 
 
 #: "the oldest dog": ORDER BY the implied column, LIMIT 1.
+def test_a_superlative_word_inside_a_name_implies_nothing() -> None:
+    runners = SchemaContext(tables=(TableInfo("runner", (
+        col("runner_id", "INTEGER", pk=True), col("name"), col("best_time", "REAL"), col("rank", "INTEGER"))),),
+        joins=())
+    sql, rules, _ = answer("What are the names and best times of all runners?", runners)
+    assert "implied-superlative" not in rules and sql == "SELECT name, best_time FROM runner"
+
+
+#: "the record formats, sorted by their frequency": GROUP BY what is shown, ORDER BY COUNT(*).
+ORDER_BY_FREQUENCY = [
+    pytest.param("List the product categories sorted by their frequency.", SHOP,
+                 "SELECT category FROM products GROUP BY category ORDER BY COUNT(*) ASC",
+                 id="sorted-by-frequency"),
+    pytest.param("Show the cities of customers in descending order of count.", SHOP,
+                 "SELECT city FROM customers GROUP BY city ORDER BY COUNT(*) DESC",
+                 id="descending-order-of-count"),
+]
+
+
+@pytest.mark.parametrize(("question", "schema", "sql"), ORDER_BY_FREQUENCY)
+def test_order_by_frequency(question: str, schema: SchemaContext, sql: str) -> None:
+    assert_rule("order-by-frequency", question, schema, sql)
+
+
 IMPLIED_SUPERLATIVE = [
     pytest.param("Name of the youngest singer", CONCERTS,
                  "SELECT name FROM singer ORDER BY age ASC LIMIT 1",

@@ -29,6 +29,8 @@ JOINED_MATCH = 0.98
 SYNONYM_MATCH = 0.8
 #: A sample value matched by one lower-case word (it may be an ordinary word, not the value).
 WEAK_VALUE_MATCH = 0.6
+#: Capitalised words no sample value holds, read as a value ("in Lisbon"): understood only in part.
+CAPITALISED_VALUE_MATCH = 0.5
 #: A name mention at least this sure takes its words from a weaker value mention.
 STRONG_NAME = 0.99
 #: Cosine similarity an embedded word needs to link to a column at all.

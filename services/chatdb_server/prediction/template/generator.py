@@ -42,12 +42,14 @@ from chatdb_server.prediction.template.linking import (
     build_phrases,
     link_by_embedding,
     link_names,
+    link_proper_nouns,
     link_values,
     merge,
 )
 from chatdb_server.prediction.template.plan import Plan
 from chatdb_server.prediction.template.question import Choices, Unreadable
 from chatdb_server.prediction.template.reader import Reader
+from chatdb_server.prediction.template.reliability import reliability_shift
 from chatdb_server.prediction.template.repair import repair_sql
 from chatdb_server.prediction.template.schema_index import SchemaIndex, build_index
 from chatdb_server.prediction.template.vocabulary import word_set
@@ -114,12 +116,13 @@ class TemplateGenerator:
         dialect = _validate(request)
         prepared = self._prepare(request.schema)
         tokens = tokenize(request.question)
-        mentions = self._link(tokens, prepared)
+        mentions = self._link(request.question, tokens, prepared)
         refined = _follow_up(request, tokens, mentions, prepared, dialect)
         if refined is not None:
             return GenerationResult(candidates=[refined], model=MODEL_NAME, backend=self.name,
                                     generation_seconds=time.perf_counter() - started)
-        if not any(m.kind in ("table", "column", "value") for m in mentions) and len(prepared.index.tables) > 1:
+        if not any(m.kind in ("table", "column", "value") and not m.proper_noun for m in mentions) and len(
+                prepared.index.tables) > 1:
             raise FailedPrecondition("The question mentions nothing this schema knows; no SQL can be grounded.",
                                      "NO_ANSWER")
         wanted = min(max(request.candidate_count, 1), MAX_CANDIDATES)
@@ -149,9 +152,9 @@ class TemplateGenerator:
             self._prepared.popitem(last=False)
         return prepared
 
-    def _link(self, tokens: list[Token], prepared: _Prepared) -> list[Mention]:
+    def _link(self, question: str, tokens: list[Token], prepared: _Prepared) -> list[Mention]:
         names = link_names(tokens, prepared.index, prepared.phrases)  # type: ignore[arg-type]
-        mentions = merge(names, link_values(tokens, prepared.index))
+        mentions = link_proper_nouns(question, tokens, merge(names, link_values(tokens, prepared.index)))
         if self._embed is not None:
             mentions = link_by_embedding(tokens, mentions, prepared.index, self._embed, prepared.embeddings)
         return mentions
@@ -175,7 +178,8 @@ class TemplateGenerator:
             if sql in seen or not _parses(sql, dialect):
                 continue
             seen.add(sql)
-            confidence = max(costs.MIN_CONFIDENCE, min(costs.MAX_CONFIDENCE, base - plan.penalty - cost))
+            confidence = base - plan.penalty - cost + reliability_shift(plan.rules)
+            confidence = max(costs.MIN_CONFIDENCE, min(costs.MAX_CONFIDENCE, confidence))
             readings.append(_Reading(plan, sql, confidence))
             if wanted == 1:
                 break
@@ -243,8 +247,9 @@ def _coverage_confidence(tokens: list[Token], mentions: list[Mention]) -> float:
     """Share of the question's content words that were understood, weighted by how well they matched."""
     covered: dict[int, float] = {}
     for mention in mentions:
+        score = costs.CAPITALISED_VALUE_MATCH if mention.proper_noun else min(1.0, mention.score)
         for k in range(mention.start, mention.end):
-            covered[k] = max(covered.get(k, 0.0), min(1.0, mention.score))
+            covered[k] = max(covered.get(k, 0.0), score)
     weights = []
     for i, token in enumerate(tokens):
         if token.lemma in STOPWORDS:

@@ -50,6 +50,8 @@ class Mention:
     targets: list[Target] = field(default_factory=list)
     number: float | None = None
     text: str = ""
+    proper_noun: bool = False
+    """A value read only from capitals ("in Lisbon"): no sample value says which column holds it."""
 
     @property
     def best(self) -> Target:
@@ -115,9 +117,35 @@ def build_phrases(index: SchemaIndex) -> _PhraseTables:
                 _add_parts(add, column.comment_words, make, scale=costs.COMMENT_MATCH)
             if len(column.words) > 1:
                 joined.setdefault("".join(column.words), []).append(Target(table, column, costs.EXACT_MATCH))
+    namesakes = _namesakes(index)
     for bucket in [*phrases.values(), *joined.values(), *bags.values(), *stems.values()]:
+        _add_namesakes(bucket, namesakes)
         bucket.sort(key=lambda t: -t.score)
     return _PhraseTables(phrases, joined, bags, stems)
+
+
+def _namesakes(index: SchemaIndex) -> dict[str, list[ColumnEntry]]:
+    """Columns by lower-case name, for names that more than one table has (mostly keys shared by a join)."""
+    by_name: dict[str, list[ColumnEntry]] = {}
+    for table in index.tables:
+        for column in table.columns:
+            by_name.setdefault(column.name.lower(), []).append(column)
+    return {name: columns for name, columns in by_name.items() if len(columns) > 1}
+
+
+def _add_namesakes(bucket: list[Target], namesakes: dict[str, list[ColumnEntry]]) -> None:
+    """Words that name a column name its namesakes in other tables as well as it: ``product_type_code``
+    read as "type code" in ``products`` (its own words there) is also the one of ``product_types``, where
+    the table's words leave only "code"; which table is meant is the question's context to decide."""
+    for target in list(bucket):
+        if target.column is None:
+            continue
+        for other in namesakes.get(target.column.name.lower(), ()):
+            found = next((t for t in bucket if t.column is other), None)
+            if found is None:
+                bucket.append(Target(other.table, other, target.score))
+            elif found.score < target.score:
+                found.score = target.score
 
 
 def _add_parts(add: Callable[[tuple[str, ...], Target], None], words: tuple[str, ...],
@@ -277,6 +305,39 @@ def link_values(tokens: Sequence[Token], index: SchemaIndex) -> list[Mention]:
         if token.number is not None and i not in taken:
             found.append(Mention(i, i + 1, "number", [], number=token.number, text=token.text))
     return sorted(found, key=lambda m: m.start)
+
+
+def link_proper_nouns(question: str, tokens: Sequence[Token], mentions: list[Mention]) -> list[Mention]:
+    """The mentions plus a value for each run of capitalised words nothing else linked ("in *Lisbon*",
+    "the supplier *Acme Tools*"): a name the schema's sample values do not hold. A sentence's first word
+    is capitalised anyway and starts no run; a run next to a value is part of that value's phrase."""
+    covered = {k for m in mentions for k in range(m.start, m.end)}
+    covered |= {k for k in range(len(tokens)) if _starts_sentence(question, tokens, k)}
+    found: list[Mention] = []
+    i = 0
+    while i < len(tokens):
+        j = i
+        while j < len(tokens) and j not in covered and _is_proper(tokens[j]):
+            j += 1
+        if j > i:
+            if not any(m.kind == "value" and (m.end == i or m.start == j) for m in mentions):
+                text = " ".join(t.text.removesuffix("'s") for t in tokens[i:j])
+                found.append(Mention(i, j, "value", [], text=text, proper_noun=True))
+            i = j
+        i += 1
+    return sorted([*mentions, *found], key=lambda m: m.start)
+
+
+def _starts_sentence(question: str, tokens: Sequence[Token], k: int) -> bool:
+    if k == 0:
+        return True
+    before = tokens[k - 1]
+    return any(c in ".?!:;" for c in question[before.start + len(before.text):tokens[k].start])
+
+
+def _is_proper(token: Token) -> bool:
+    return (token.text[:1].isupper() and not token.quoted and token.number is None
+            and token.lemma not in STOPWORDS and token.lower != "i")
 
 
 def merge(names: list[Mention], values: list[Mention]) -> list[Mention]:

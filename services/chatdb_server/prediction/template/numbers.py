@@ -6,7 +6,9 @@ from __future__ import annotations
 
 from chatdb_server.prediction.template import costs
 from chatdb_server.prediction.template.intents import (
+    AGGREGATE_WORDS,
     EXTREME_WORDS,
+    GROUP_WORDS,
     IMPLIED_SUPERLATIVES,
     comparison_after,
     comparison_before,
@@ -80,6 +82,8 @@ def read_number(q: Question, position: int, mention: Mention, state: ReadingStat
         return
     if operator is None:
         operator = "="
+    if _compares_group_aggregate(q, position, column, operator, mention.number, state):
+        return
     start_of_phrase = comparison.start if comparison else mention.start
     if state.conditions and "or" in q.lowers[max(0, start_of_phrase - 2):start_of_phrase]:
         state.any_condition = True
@@ -87,6 +91,35 @@ def read_number(q: Question, position: int, mention: Mention, state: ReadingStat
     state.conditions.extend(date_aware(column, operator, value))
     state.notes.append(f"{column.name} {operator} {value}")
     state.fire("compare-number")
+
+
+def _compares_group_aggregate(q: Question, position: int, column: ColumnEntry, operator: Operator, number: float,
+                              state: ReadingState) -> bool:
+    """"categories whose average price is above 20": in a grouped question (or one
+    asking for a plain column beside the aggregate), a number compared with an aggregate of a column
+    is a HAVING on that aggregate, not a filter of rows."""
+    plain = any(o.column is not None and o.aggregate is None for o in state.outputs)
+    if not (state.group_by or state.group_tables or plain or set(q.lowers) & GROUP_WORDS):
+        return False
+    for back in range(position - 1, max(-1, position - 4), -1):
+        other = q.mentions[back]
+        if other.kind != "column" or q.column_of(back) is not column:
+            continue
+        words = q.lowers[max(0, other.start - 2):other.start]
+        aggregate = next((AGGREGATE_WORDS[w] for w in words if w in AGGREGATE_WORDS), None)
+        if aggregate is None or aggregate == "count":
+            return False
+        value = int_if_whole(number)
+        state.having.append(Condition(column, operator, (value,), aggregate))
+        if other.start >= q.boundary:
+            # Named among the conditions: compared, not shown.
+            shown = [i for i, o in enumerate(state.outputs) if o.column is column and o.aggregate == aggregate]
+            if shown:
+                del state.outputs[shown[-1]]
+        state.notes.append(f"having {aggregate}({column.name}) {operator} {value}")
+        state.fire("having-aggregate")
+        return True
+    return False
 
 
 def _counts_rows_asked(q: Question, position: int, mention: Mention) -> bool:
@@ -131,7 +164,19 @@ def _number_column(q: Question, position: int, mention: Mention, implied: tuple[
             if column.is_numeric:
                 return column
     if 1000 <= (mention.number or 0) <= 2100:
-        return q.find_column(("year", "date", "time"))
+        return _nearest_table_year(q, position) or q.find_column(("year", "date", "time"))
+    return None
+
+
+def _nearest_table_year(q: Question, position: int) -> ColumnEntry | None:
+    """"customers who placed an order in 2020": a year goes with the table named last before it."""
+    table = next((m.best.table for m in reversed(q.mentions[:position]) if m.kind == "table"), None)
+    if table is None or q.graph.connect(q.mentioned_tables[0], [table]) is None:
+        return None
+    for word in ("year", "date", "time"):
+        for column in table.columns:
+            if word in column.words and column.is_numeric and not column.is_key_like:
+                return column
     return None
 
 

@@ -29,22 +29,29 @@ OUTCOMES: tuple[Outcome, ...] = (
     Outcome("negated-value", '"countries that do not speak English": the value is a NOT IN condition.'),
     Outcome("either-value", 'Two values of one column, or values joined by "or": conditions are OR-ed.'),
     Outcome("value-not-placed", "A value no column could hold: dropped.", costs.VALUE_NOT_PLACED),
+    Outcome("capitalised-value", '"in Lisbon": capitalised words no sample value holds, compared with the column '
+            "named before them, else with the label of the table asked about."),
     # numbers (numbers.py)
     Outcome("top-n", '"the top 3", "the 5 oldest": LIMIT N.'),
     Outcome("first-n-rows", '"which 3 customers ...": LIMIT N.'),
     Outcome("count-between", '"with between 2 and 5 orders": HAVING COUNT(*) BETWEEN.'),
     Outcome("number-between", '"price between 10 and 20": WHERE column BETWEEN.'),
     Outcome("having-count", '"with more than 2 orchestras": HAVING COUNT(*) compared.'),
+    Outcome("having-aggregate", '"categories whose average price is above 20", grouped: HAVING AVG(column) > 20.'),
     Outcome("compare-number", '"older than 30", "in 2014": WHERE column compared with the number.'),
     Outcome("number-not-placed", "A compared number no numeric column could hold: dropped.", costs.NUMBER_NOT_PLACED),
     # passes after the mentions
     Outcome("compare-with-average", '"above the average age": column > (SELECT AVG(column) ...).'),
     Outcome("implied-superlative", '"the oldest dog": ORDER BY the implied column, LIMIT 1.'),
+    Outcome("order-by-frequency", '"the categories, sorted by their frequency": GROUP BY what is shown, '
+            "ORDER BY COUNT(*)."),
     Outcome("group-by-period", '"revenue per month": GROUP BY the month of a date column.'),
     Outcome("no-date-column", '"per month" with no date column: not grouped.', costs.NO_DATE_COLUMN),
     # assembling the plan (reader.py, exclusions.py, setops.py)
     Outcome("only-table-assumed", "No table named: the schema's only table is read.", costs.ONLY_TABLE_ASSUMED),
     Outcome("count-rows", "SELECT COUNT(*) of the subject."),
+    Outcome("count-distinct-joined", '"how many different customers placed orders": COUNT(DISTINCT key) of the '
+            "counted table across its join."),
     Outcome("implicit-grouping", "A HAVING, count order or aggregate sort key needs a GROUP BY nobody named."),
     Outcome("all-columns", '"all the information": SELECT *.'),
     Outcome("label-columns", "Nothing asked for by name: the subject's label columns.", costs.LABEL_COLUMNS_GUESSED),

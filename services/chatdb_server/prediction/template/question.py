@@ -34,6 +34,9 @@ VALUE_GLUE = word_set("cues", "value_glue")
 _REQUEST_GLUE = word_set("cues", "request_glue")
 
 
+#: Target scores closer than this are a tie.
+_TIE = 1e-9
+
 #: Words that call a numeric column a total, which is summed when grouped ("revenue per month").
 _TOTAL_WORDS = word_set("cues", "total_words")
 
@@ -138,7 +141,10 @@ class Question:
         for table in self.mentioned_tables:
             support[id(table)] = support.get(id(table), 0.0) + 1.0
         for ranked in ranked_by_position.values():
-            support[id(ranked[0][1].table)] = support.get(id(ranked[0][1].table), 0.0) + 1.0
+            # A mention whose best targets tie ("population" of cities and of countries) shares its vote.
+            tied = [target for score, target in ranked if score >= ranked[0][0] - _TIE]
+            for target in tied:
+                support[id(target.table)] = support.get(id(target.table), 0.0) + 1.0 / len(tied)
         chosen: dict[int, Target] = {}
         for column_index, (position, ranked) in enumerate(sorted(ranked_by_position.items())):
             best_score = ranked[0][0]
@@ -201,9 +207,18 @@ class Question:
         """A column named just before its value ("whose country is France") is a filter, not an output."""
         for other in self.mentions:
             if other.kind == "value" and other.start >= mention.end:
-                gap = self.lowers[mention.end:other.start]
-                return len(gap) <= 3 and all(w in VALUE_GLUE for w in gap)
+                return self.column_holds_value(mention, other)
         return False
+
+    def column_holds_value(self, column: Mention, value: Mention) -> bool:
+        """Whether the value right after a column is that column's ("whose country is France").
+
+        A name read only from its capitals needs more: the column right before it ("the supplier Acme
+        Tools") or among the conditions; "which city is Acme in" asks for the city."""
+        gap = self.lowers[column.end:value.start]
+        if len(gap) > 3 or not all(w in VALUE_GLUE for w in gap):
+            return False
+        return not value.proper_noun or not gap or column.start >= self.boundary
 
     def names_a_total(self, mention: Mention, column: ColumnEntry) -> bool:
         """"total amount", "total revenue": the words of a numeric column mention call it a total."""

@@ -35,14 +35,18 @@ from chatdb_server.prediction.template.rules import COLUMN_RULES, TABLE_RULES, C
 from chatdb_server.prediction.template.schema_index import SchemaIndex, TableEntry
 from chatdb_server.prediction.template.setops import intersect_conflicting, read_average_comparisons
 from chatdb_server.prediction.template.state import ReadingState
-from chatdb_server.prediction.template.superlatives import read_implied_superlative, stated_order
+from chatdb_server.prediction.template.superlatives import (
+    read_frequency_order,
+    read_implied_superlative,
+    stated_order,
+)
 from chatdb_server.prediction.template.values import read_value
 from chatdb_server.prediction.template.words import Token
 
 #: Whole-question passes after the mentions, in this order ("above the average age", "the oldest
 #: dog" when no ordering was read yet, "per month").
 PASSES: tuple[Callable[[Question, ReadingState], None], ...] = (
-    read_average_comparisons, read_implied_superlative, read_periods)
+    read_average_comparisons, read_implied_superlative, read_periods, read_frequency_order)
 
 
 class Reader:
@@ -57,15 +61,22 @@ class Reader:
         q = self.q
         state = ReadingState()
         previous_end = 0
+        names: list[tuple[int, Mention, list[str]]] = []
         for position, mention in enumerate(q.mentions):
             gap = q.lowers[previous_end:mention.start]
             if mention.kind == "column":
                 apply_first(COLUMN_RULES, ColumnSite(q, position, mention, gap), state)
             elif mention.kind == "table":
                 apply_first(TABLE_RULES, TableSite(q, mention, gap), state)
+            elif mention.kind == "value" and mention.proper_noun:
+                names.append((position, mention, gap))
             elif mention.kind == "value":
                 read_value(q, position, mention, gap, state)
             previous_end = max(previous_end, mention.end)
+        # A name read from its capitals may stand before what it filters ("Lisbon's population"):
+        # placed once everything else was read.
+        for position, mention, gap in names:
+            read_value(q, position, mention, gap, state)
         for position, mention in enumerate(q.mentions):
             if mention.kind == "number":
                 read_number(q, position, mention, state)
@@ -139,6 +150,11 @@ class Reader:
             limit = limit or 1
         excluded, conditions = exclusions(q, subject, state, tables)
         tables = self._connectable(subject, tables, state)
+        if counted and len(tables) > 1 and subject.key is not None and set(q.lowers[:q.boundary]) & DISTINCT_WORDS:
+            # "how many different customers placed orders": each customer once, not once per join row.
+            outputs = [Output(subject.key, "count", distinct=True) if o.column is None and o.aggregate == "count"
+                       else o for o in outputs]
+            state.fire("count-distinct-joined")
         distinct = bool(set(q.lowers[:q.boundary + 1]) & DISTINCT_WORDS) and not any(
             o.aggregate for o in outputs) and not q.choices.drop_distinct and not group_by and not periods
         if distinct:

@@ -99,7 +99,27 @@ class ColumnSite:
 
     @cached_property
     def superlative_word(self) -> str | None:
-        return column_superlative(self.q, self.gap, self.prior)
+        return column_superlative(self.q, self.gap_through_numbers, self.prior)
+
+    @cached_property
+    def gap_through_numbers(self) -> list[str]:
+        """The gap, reaching back over a number right before it ("with the top 3 *largest* population")."""
+        return self._reach_back("number")
+
+    @cached_property
+    def gap_through_table(self) -> list[str]:
+        """The gap, reaching back over a table named right before the column ("the *most common* customer
+        city")."""
+        return self._reach_back("table")
+
+    def _reach_back(self, kind: str) -> list[str]:
+        previous = self.q.mentions[self.position - 1] if self.position > 0 else None
+        if previous is None or previous.kind != kind or previous.end + len(self.gap) != self.mention.start:
+            return self.gap
+        if kind == "table" and self.gap:
+            return self.gap
+        names_before = [m.end for m in self.q.mentions[:self.position - 1] if m.kind in ("table", "column")]
+        return self.q.lowers[max(names_before, default=0):self.mention.start]
 
     @cached_property
     def aggregates(self) -> list[Aggregate]:
@@ -131,7 +151,7 @@ def _group_by_column(site: ColumnSite, state: ReadingState) -> None:
 def _most_frequent_value(site: ColumnSite, state: ReadingState) -> None:
     state.group_by.append(site.column)
     state.outputs.append(Output(site.column))
-    state.count_superlative = most_frequent(site.words)
+    state.count_superlative = most_frequent(set(site.gap_through_table))
 
 
 def _row_with_extreme(site: ColumnSite, state: ReadingState) -> None:
@@ -164,6 +184,15 @@ def _how_many_from_column(site: ColumnSite, state: ReadingState) -> None:
     state.notes.append(f"how many, read from {site.column.name}")
 
 
+def _names_values(column: ColumnEntry) -> bool:
+    """Not an id: a plain column, or one part of a composite key that is no id or code ("languages"
+    of a table keyed by country code and language)."""
+    if not column.is_key_like:
+        return True
+    composite = sum(c.info.primary_key for c in column.table.columns) > 1
+    return composite and column.words[-1:] not in (("id",), ("code",))
+
+
 def _count_rows(site: ColumnSite, state: ReadingState) -> None:
     state.count_subject = state.count_subject or site.column.table
     state.count_requested = True
@@ -194,7 +223,8 @@ COLUMN_RULES: tuple[Rule[ColumnSite], ...] = ordered(
     Rule("order-by-column", 20, lambda s, st: orders_by_column(s.q, s.mention, s.words),
          lambda s, st: order_by_column(s.q, s.mention, s.column, st),
          '"sorted by age", "the top 5 products by price": ORDER BY the column.'),
-    Rule("most-frequent-value", 30, lambda s, st: most_frequent(s.words) is not None, _most_frequent_value,
+    Rule("most-frequent-value", 30, lambda s, st: most_frequent(set(s.gap_through_table)) is not None,
+         _most_frequent_value,
          '"the most common city": group by the column, order by the count, take one.'),
     Rule("row-with-extreme", 40,
          lambda s, st: s.superlative_word is not None and not s.q.choices.superlative_as_aggregate,
@@ -204,7 +234,7 @@ COLUMN_RULES: tuple[Rule[ColumnSite], ...] = ordered(
     Rule("aggregate-column", 60, lambda s, st: bool(s.aggregates), _aggregate_column,
          '"the average age", "the highest price": SELECT AVG/MAX/... of the column.'),
     Rule("count-distinct-column", 70,
-         lambda s, st: s.counted and bool(s.words & DISTINCT_WORDS) and not s.column.is_key_like,
+         lambda s, st: s.counted and bool(s.words & DISTINCT_WORDS) and _names_values(s.column),
          lambda s, st: st.outputs.append(Output(s.column, "count", distinct=True)),
          '"how many different cities": COUNT(DISTINCT column).'),
     Rule("how-many-from-column", 80, _how_many_from_column_matches, _how_many_from_column,

@@ -94,6 +94,8 @@ def read_implied_superlative(q: Question, state: ReadingState) -> None:
             continue
         if i + 1 < len(q.lowers) and any(m.start == i + 1 and m.kind == "column" for m in q.mentions):
             continue
+        if any(m.start <= i < m.end and m.kind in ("table", "column") for m in q.mentions):
+            continue  # part of a name: "the best times" of a column ``best_time``
         words, descending = IMPLIED_SUPERLATIVES[lower]
         if lower == "recent" and (i == 0 or q.lowers[i - 1] != "most"):
             continue
@@ -112,6 +114,25 @@ def read_implied_superlative(q: Question, state: ReadingState) -> None:
         state.notes.append(f"the {lower} by {column.name}")
         state.fire("implied-superlative")
         return
+
+
+#: Words that name how often a value occurs, as a sort key ("sorted by their frequency", "in order of count").
+_FREQUENCY_KEYS = frozenset({"frequency", "count"})
+
+
+def read_frequency_order(q: Question, state: ReadingState) -> None:
+    """"the categories, sorted by their frequency": with nothing else ordered, rows are grouped by
+    what is shown and sorted by how many there are of each (ascending unless the question says)."""
+    if state.order or state.count_superlative is not None or any(o.aggregate for o in state.outputs):
+        return
+    order_at = next((i for i, w in enumerate(q.lowers) if w in ORDER_WORDS), None)
+    if order_at is None or not set(q.lowers[order_at + 1:]) & _FREQUENCY_KEYS:
+        return
+    if not any(o.column is not None for o in state.outputs):
+        return
+    state.order.append(Ordering(Output(None, "count"), bool(order_direction(q.lowers))))
+    state.notes.append("sorted by how often each occurs")
+    state.fire("order-by-frequency")
 
 
 def stated_order(q: Question, outputs: list[Output]) -> Ordering | None:

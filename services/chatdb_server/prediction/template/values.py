@@ -8,8 +8,8 @@ from chatdb_server.prediction.template.intents import is_negation
 from chatdb_server.prediction.template.linking import Mention, Target
 from chatdb_server.prediction.template.numbers import as_number
 from chatdb_server.prediction.template.plan import Condition, Literal_, Operator
-from chatdb_server.prediction.template.question import VALUE_GLUE, Question
-from chatdb_server.prediction.template.schema_index import ColumnEntry
+from chatdb_server.prediction.template.question import Question
+from chatdb_server.prediction.template.schema_index import ColumnEntry, TableEntry
 from chatdb_server.prediction.template.state import ReadingState
 from chatdb_server.prediction.template.vocabulary import word_set
 
@@ -30,12 +30,14 @@ def read_value(q: Question, position: int, mention: Mention, gap: list[str], sta
         target = max(mention.targets, key=lambda t: _value_target_score(q, t))
     if target is None:
         target = _label_target(q, position, mention)
+    if target is None and mention.proper_noun:
+        target = _subject_label_target(q, mention, state)
     if target is None or target.column is None:
         state.penalty += costs.VALUE_NOT_PLACED
         state.fire("value-not-placed")
         state.notes.append(f"could not place value {mention.text!r}")
         return
-    negated = any(is_negation(q.tokens[k]) for k in range(max(0, mention.start - 3), mention.start))
+    negated = _negated(q, position, mention)
     value: Literal_ = target.value if target.value is not None else mention.text
     operator: Operator = "!=" if negated else "="
     if set(gap) & _LIKE_WORDS:
@@ -57,7 +59,19 @@ def read_value(q: Question, position: int, mention: Mention, gap: list[str], sta
         state.fire("either-value")
     state.conditions.append(Condition(target.column, operator, (value,)))
     state.fire("filter-like-value" if operator in ("like", "not like") else "filter-by-value")
+    if mention.proper_noun:
+        state.fire("capitalised-value")
     state.notes.append(f"{target.column.name} {operator} {value!r}")
+
+
+def _negated(q: Question, position: int, mention: Mention) -> bool:
+    """A negation in the three words before the value, or before the column that introduces it
+    ("that do *not* have the status 'shipped'")."""
+    starts = [mention.start]
+    previous = q.mentions[position - 1] if position > 0 else None
+    if previous is not None and previous.kind == "column" and q.column_holds_value(previous, mention):
+        starts.append(previous.start)
+    return any(is_negation(q.tokens[k]) for start in starts for k in range(max(0, start - 3), start))
 
 
 def _label_target(q: Question, position: int, mention: Mention) -> Target | None:
@@ -65,11 +79,31 @@ def _label_target(q: Question, position: int, mention: Mention) -> Target | None
     for back in range(position - 1, -1, -1):
         other = q.mentions[back]
         if other.kind == "table":
-            labels = other.best.table.label_columns
-            if labels and labels[0].kind == "text":
-                return Target(other.best.table, labels[0], costs.PLACED_VALUE_MATCH, mention.text)
-            return None
+            label = _row_label(q, other.best.table)
+            return Target(label.table, label, costs.PLACED_VALUE_MATCH, mention.text) if label else None
     return None
+
+
+def _row_label(q: Question, table: TableEntry) -> ColumnEntry | None:
+    """The text column a name of one of the table's rows is compared with: its label, or, for rows
+    labelled by another table's key ("languages spoken in Peru": a country code), that table's label."""
+    labels = table.label_columns
+    if labels and labels[0].is_key_like:
+        referenced = next((e.right for e in q.graph.neighbours(table) if e.left_columns == (labels[0],)), None)
+        labels = referenced.label_columns if referenced is not None else labels
+    return labels[0] if labels and labels[0].kind == "text" else None
+
+
+def _subject_label_target(q: Question, mention: Mention, state: ReadingState) -> Target | None:
+    """"Which city is Acme in?": a capitalised name with no table before it names a row of
+    the table the question is about (its label column), read from what was asked so far."""
+    subject = state.subject_guess(q.mentioned_tables)
+    if subject is None:
+        subject = next((o.column.table for o in state.outputs if o.column is not None), None)
+    label = _row_label(q, subject) if subject is not None else None
+    if label is None or label.is_key_like:
+        return None
+    return Target(label.table, label, costs.PLACED_VALUE_MATCH, mention.text)
 
 
 def _value_target_score(q: Question, target: Target) -> float:
@@ -84,10 +118,7 @@ def _previous_column(q: Question, position: int) -> ColumnEntry | None:
     for back in range(position - 1, -1, -1):
         other = q.mentions[back]
         if other.kind == "column":
-            gap = q.lowers[other.end:mention.start]
-            if len(gap) <= 3 and all(w in VALUE_GLUE for w in gap):
-                return q.column_of(back)
-            return None
+            return q.column_of(back) if q.column_holds_value(other, mention) else None
         if other.kind != "table":
             return None
     return None

@@ -1,0 +1,117 @@
+"""Group commit: concurrent callers' small writes share transactions, each caller returns only once its own
+write has committed, one bad statement fails only its caller, and neither a caller that leaves nor a
+flusher that is stopped loses a write or leaves anyone waiting."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import event, text
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.sql import Executable
+
+from chatdb_server.metadata.db import MetadataStore
+from chatdb_server.metadata.group_commit import MAX_BATCH
+from tests.support.databases import postgres_database
+
+CALLERS = 64
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    if request.param == "sqlite":
+        yield f"sqlite+aiosqlite:///{tmp_path / 'metadata.db'}"
+        return
+    with postgres_database() as dsn:
+        yield dsn.replace("postgresql://", "postgresql+asyncpg://", 1)
+
+
+@pytest.fixture
+async def store(store_url: str) -> AsyncIterator[MetadataStore]:
+    store = MetadataStore(store_url)
+    async with store.session() as session:
+        await session.execute(text("CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT NOT NULL)"))
+    try:
+        yield store
+    finally:
+        await store.close()
+
+
+def note(number: int) -> Executable:
+    return text("INSERT INTO notes (id, body) VALUES (:id, :body)").bindparams(id=number, body=f"note {number}")
+
+
+async def stored(store: MetadataStore) -> list[int]:
+    async with store.session() as session:
+        return list((await session.execute(text("SELECT id FROM notes ORDER BY id"))).scalars())
+
+
+def count_commits(store: MetadataStore) -> list[int]:
+    commits: list[int] = []
+    event.listen(store.engine.sync_engine, "commit", lambda _connection: commits.append(1))
+    return commits
+
+
+async def test_concurrent_writes_share_transactions_and_all_commit(store: MetadataStore) -> None:
+    commits = count_commits(store)
+    await asyncio.gather(*(store.write_together(note(n)) for n in range(CALLERS)))
+    assert await stored(store) == list(range(CALLERS))
+    # The first caller's transaction starts alone; everyone who arrived meanwhile shares the next one.
+    assert 1 <= len(commits) < CALLERS / 4
+
+
+async def test_a_caller_returns_only_after_its_write_is_visible(store: MetadataStore) -> None:
+    async def write_then_read(number: int) -> bool:
+        await store.write_together(note(number))
+        return number in await stored(store)
+
+    assert all(await asyncio.gather(*(write_then_read(n) for n in range(16))))
+
+
+async def test_a_failing_statement_fails_only_its_own_caller(store: MetadataStore) -> None:
+    await store.write_together(note(7))
+    outcomes = await asyncio.gather(*(store.write_together(note(n)) for n in range(5, 10)), return_exceptions=True)
+    failed = [n for n, outcome in zip(range(5, 10), outcomes, strict=True) if isinstance(outcome, BaseException)]
+    assert failed == [7]
+    assert isinstance(outcomes[2], IntegrityError)
+    assert await stored(store) == [5, 6, 7, 8, 9]
+
+
+async def test_one_callers_statements_commit_together_or_not_at_all(store: MetadataStore) -> None:
+    with pytest.raises(IntegrityError):
+        await store.write_together(note(1), note(1))
+    await store.write_together(note(2), note(3))
+    assert await stored(store) == [2, 3]
+
+
+async def test_a_caller_that_leaves_while_waiting_still_has_its_write_made(store: MetadataStore) -> None:
+    writes = [asyncio.create_task(store.write_together(note(n))) for n in range(8)]
+    await asyncio.sleep(0)  # every write handed in; the flusher has not committed yet
+    writes[3].cancel()
+    await asyncio.gather(*writes, return_exceptions=True)
+    assert writes[3].cancelled()
+    await store.write_together(note(100))  # a later write: the flusher has been through the batch
+    assert await stored(store) == [*range(8), 100]
+
+
+async def test_writes_beyond_one_batch_are_committed_by_the_next(store: MetadataStore) -> None:
+    commits = count_commits(store)
+    count = MAX_BATCH * 2 + 10
+    await asyncio.gather(*(store.write_together(note(n)) for n in range(count)))
+    assert len(await stored(store)) == count
+    assert len(commits) >= 3
+
+
+async def test_a_stopped_flusher_leaves_nobody_waiting(store: MetadataStore) -> None:
+    writes = [asyncio.create_task(store.write_together(note(n))) for n in range(4)]
+    await asyncio.sleep(0)
+    flusher = store._group._flusher
+    assert flusher is not None
+    flusher.cancel()
+    outcomes = await asyncio.gather(*writes, return_exceptions=True)
+    assert all(isinstance(outcome, ConnectionError) for outcome in outcomes)
+    await store.write_together(note(50))  # a new flusher starts for the next write
+    assert 50 in await stored(store)
