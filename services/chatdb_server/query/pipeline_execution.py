@@ -137,13 +137,14 @@ class GuardedExecution:
             return known
         request = CheckRequest(sql, context.source.dialect, context.known_columns, context.stored_columns,
                                policies, max_rows)
-        if self._pool is None or len(sql) <= INLINE_SQL_CHARS:
+        inline = len(sql) <= INLINE_SQL_CHARS
+        if self._pool is None or inline:
             outcome = policed_check(self._guard, request)
         else:
             outcome = await self._check_in_worker(self._pool, request)
         if isinstance(outcome, Denied):  # the caller's attributes, not the SQL: never kept
             raise outcome.error()
-        if len(sql) <= INLINE_SQL_CHARS:  # large SQL is rare and would crowd out the common
+        if inline:  # large SQL is rare and would crowd out the common
             context.verdicts[key] = outcome
         return outcome
 

@@ -94,8 +94,9 @@ class Embedder:
 
         ``max_seq_length`` caps tokens per text (all-MiniLM-L6-v2 was trained on 128 and
         supports 256); longer table documents are truncated, so put what matters first.
-        ``batch_size`` texts go through one forward pass: on two cores 16 embedded table documents
-        about a fifth faster than 64 (smaller activations stay in cache; texts are sorted by length).
+        ``batch_size`` texts go through one forward pass: on two cores, passes of 16 embedded table
+        documents about a fifth faster than passes of 64 (smaller activations stay in cache; texts are
+        sorted by length).
         """
         self.model_path = Path(model_path) if model_path else default_model_path()
         if not self.model_path.is_dir():

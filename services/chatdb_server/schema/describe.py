@@ -1,9 +1,9 @@
 """A short description of each table, written at discovery without a model.
 
 It reads like a sentence a colleague would write from the table's name, comment,
-columns and keys, naming the things a question is likely to mention: the entity, its
-attributes, its links. It heads the table in the generator's prompt; retrieval does not
-embed it, since the table's document already lists all it says (``retrieval.documents``).
+columns and keys, and is what retrieval embeds beside the structure (unless
+``retrieval.documents.DocumentOptions.description`` leaves it out), so it names the things a
+question is likely to mention: the entity, its attributes, its links.
 """
 
 from __future__ import annotations

@@ -161,13 +161,14 @@ class JobStore:
         state; on PostgreSQL a claimer first takes the source's advisory lock, so its check (a new
         statement, under READ COMMITTED) sees the committed claim of whoever held the lock before.
         """
-        if not job_types or not await self._store.read_first(
-                select(TrainingJobRow.pk).where(TrainingJobRow.state == JobState.QUEUED.value,
-                                                TrainingJobRow.job_type.in_([t.value for t in job_types])).limit(1)):
+        if not job_types:
+            return None
+        queued = (TrainingJobRow.state == JobState.QUEUED.value,
+                  TrainingJobRow.job_type.in_([t.value for t in job_types]))
+        if not await self._store.read_first(select(TrainingJobRow.pk).where(*queued).limit(1)):
             return None  # nothing queued: found without a transaction (on SQLite, without the write lock)
         candidates = (select(TrainingJobRow.pk, TrainingJobRow.source_pk)
-                      .where(TrainingJobRow.state == JobState.QUEUED.value,
-                             TrainingJobRow.job_type.in_([t.value for t in job_types]), ~_busy_source())
+                      .where(*queued, ~_busy_source())
                       .order_by(TrainingJobRow.create_time, TrainingJobRow.pk)
                       .limit(1)
                       .with_for_update(skip_locked=True, of=TrainingJobRow))
