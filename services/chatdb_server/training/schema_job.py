@@ -1,10 +1,9 @@
 """The SCHEMA job: one embedded document per table, committed all at once.
 
-Stages: FETCH (25) reads the tables' stored structure; ANALYZE (50) gathers the joins and
-the excluded columns and writes each table's document; VECTORIZE (75) embeds the
-documents in batches, longest first (a batch of like lengths wastes little on padding), and
-upserts them under deterministic ids; then the tables are marked trained with the fingerprint
-they were trained at, and the job is done (100).
+Stages: FETCH (25) reads the tables' stored structure; ANALYZE (50) gathers descriptions,
+joins and value samples and writes each table's document; VECTORIZE (75) embeds the
+documents in batches and upserts them under deterministic ids; then the tables are marked
+trained with the fingerprint they were trained at, and the job is done (100).
 
 FETCH uses the structure SchemaService stored at its last discovery rather than reading
 the target database again: the vectors then describe exactly the structure whose
@@ -63,7 +62,7 @@ class SchemaTrainer:
         await run.enter(Stage.ANALYZE, 50, total=len(tables))
         await run.checkpoint()
         exclusions = await self._catalog.exclusions(source)
-        tables, documents = _longest_first(tables, await self._documents(source, tables, exclusions))
+        documents = await self._documents(source, tables, exclusions)
         await run.enter(Stage.VECTORIZE, 75)
         staged: list[str] = []
         for start in range(0, len(tables), self._batch_size):
@@ -159,9 +158,3 @@ def _joins_by_table(joins: Sequence[JoinEdge]) -> dict[str, list[JoinEdge]]:
             touching.setdefault(table, []).append(join)
     return touching
 
-
-def _longest_first(tables: Sequence[StoredTable], documents: Sequence[str]) -> tuple[list[StoredTable], list[str]]:
-    """The tables and their documents, longest document first: each batch then embeds texts of about one
-    length, so little of its forward pass is spent on padding."""
-    order = sorted(range(len(documents)), key=lambda i: -len(documents[i]))
-    return [tables[i] for i in order], [documents[i] for i in order]
