@@ -99,7 +99,8 @@ class MetadataStore:
             await conn.execute(text("SELECT 1"))
 
     async def close(self) -> None:
-        """Dispose of the pools."""
+        """Finish the writes handed in, then dispose of the pools."""
+        await self._group.drain()
         await self._reads.dispose()
         await self.engine.dispose()
 

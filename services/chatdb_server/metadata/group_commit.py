@@ -10,6 +10,11 @@ One flusher task runs while writes are waiting and ends when none are. It is not
 a caller that is cancelled while waiting does not cancel a transaction that holds other callers'
 writes; its own write is still made. When a shared transaction fails, each write is tried alone, so
 one bad statement fails only its own caller.
+
+A transaction once begun always ends (committed or rolled back) before the flusher stops, even when
+the flusher itself is cancelled at shutdown: a connection abandoned inside ``BEGIN IMMEDIATE`` would
+keep SQLite's write lock from every later writer. :meth:`GroupCommit.drain` lets the store's close
+wait for the writes already handed in.
 """
 
 from __future__ import annotations
@@ -66,7 +71,12 @@ class GroupCommit:
         try:
             while self._waiting:
                 batch, self._waiting = self._waiting[:MAX_BATCH], self._waiting[MAX_BATCH:]
-                await self._commit(batch)
+                commit = asyncio.ensure_future(self._commit(batch))
+                try:
+                    await asyncio.shield(commit)
+                except asyncio.CancelledError:
+                    await commit  # the transaction in flight ends, committed or rolled back, before shutdown
+                    raise
                 batch = []
         except BaseException as error:  # cancelled at shutdown: nobody may wait for ever
             for write in [*batch, *self._waiting]:
@@ -75,6 +85,11 @@ class GroupCommit:
             raise
         finally:
             self._flusher = None
+
+    async def drain(self) -> None:
+        """Return once every write handed in so far has been committed or failed."""
+        while (flusher := self._flusher) is not None:
+            await asyncio.wait([flusher])
 
     async def _commit(self, batch: list[_Write]) -> None:
         try:

@@ -103,3 +103,41 @@ async def test_writes_beyond_one_batch_are_committed_by_the_next(store: Metadata
     await asyncio.gather(*(store.write_together(note(n)) for n in range(count)))
     assert len(await stored(store)) == count
     assert len(commits) >= 3
+
+
+async def test_closing_the_store_finishes_the_writes_handed_in(store: MetadataStore, store_url: str) -> None:
+    writes = [asyncio.create_task(store.write_together(note(n))) for n in range(CALLERS)]
+    await asyncio.sleep(0)  # every write handed in, none committed yet
+    await store.close()
+    await asyncio.gather(*writes)
+    reopened = MetadataStore(store_url)
+    try:
+        assert await stored(reopened) == list(range(CALLERS))
+    finally:
+        await reopened.close()
+
+
+@pytest.mark.parametrize("store_url", ["sqlite"], indirect=True)
+async def test_a_flusher_cancelled_mid_transaction_ends_it_and_leaves_the_write_lock_free(
+        store: MetadataStore) -> None:
+    """Shutdown cancels the flusher wherever it is. A SQLite connection abandoned inside BEGIN IMMEDIATE
+    would keep the file's write lock, and every later writer would wait on it."""
+    loop = asyncio.get_running_loop()
+    first = [asyncio.create_task(store.write_together(note(n))) for n in range(8)]
+    late: list[asyncio.Task[None]] = []
+
+    def cancel_the_flusher_inside_the_transaction(_c: object, _cur: object, statement: str, *_: object) -> None:
+        if late or not statement.startswith("INSERT"):
+            return
+        late.extend(loop.create_task(store.write_together(note(n))) for n in range(8, 16))
+        flusher = store._group._flusher
+        assert flusher is not None
+        flusher.cancel()
+
+    event.listen(store.engine.sync_engine, "before_cursor_execute", cancel_the_flusher_inside_the_transaction)
+    await asyncio.wait_for(asyncio.gather(*first), timeout=60)  # the transaction in flight ends and commits
+    outcomes = await asyncio.wait_for(asyncio.gather(*late, return_exceptions=True), timeout=60)
+    assert all(isinstance(outcome, ConnectionError) for outcome in outcomes)  # waiting writes are told
+    event.remove(store.engine.sync_engine, "before_cursor_execute", cancel_the_flusher_inside_the_transaction)
+    await asyncio.wait_for(store.write_together(note(100)), timeout=60)  # the write lock is free
+    assert await stored(store) == [*range(8), 100]
