@@ -38,6 +38,10 @@ class MetadataStore:
         reads: dict[str, object] = {"pool_pre_ping": False}
         if not self.is_sqlite:
             reads.update(pool_size=4, max_overflow=16, isolation_level="AUTOCOMMIT")
+        else:
+            # Each aiosqlite connection is a thread: a pool that kept fewer than the concurrent reads opened
+            # and closed one (and its thread) per read under load.
+            reads.update(pool_size=16, max_overflow=16)
         self._reads: AsyncEngine = create_async_engine(url, **reads)
         if self.is_sqlite:
             for engine in (self.engine, self._reads):
@@ -62,10 +66,11 @@ class MetadataStore:
         async with self.sessions() as session, session.begin():
             yield session
 
-    async def write_together(self, *statements: Executable) -> None:
+    async def write_together(self, *statements: Executable, replaces: str | None = None) -> None:
         """Run ``statements`` in one transaction shared with other callers' small writes (see
-        :mod:`group_commit`): the way the hot path writes its history, audit and cache rows."""
-        await self._group.write(*statements)
+        :mod:`group_commit`): the way the hot path writes its history, audit and cache rows. ``replaces``
+        names the row an upsert overwrites whole."""
+        await self._group.write(*statements, replaces=replaces)
 
     async def read_first(self, statement: Executable,
                          parameters: Mapping[str, Any] | None = None) -> tuple[Any, ...] | None:

@@ -11,6 +11,11 @@ a caller that is cancelled while waiting does not cancel a transaction that hold
 writes; its own write is still made. When a shared transaction fails, each write is tried alone, so
 one bad statement fails only its own caller.
 
+Writes that replace one row (an upsert: the result cache's entry of one query) name that row with a
+``replaces`` key. A shared transaction makes only the last write of each such row, and takes the rows in
+key order after the plain inserts: two replicas' transactions then lock shared rows in the same order and
+cannot deadlock (PostgreSQL broke such deadlocks after a second, failing both batches).
+
 A transaction once begun always ends (committed or rolled back) before the flusher stops, even when
 the flusher itself is cancelled at shutdown: a connection abandoned inside ``BEGIN IMMEDIATE`` would
 keep SQLite's write lock from every later writer. :meth:`GroupCommit.drain` lets the store's close
@@ -37,6 +42,7 @@ MAX_BATCH = 256
 @dataclass
 class _Write:
     statements: Sequence[Executable]
+    replaces: str | None = None
     done: asyncio.Future[None] = field(default_factory=lambda: asyncio.get_running_loop().create_future())
 
     def settle(self, error: BaseException | None = None) -> None:
@@ -56,10 +62,12 @@ class GroupCommit:
         self._waiting: list[_Write] = []
         self._flusher: asyncio.Task[None] | None = None
 
-    async def write(self, *statements: Executable) -> None:
+    async def write(self, *statements: Executable, replaces: str | None = None) -> None:
         """Run ``statements`` in a transaction shared with other callers' writes; return once it has
-        committed, or raise what made this caller's statements fail."""
-        write = _Write(statements)
+        committed, or raise what made this caller's statements fail. ``replaces`` names the one row the
+        statements overwrite whole, when they do: a later write of that row in the same transaction
+        supersedes this one."""
+        write = _Write(statements, replaces)
         self._waiting.append(write)
         if self._flusher is None:
             # A fresh context: the flusher works for every caller, so it carries no caller's trace or principal.
@@ -106,8 +114,16 @@ class GroupCommit:
 
     async def _transaction(self, batch: list[_Write]) -> None:
         async with self._engine.begin() as connection:
-            for write in batch:
+            for write in _in_lock_order(batch):
                 for statement in write.statements:
                     await connection.execute(statement)
         for write in batch:
             write.settle()
+
+
+def _in_lock_order(batch: list[_Write]) -> list[_Write]:
+    """The writes to make, in the order that keeps concurrent transactions from deadlocking: the plain ones
+    as they came, then the last write of each replaced row, by row key."""
+    plain = [write for write in batch if write.replaces is None]
+    last = {write.replaces: write for write in batch if write.replaces is not None}
+    return plain + [last[key] for key in sorted(last)]

@@ -161,7 +161,7 @@ class ResultCache:
         statement = insert(ResultCacheRow).values(tenant=source.tenant, source_pk=source.pk, sql_hash=key, **values)
         statement = statement.on_conflict_do_update(index_elements=["source_pk", "sql_hash"], set_=values)
         try:
-            await self._store.write_together(statement)
+            await self._store.write_together(statement, replaces=f"result_cache/{source.pk}/{key}")
             if time.monotonic() - self._last_purge.get(source.pk, float("-inf")) >= self._purge_every_s:
                 self._last_purge[source.pk] = time.monotonic()
                 async with self._store.session() as session:

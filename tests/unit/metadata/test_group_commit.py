@@ -141,3 +141,47 @@ async def test_a_flusher_cancelled_mid_transaction_ends_it_and_leaves_the_write_
     event.remove(store.engine.sync_engine, "before_cursor_execute", cancel_the_flusher_inside_the_transaction)
     await asyncio.wait_for(store.write_together(note(100)), timeout=60)  # the write lock is free
     assert await stored(store) == [*range(8), 100]
+
+
+def upsert(number: int, body: str) -> Executable:
+    return text("INSERT INTO notes (id, body) VALUES (:id, :body) ON CONFLICT (id) DO UPDATE SET body = excluded.body"
+                ).bindparams(id=number, body=body)
+
+
+async def bodies(store: MetadataStore) -> dict[int, str]:
+    async with store.session() as session:
+        return {row[0]: row[1] for row in await session.execute(text("SELECT id, body FROM notes"))}
+
+
+async def test_a_later_write_of_the_same_row_supersedes_the_earlier_in_one_transaction(store: MetadataStore) -> None:
+    statements: list[str] = []
+    event.listen(store.engine.sync_engine, "before_cursor_execute",
+                 lambda _c, _cur, statement, *_: statements.append(statement))
+    await asyncio.gather(*(store.write_together(upsert(1, f"version {n}"), replaces="notes/1") for n in range(8)),
+                         store.write_together(note(2)))
+    assert await bodies(store) == {1: "version 7", 2: "note 2"}
+    assert sum(s.startswith("INSERT") for s in statements) == 2  # one transaction: the last upsert and the note
+
+
+async def test_replicas_upserting_the_same_rows_in_opposite_orders_do_not_deadlock(store_url: str) -> None:
+    """Two stores are two replicas. Their shared transactions overwrite the same rows, which each replica's
+    callers hand in in opposite orders; taken in hand-in order, PostgreSQL found deadlocks and broke them
+    after its deadlock timeout, failing whole batches."""
+    replicas = [MetadataStore(store_url), MetadataStore(store_url)]
+    failures: list[str] = []
+    for replica in replicas:
+        event.listen(replica.engine.sync_engine, "handle_error", lambda context: failures.append(
+            str(context.original_exception).splitlines()[0]))
+    try:
+        async with replicas[0].session() as session:
+            await session.execute(text("CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT NOT NULL)"))
+        keys = list(range(16))
+        for round_ in range(10):
+            await asyncio.gather(*(replica.write_together(upsert(k, f"{round_}"), replaces=f"notes/{k:04d}")
+                                   for replica, order in zip(replicas, (keys, keys[::-1]), strict=True)
+                                   for k in order))
+        assert failures == []
+        assert await bodies(replicas[0]) == {k: "9" for k in keys}
+    finally:
+        for replica in replicas:
+            await replica.close()
