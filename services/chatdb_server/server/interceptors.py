@@ -107,8 +107,10 @@ class _Call:
         self._info = CallInfo(tenant="", request_id=request_id_of(metadata))
         try:
             authorization = metadata.get("authorization", "")
-            credentials = Credentials(bearer=bearer_of(authorization) if authorization else "",
-                                      certificate_names=certificate_names(context))
+            bearer = bearer_of(authorization) if authorization else ""
+            # A bearer credential decides alone; the certificate is read only without one (reading the
+            # auth context costs more than the rest of the authentication of a cached key).
+            credentials = Credentials(bearer=bearer, certificate_names=() if bearer else certificate_names(context))
             principal = await self._gate.authenticator.authenticate(credentials)
         except ChatDBError as error:
             # Not audited: an unauthenticated caller could otherwise fill the audit log at will.

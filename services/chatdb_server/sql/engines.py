@@ -27,16 +27,27 @@ from chatdb_server.sql.target_tls import mysql_ssl_argument, postgres_ssl_argume
 
 __all__ = ["CONNECT_TIMEOUT_S", "create_engine", "driver_arguments", "sqlite_read_authorizer"]
 
+FILE_POOL_SIZE = 16
+"""Connections a file database's pool keeps open. Each aiosqlite connection is a thread of its own; a
+smaller pool under many clients opened and closed one (a thread and the admission check) per query."""
+FILE_POOL_OVERFLOW = 16
+"""Connections opened beyond the pool under a burst, closed when returned.
+
+A file database's connections are not pinged at checkout: a file handle does not time out as a
+server's socket does, and the ping was a second trip to the connection's thread per query."""
+
 
 def create_engine(dsn: ParsedDsn, *, read_only: bool = True, pool: bool = True) -> AsyncEngine:
     """An async engine for ``dsn`` with a connect timeout, read-only by default."""
     dialect = support(dsn.dialect)
     url = dialect.engine_url(dsn.async_url, read_only)
-    kwargs: dict[str, Any] = {"pool_pre_ping": True}
+    kwargs: dict[str, Any] = {"pool_pre_ping": dialect.server_pool}
     if not pool:
         kwargs["poolclass"] = NullPool
     elif dialect.server_pool:
         kwargs.update(pool_size=5, max_overflow=10, pool_recycle=1800)
+    else:
+        kwargs.update(pool_size=FILE_POOL_SIZE, max_overflow=FILE_POOL_OVERFLOW)
     engine = create_async_engine(url, connect_args=dialect.connect_args(read_only), **kwargs)
     _before_each_connection(engine, dsn)
     if dsn.dialect is Dialect.MYSQL and dsn.params.tls.mode.insists:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -99,7 +99,7 @@ class TemplateGenerator:
 
     def __init__(self, embed: Callable[[list[str]], np.ndarray] | None = None) -> None:
         self._embed = embed
-        self._prepared: OrderedDict[int, _Prepared] = OrderedDict()
+        self._prepared: OrderedDict[Hashable, _Prepared] = OrderedDict()
 
     async def generate(self, request: GenerationRequest) -> GenerationResult:
         """Candidates for the request, best first (off the event loop when an embedder is used)."""
@@ -140,9 +140,9 @@ class TemplateGenerator:
     # ---- internals -------------------------------------------------------------------------------
 
     def _prepare(self, schema: SchemaContext) -> _Prepared:
-        key = id(schema)
+        key = _schema_key(schema)
         cached = self._prepared.get(key)
-        if cached is not None and cached.schema is schema:
+        if cached is not None:
             self._prepared.move_to_end(key)
             return cached
         index = build_index(schema)
@@ -200,6 +200,14 @@ def _repaired(request: GenerationRequest, dialect: str, confidence: float) -> Sq
                         rules=(fixed.rule,))
 
 
+def _schema_key(schema: SchemaContext) -> Hashable:
+    """What the prepared index depends on: the tables in order with their columns and descriptions, and the
+    joins; not the retrieval scores, which differ with every question. Each ask brings a new context object
+    (retrieval builds one per question), so the key is its content: the questions asked of one source's
+    tables share one index instead of rebuilding it (about a third of an ask's time on the event loop)."""
+    return tuple((t.name, t.description, t.columns) for t in schema.tables), schema.joins
+
+
 def _follow_up(request: GenerationRequest, tokens: list[Token], mentions: list[Mention], prepared: _Prepared,
                dialect: str) -> SqlCandidate | None:
     """The previous turn's SQL refined for a follow-up question; None when it asks nothing of it."""
@@ -212,7 +220,7 @@ def _follow_up(request: GenerationRequest, tokens: list[Token], mentions: list[M
         # The refined SQL was rejected by the database: fixed for its error where a rule applies.
         return _repaired(request, dialect, costs.FOLLOW_UP_CONFIDENCE)
     refined = refine(follow, request.previous_turns[-1].sql, request.question, [t.lower for t in tokens], mentions,
-                     prepared.index, prepared.schema, dialect)
+                     prepared.index, request.schema, dialect)
     if refined is None or not _parses(refined.sql, dialect):
         return None
     return SqlCandidate(sql=refined.sql, confidence=costs.FOLLOW_UP_CONFIDENCE,

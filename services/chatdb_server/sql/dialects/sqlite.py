@@ -185,14 +185,17 @@ async def _statement(step: Awaitable[Any]) -> Any:
         raise Rejected(str(exc)) from None
 
 
-STORAGE_CLASSES: tuple[tuple[type, str], ...] = (
-    (bool, "INTEGER"), (int, "INTEGER"), (float, "REAL"), (str, "TEXT"), (bytes, "BLOB"))
-"""Python value types → SQLite storage classes (the type names of result columns)."""
+STORAGE_CLASSES: dict[type, str] = {
+    bool: "INTEGER", int: "INTEGER", float: "REAL", str: "TEXT", bytes: "BLOB"}
+"""Python value types → SQLite storage classes (the type names of result columns); anything else reads as TEXT."""
 
 
 def column_from_values(name: str, values: list[Any]) -> ResultColumn:
     """SQLite types values, not columns: the column's type is what its values share."""
-    classes = {next((c for t, c in STORAGE_CLASSES if isinstance(v, t)), "TEXT") for v in values if v is not None}
+    # The distinct value types first (one pass in C), then their classes: this runs over every cell of a result.
+    types = set(map(type, values))
+    types.discard(type(None))
+    classes = {STORAGE_CLASSES.get(t, "TEXT") for t in types}
     if not classes:
         return ResultColumn(name, "STRING", "")
     if classes == {"INTEGER", "REAL"}:
