@@ -2,6 +2,7 @@
 
     chatdb serve                      every service in one process (embedded defaults)
     chatdb serve query prediction     only the named services
+    chatdb serve --workers 2          every service in two processes on one port (one event loop per core)
     chatdb serve console              only the browser console, against the services at CHATDB_ADDRESS
     chatdb migrate                    bring the metadata store to the newest schema
     chatdb demo                       the newcomer's tour: sample database, discovery, training, questions
@@ -56,6 +57,8 @@ def _parser() -> argparse.ArgumentParser:
                        help="schema, training, query, prediction, access, webhook; or console alone")
     serve.add_argument("--host", help="bind address (CHATDB_HOST, default 127.0.0.1)")
     serve.add_argument("--port", type=int, help="gRPC port (CHATDB_PORT, default 50051; 0 picks one)")
+    serve.add_argument("--workers", type=int,
+                       help="server processes on the port, one per core to use (CHATDB_WORKERS, default 1)")
     sub.add_parser("migrate", parents=[common], help="upgrade the metadata store schema")
     demo = sub.add_parser("demo", parents=[common], help="start the suite and tour the sample database")
     demo.add_argument("--port", type=int, help="gRPC port for the tour's server (default: a free one)")
@@ -68,7 +71,7 @@ def settings_from(args: argparse.Namespace) -> Settings:
     return Settings.from_env(
         data_dir=getattr(args, "data_dir", None), metadata_url=getattr(args, "metadata_url", None),
         log_level=getattr(args, "log_level", None), log_format=getattr(args, "log_format", None),
-        host=getattr(args, "host", None), port=getattr(args, "port", None),
+        host=getattr(args, "host", None), port=getattr(args, "port", None), workers=getattr(args, "workers", None),
     )
 
 
@@ -120,6 +123,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         except ValueError as exc:
             print(f"chatdb serve: {exc}", file=sys.stderr)
             return 2
+        if settings.workers < 1:
+            print(f"chatdb serve: --workers must be at least 1, not {settings.workers}", file=sys.stderr)
+            return 2
+        if settings.workers > 1:
+            from chatdb_server.server.workers import serve_workers
+
+            return serve_workers(settings, args.services)
         asyncio.run(serve(settings, args.services))
         return 0
     if args.command == "migrate":

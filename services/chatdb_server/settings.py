@@ -25,6 +25,9 @@ class Settings:
     """Interface the gRPC server binds to; ``0.0.0.0`` in containers."""
     port: int = 50051
     """gRPC port of this process (all services share it under ``chatdb serve``)."""
+    workers: int = 1
+    """Server processes ``chatdb serve`` runs on its port, one event loop each (``chatdb_server.server.workers``):
+    the number of cores to use. Every worker hosts every service; the kernel spreads connections over them."""
     data_dir: Path = Path(".chatdb")
     """Directory for embedded data: metadata SQLite file, Milvus Lite file, secret key, models."""
     metadata_url: str = ""

@@ -15,7 +15,7 @@ import ipaddress
 import os
 import signal
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -53,17 +53,20 @@ SERVER_OPTIONS = [
 ]
 
 
-def server_options(settings: Settings) -> list[tuple[str, Any]]:
+def server_options(settings: Settings, *, share_port: bool = False) -> list[tuple[str, Any]]:
     """SERVER_OPTIONS and the connection age. An aged connection gets a GOAWAY: its client resolves the
     service's name again and spreads its calls over the replicas there now, so replicas an autoscaler
     adds get work. gRPC jitters the age by ±10 %, so the clients of replicas started together do not all
-    reconnect at once; calls in flight get the grace to finish."""
+    reconnect at once; calls in flight get the grace to finish. ``share_port``: the workers of
+    ``chatdb serve --workers`` bind one port together (SO_REUSEPORT) and the kernel spreads connections."""
     age, grace = settings.max_connection_age_s, settings.max_connection_age_grace_s
     if grace < 0:
         raise ValueError(f"max_connection_age_grace_s must not be negative, not {grace}")
+    options = [option for option in SERVER_OPTIONS if option[0] != "grpc.so_reuseport"]
+    options.append(("grpc.so_reuseport", 1 if share_port else 0))
     if age <= 0:
-        return list(SERVER_OPTIONS)
-    return [*SERVER_OPTIONS, ("grpc.max_connection_age_ms", round(age * 1000)),
+        return options
+    return [*options, ("grpc.max_connection_age_ms", round(age * 1000)),
             ("grpc.max_connection_age_grace_ms", round(grace * 1000))]
 
 
@@ -135,12 +138,13 @@ async def _secure(components: Components) -> AccessInterceptor:
     return AccessInterceptor(shared_authenticator(components), shared_audit(components), shared_quotas(components))
 
 
-async def start_server(settings: Settings, names: Sequence[str] = ()) -> RunningServer:
-    """Build and start a server for the named services on settings.host:settings.port (0 picks a port)."""
+async def start_server(settings: Settings, names: Sequence[str] = (), *, worker: int | None = None) -> RunningServer:
+    """Build and start a server for the named services on settings.host:settings.port (0 picks a port).
+    ``worker``: this process is that worker of ``chatdb serve --workers`` (:mod:`workers`), sharing the port."""
     specs = select(names)
     check_exposure(settings)
     start_tracing([spec.name for spec in specs] if names else [])
-    options = server_options(settings)
+    options = server_options(settings, share_port=worker is not None)
     credentials = server_credentials(settings)
     components = Components(settings)
     try:
@@ -165,21 +169,26 @@ async def start_server(settings: Settings, names: Sequence[str] = ()) -> Running
         await health.set(spec.full_name, health_pb2.HealthCheckResponse.SERVING)
     await health.set("", health_pb2.HealthCheckResponse.SERVING)
     metrics = MetricsServer(settings.host, settings.metrics_port) if settings.metrics_port > 0 else None
-    log.info("server.started", host=settings.host, port=port, services=[s.name for s in specs],
-             data_dir=str(settings.data_dir), tls=credentials is not None,
-             mutual_tls=bool(settings.tls_client_ca_file), authentication=settings.authentication)
+    # A worker is announced as such; the supervisor announces the server once every worker serves.
+    log.info("server.started" if worker is None else "worker.started", host=settings.host, port=port,
+             services=[s.name for s in specs], data_dir=str(settings.data_dir), tls=credentials is not None,
+             mutual_tls=bool(settings.tls_client_ca_file), authentication=settings.authentication,
+             **({} if worker is None else {"worker": worker}))
     return RunningServer(server, port, components, health, specs, metrics)
 
 
-async def serve(settings: Settings, names: Sequence[str] = ()) -> None:
+async def serve(settings: Settings, names: Sequence[str] = (), *, worker: int | None = None,
+                on_ready: Callable[[], None] | None = None) -> None:
     """Run until SIGTERM or SIGINT, then drain and stop. Serving every service, the browser console comes
-    along on ``console_port``."""
-    running = await start_server(settings, names)
+    along on ``console_port``. ``worker`` as for :func:`start_server`; ``on_ready`` is called once serving."""
+    running = await start_server(settings, names, worker=worker)
     try:
         console = None if names else await start_beside(settings, running.port)
     except BaseException:
         await running.stop(grace=0)
         raise
+    if on_ready is not None:
+        on_ready()
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
