@@ -1,17 +1,21 @@
 """Ask latency and throughput over gRPC at 1, 8 and 32 concurrent clients, each beside its floor.
 
 A real ``chatdb serve`` child process (all four services, template backend) answers questions
-about the trained sample shop; the clients run in this process. Client-side latency gives
-p50/p99 and throughput; each reply's own timings split the server's work into retrieval,
-generation, guard and execution. The result cache's fresh serving is off (TTL 0), so every
-ask runs its SQL.
+about the trained sample shop; the clients run in this process, each over a connection of its own
+(as separate client processes would: the kernel spreads connections over ``--workers``). Client-side
+latency gives p50/p99 and throughput; each reply's own timings split the server's work into retrieval,
+generation, guard and execution. The result cache's fresh serving is off (TTL 0), so every ask runs its SQL.
 
-Floors, measured in the same run: gRPC health checks from the same number of clients on the same
-channel (what the server does per call before any ask work), and, for a new question at one client,
-the question's embedding in this process plus the same question asked again once its embedding is
-cached (every other step of an ask).
+Each setup is a worker count and a metadata store: ``1/sqlite`` is the embedded default (one process, the
+SQLite file), ``2/postgresql`` two workers on a PostgreSQL metadata store (a database made for the run).
 
-    .venv/bin/python tests/bench/ask_bench.py [--asks-per-client 20] [--clients 1,8,32]
+Floors, measured in the same run: gRPC health checks from the same clients over the same connections
+(what the server does per call before any ask work), and, for a new question at one client, the
+question's embedding in this process plus the same question asked again once its embedding is cached
+(every other step of an ask).
+
+    .venv/bin/python -m tests.bench.ask_bench [--asks-per-client 20] [--clients 1,8,32]
+                                              [--setups 1/sqlite,2/postgresql]
 """
 
 from __future__ import annotations
@@ -22,6 +26,8 @@ import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import grpc
@@ -35,6 +41,8 @@ from chatdb.schema.v1 import schema_pb2, schema_service_pb2, schema_service_pb2_
 from chatdb.training.v1 import training_pb2, training_service_pb2, training_service_pb2_grpc
 from chatdb_server.retrieval.embeddings import Embedder
 from chatdb_server.samples.shop import build_shop_database
+from chatdb_server.server.tls import bearer_interceptors
+from tests.support.databases import postgres_database
 from tests.support.server import ServerProcess
 from tests.support.shop_questions import SHOP_QUESTIONS as QUESTIONS
 
@@ -61,13 +69,20 @@ async def prepare(channel: grpc.aio.Channel, shop: Path) -> str:
     raise RuntimeError("training did not succeed")
 
 
-async def run_level(channel: grpc.aio.Channel, source: str, clients: int, asks_per_client: int) -> dict[str, float]:
-    """Latency, throughput and the server's step split at one concurrency."""
-    stub = query_service_pb2_grpc.QueryServiceStub(channel)
+def connections(server: ServerProcess, count: int) -> list[grpc.aio.Channel]:
+    """``count`` channels, each with a TCP connection of its own (channels to one address share one otherwise)."""
+    return [grpc.aio.insecure_channel(server.address, options=[("grpc.use_local_subchannel_pool", 1)],
+                                      interceptors=bearer_interceptors(server.admin_key)) for _ in range(count)]
+
+
+async def run_level(channels: list[grpc.aio.Channel], source: str, clients: int,
+                    asks_per_client: int) -> dict[str, float]:
+    """Latency, throughput and the server's step split at one concurrency (client i on channel i)."""
     latencies: list[float] = []
     steps: dict[str, list[float]] = {step: [] for step in STEPS}
 
     async def client(index: int) -> None:
+        stub = query_service_pb2_grpc.QueryServiceStub(channels[index % len(channels)])
         for n in range(asks_per_client):
             question = QUESTIONS[(index + n) % len(QUESTIONS)]
             started = time.perf_counter()
@@ -87,16 +102,15 @@ async def run_level(channel: grpc.aio.Channel, source: str, clients: int, asks_p
     return result
 
 
-async def health_rate(channel: grpc.aio.Channel, clients: int, checks_per_client: int) -> float:
+async def health_rate(channels: list[grpc.aio.Channel], clients: int, checks_per_client: int) -> float:
     """Health checks per second from ``clients`` concurrent callers: the floor of any call's cost."""
-    stub = health_pb2_grpc.HealthStub(channel)
-
-    async def client() -> None:
+    async def client(index: int) -> None:
+        stub = health_pb2_grpc.HealthStub(channels[index % len(channels)])
         for _ in range(checks_per_client):
             await stub.Check(health_pb2.HealthCheckRequest())
 
     started = time.perf_counter()
-    await asyncio.gather(*(client() for _ in range(clients)))
+    await asyncio.gather(*(client(i) for i in range(clients)))
     return clients * checks_per_client / (time.perf_counter() - started)
 
 
@@ -126,25 +140,46 @@ async def new_questions(channel: grpc.aio.Channel, source: str) -> dict[str, flo
             "embedding": statistics.median(embedding)}
 
 
-async def main(asks_per_client: int, concurrency: list[int]) -> None:
-    with tempfile.TemporaryDirectory() as tmp:
+@contextmanager
+def metadata_store(kind: str) -> Iterator[dict[str, str]]:
+    """The server's environment for a metadata store: the embedded SQLite file, or a fresh PostgreSQL database."""
+    if kind == "sqlite":
+        yield {}
+        return
+    if kind != "postgresql":
+        raise SystemExit(f"unknown metadata store {kind!r}: sqlite or postgresql")
+    with postgres_database() as dsn:
+        yield {"CHATDB_METADATA_URL": dsn.replace("postgresql://", "postgresql+asyncpg://", 1)}
+
+
+async def measure(setup: str, asks_per_client: int, concurrency: list[int]) -> tuple[list[dict[str, float]],
+                                                                                     dict[str, float]]:
+    """The rows of one setup (``workers/metadata``) and its new-question figures."""
+    workers, _, store = setup.partition("/")
+    with tempfile.TemporaryDirectory() as tmp, metadata_store(store or "sqlite") as store_env:
         directory = Path(tmp)
         shop = build_shop_database(directory / "shop.db")
         env = {"CHATDB_RESULT_CACHE_TTL_S": "0", "CHATDB_PREDICTION_BACKEND": "template",
-               "CHATDB_LOG_LEVEL": "info"}
+               "CHATDB_LOG_LEVEL": "info", "CHATDB_WORKERS": workers, **store_env}
         with ServerProcess(directory / "data", [], env=env) as server:
-            channel = server.channel()
-            source = await prepare(channel, shop)
-            await run_level(channel, source, 1, len(QUESTIONS))  # warm-up: model, indexes, pools
+            channels = connections(server, max(concurrency))
+            source = await prepare(channels[0], shop)
+            await run_level(channels, source, max(concurrency), len(QUESTIONS))  # warm-up: every worker and connection
             rows = []
             for clients in concurrency:
-                row = await run_level(channel, source, clients, asks_per_client)
-                row["health"] = await health_rate(channel, clients, 10 * asks_per_client)
+                row = await run_level(channels, source, clients, asks_per_client)
+                row["health"] = await health_rate(channels, clients, 10 * asks_per_client)
                 rows.append(row)
-            fresh = await new_questions(channel, source)
-            await channel.close()
-    print(f"Ask over gRPC, template backend, trained sample shop ({len(QUESTIONS)} questions), "
-          f"server in a child process; times in ms")
+            fresh = await new_questions(channels[0], source)
+            for channel in channels:
+                await channel.close()
+    return rows, fresh
+
+
+def report(setup: str, rows: list[dict[str, float]], fresh: dict[str, float]) -> None:
+    """One setup's table and its new-question line."""
+    print(f"\n{setup} (workers/metadata store): Ask over gRPC, template backend, trained sample shop "
+          f"({len(QUESTIONS)} questions), server in a child process; times in ms")
     header = ("clients", "asks", "p50", "p99", "asks/s", "health/s", "asks:health", "p99:1-client p50",
               *(f"{s} p50/p99" for s in STEPS))
     print(" | ".join(f"{h:>10}" for h in header))
@@ -161,10 +196,18 @@ async def main(asks_per_client: int, concurrency: list[int]) -> None:
           f"ratio {fresh['new'] / floor:.2f} (aim: at most 1.3)")
 
 
+async def main(asks_per_client: int, concurrency: list[int], setups: list[str]) -> None:
+    for setup in setups:
+        rows, fresh = await measure(setup, asks_per_client, concurrency)
+        report(setup, rows, fresh)
+
+
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--asks-per-client", type=int, default=20)
     parser.add_argument("--clients", default="1,8,32")
+    parser.add_argument("--setups", default="1/sqlite,2/postgresql",
+                        help="comma-separated workers/metadata-store pairs (sqlite or postgresql)")
     args = parser.parse_args()
-    asyncio.run(main(args.asks_per_client, [int(c) for c in args.clients.split(",")]))
+    asyncio.run(main(args.asks_per_client, [int(c) for c in args.clients.split(",")], args.setups.split(",")))
     sys.exit(0)

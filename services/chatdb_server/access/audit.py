@@ -23,6 +23,9 @@ from chatdb_server.metadata.db import MetadataStore
 from chatdb_server.metadata.models import AuditEventRow, as_utc, utcnow
 from chatdb_server.pagination import PageTokens
 
+_INSERT_EVENT = insert(AuditEventRow)
+"""Built once, so SQLAlchemy compiles it once (see ``group_commit.Statement``)."""
+
 MAX_TEXT = 10_000
 """Questions and SQL longer than this are cut in the log."""
 
@@ -99,12 +102,12 @@ class AuditLog:
 
     async def append(self, event: AuditEvent) -> None:
         """Record ``event`` (and copy it to the JSON-lines sink)."""
-        await self._store.write_together(insert(AuditEventRow).values(
+        await self._store.write_together((_INSERT_EVENT, dict(
             event_id=event.event_id, time=event.time, principal=event.principal[:255], tenant=event.tenant,
             method=event.method, resource=event.resource[:255], data_source=_source_id(event.data_source),
             question=event.question[:MAX_TEXT], sql=event.sql[:MAX_TEXT], status_code=event.status_code,
             row_count=event.row_count, duration_ms=event.duration_ms, request_id=event.request_id[:64],
-            peer=event.peer[:255]))
+            peer=event.peer[:255])))
         if self._sink is not None:
             self._sink.write(event)
 

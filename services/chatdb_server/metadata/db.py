@@ -16,7 +16,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.sql import Executable
 
-from chatdb_server.metadata.group_commit import GroupCommit
+from chatdb_server.metadata.group_commit import GroupCommit, Statement
 from chatdb_server.metadata.models import as_utc, utcnow
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
@@ -66,7 +66,7 @@ class MetadataStore:
         async with self.sessions() as session, session.begin():
             yield session
 
-    async def write_together(self, *statements: Executable, replaces: str | None = None) -> None:
+    async def write_together(self, *statements: Statement, replaces: str | None = None) -> None:
         """Run ``statements`` in one transaction shared with other callers' small writes (see
         :mod:`group_commit`): the way the hot path writes its history, audit and cache rows. ``replaces``
         names the row an upsert overwrites whole."""

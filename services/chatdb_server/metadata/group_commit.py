@@ -26,14 +26,18 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.sql import Executable
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncEngine
+
+Statement = Executable | tuple[Executable, Mapping[str, Any]]
+"""A statement, or a constant statement with its parameters: a statement built once is compiled once, where one
+built per call with its values is traversed for SQLAlchemy's compiled-cache key on every call."""
 
 MAX_BATCH = 256
 """Writes in one transaction at most; the rest wait for the next."""
@@ -41,7 +45,7 @@ MAX_BATCH = 256
 
 @dataclass
 class _Write:
-    statements: Sequence[Executable]
+    statements: Sequence[Statement]
     replaces: str | None = None
     done: asyncio.Future[None] = field(default_factory=lambda: asyncio.get_running_loop().create_future())
 
@@ -62,7 +66,7 @@ class GroupCommit:
         self._waiting: list[_Write] = []
         self._flusher: asyncio.Task[None] | None = None
 
-    async def write(self, *statements: Executable, replaces: str | None = None) -> None:
+    async def write(self, *statements: Statement, replaces: str | None = None) -> None:
         """Run ``statements`` in a transaction shared with other callers' writes; return once it has
         committed, or raise what made this caller's statements fail. ``replaces`` names the one row the
         statements overwrite whole, when they do: a later write of that row in the same transaction
@@ -116,7 +120,10 @@ class GroupCommit:
         async with self._engine.begin() as connection:
             for write in _in_lock_order(batch):
                 for statement in write.statements:
-                    await connection.execute(statement)
+                    if isinstance(statement, tuple):
+                        await connection.execute(statement[0], dict(statement[1]))
+                    else:
+                        await connection.execute(statement)
         for write in batch:
             write.settle()
 

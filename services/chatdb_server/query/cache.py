@@ -19,6 +19,7 @@ import json
 import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 import sqlglot
 from sqlalchemy import delete, select
@@ -43,6 +44,19 @@ PAYLOAD_FORMAT = "chatdb.result/1"
 
 log = get_logger(__name__)
 
+
+_REPLACED = ("sql", "payload", "row_count", "truncated", "cached_time")
+
+
+def _upsert(insert: Any) -> Any:
+    """Insert or replace one entry: built once per dialect, so SQLAlchemy compiles it once."""
+    statement = insert(ResultCacheRow)
+    return statement.on_conflict_do_update(index_elements=["source_pk", "sql_hash"],
+                                           set_={column: statement.excluded[column] for column in _REPLACED})
+
+
+_UPSERT_SQLITE = _upsert(sqlite_insert)
+_UPSERT_POSTGRESQL = _upsert(postgresql_insert)
 
 @dataclass(frozen=True)
 class CachedResult:
@@ -157,11 +171,10 @@ class ResultCache:
         now = utcnow()
         values = {"sql": sql, "payload": payload, "row_count": len(result.rows), "truncated": result.truncated,
                   "cached_time": now}
-        insert = sqlite_insert if self._store.is_sqlite else postgresql_insert
-        statement = insert(ResultCacheRow).values(tenant=source.tenant, source_pk=source.pk, sql_hash=key, **values)
-        statement = statement.on_conflict_do_update(index_elements=["source_pk", "sql_hash"], set_=values)
+        statement = _UPSERT_SQLITE if self._store.is_sqlite else _UPSERT_POSTGRESQL
+        parameters = {"tenant": source.tenant, "source_pk": source.pk, "sql_hash": key, **values}
         try:
-            await self._store.write_together(statement, replaces=f"result_cache/{source.pk}/{key}")
+            await self._store.write_together((statement, parameters), replaces=f"result_cache/{source.pk}/{key}")
             if time.monotonic() - self._last_purge.get(source.pk, float("-inf")) >= self._purge_every_s:
                 self._last_purge[source.pk] = time.monotonic()
                 async with self._store.session() as session:

@@ -23,6 +23,9 @@ from chatdb_server.query.domain import QueryState, Rating, ServedBy
 from chatdb_server.resilience.levels import Level
 from chatdb_server.sql.structure import SourceRef
 
+_INSERT_QUERY = insert(QueryRow)
+"""Built once, so SQLAlchemy compiles it once (see ``metadata.group_commit.Statement``)."""
+
 log = get_logger(__name__)
 
 QUERY = "dataSources/{data_source}/queries/{query}"
@@ -112,14 +115,14 @@ class QueryHistory:
     async def record(self, source: SourceRef, record: QueryRecord) -> str:
         """Store ``record``; returns its resource name."""
         query_id = "q" + uuid.uuid4().hex[:20]
-        await self._store.write_together(insert(QueryRow).values(
+        await self._store.write_together((_INSERT_QUERY, dict(
             query_id=query_id, tenant=source.tenant, source_pk=source.pk, question=record.question,
             sql=record.sql, state=record.state.value, error_reason=record.error_reason,
             error_message=record.error_message[:4000],
             served_by=record.served_by.value if record.served_by else "", model=record.model,
             degradation_level=int(record.level), row_count=record.row_count, confidence=record.confidence,
             timings={k: round(v, 6) for k, v in record.timings.items()}, feedback={},
-            previous_query_id=record.previous_query_id))
+            create_time=utcnow(), previous_query_id=record.previous_query_id)))
         return f"{source.name}/queries/{query_id}"
 
     async def get(self, source: SourceRef, query_id: str) -> StoredQuery:

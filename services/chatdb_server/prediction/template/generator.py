@@ -8,6 +8,7 @@ n-grams and a sqlglot build.
 from __future__ import annotations
 
 import asyncio
+import functools
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
@@ -243,7 +244,10 @@ def _validate(request: GenerationRequest) -> str:
     return dialect.value
 
 
+@functools.lru_cache(maxsize=4096)
 def _parses(sql: str, dialect: str) -> bool:
+    """Whether ``sql`` parses in ``dialect``: remembered per text, as the same questions come back and their SQL
+    is the same (parsing it was a third of generation)."""
     try:
         sqlglot.parse_one(sql, read=dialect)
     except sqlglot.errors.ParseError:
