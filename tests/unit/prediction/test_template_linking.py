@@ -130,3 +130,56 @@ def test_words_naming_a_key_name_its_namesake_in_the_table_asked_about() -> None
     # words leave only "code". The same column name in the table the question names is meant.
     assert _first_sql("What are the type codes and descriptions for all place types?", PLACES) == (
         "SELECT place_type_code, place_type_description FROM place_types")
+
+
+#: Guests and galleries, where only the guests' key is called ``id``.
+GALLERIES = SchemaContext(
+    tables=(
+        TableInfo("guests", (col("id", "INTEGER", pk=True), col("name"), col("age", "INTEGER"))),
+        TableInfo("galleries", (col("gallery_id", "INTEGER", pk=True), col("name"))),
+        TableInfo("tours", (col("guest_id", "INTEGER"), col("gallery_id", "INTEGER"))),
+    ),
+    joins=(JoinEdge("tours", ("guest_id",), "guests", ("id",)),
+           JoinEdge("tours", ("gallery_id",), "galleries", ("gallery_id",))),
+)
+
+
+def test_a_table_after_a_list_of_columns_is_the_table_of_each() -> None:
+    # "the id and name of the gallery": the gallery's key, not the guests' column called ``id``.
+    sql = _first_sql("What are the id and name of the gallery with the most guests?", GALLERIES)
+    assert sql.startswith("SELECT T1.gallery_id, T1.name FROM galleries AS T1")
+
+
+#: A key on both sides of a join (``item_type_code``), sampled only where it is a foreign key.
+ITEMS = SchemaContext(
+    tables=(
+        TableInfo("item_types", (col("item_type_code", pk=True),
+                                 col("item_type_description", samples=("Book", "Advert")))),
+        TableInfo("items", (col("item_id", "INTEGER", pk=True), col("item_name"),
+                            col("item_type_code", samples=("AD", "BK")))),
+    ),
+    joins=(JoinEdge("items", ("item_type_code",), "item_types", ("item_type_code",)),),
+)
+
+
+def test_a_shared_key_and_its_value_are_read_in_the_table_the_other_names_need() -> None:
+    # "AD" is sampled in ``items``, but the key holds the same values in ``item_types``: no join.
+    assert _first_sql('What is the item type description when the item type code is "AD"?', ITEMS) == (
+        "SELECT item_type_description FROM item_types WHERE item_type_code = 'AD'")
+    assert _first_sql("How many items are there with item type code BK?", ITEMS) == (
+        "SELECT COUNT(*) FROM items WHERE item_type_code = 'BK'")
+    assert _first_sql("Show the item type codes and the number of items using each.", ITEMS) == (
+        "SELECT item_type_code, COUNT(*) FROM items GROUP BY item_type_code")
+
+
+def test_a_column_of_the_table_named_beside_a_word_holds_the_word() -> None:
+    # "details" alone is too common to link to ``other_details`` by part; beside "note" it does,
+    # rather than to the exact ``details`` of another table.
+    notes = SchemaContext(
+        tables=(TableInfo("notes", (col("note_id", "INTEGER", pk=True), col("note_text"), col("other_details"))),
+                TableInfo("forms", (col("form_id", "INTEGER", pk=True), col("details"))),),
+        joins=(),
+    )
+    assert _first_sql("Show the note details for the note with text 'Hello'.", notes) == (
+        "SELECT other_details FROM notes WHERE note_text = 'Hello'")
+    assert _first_sql("What are the details of all notes?", notes) == "SELECT other_details FROM notes"

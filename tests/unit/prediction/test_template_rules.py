@@ -319,6 +319,17 @@ SELECT_COLUMN = [
     pytest.param("What are the emails of customers?", SHOP,
                  "SELECT email FROM customers",
                  id="what-are-the-emails-of-customers"),
+    pytest.param("Sort the products by price in descending order, and return the name, category and stock of each "
+                 "product.", SHOP,
+                 "SELECT name, category, stock FROM products ORDER BY price DESC",
+                 id="a-request-made-again-after-the-ordering"),
+    pytest.param("Which customer placed the most orders? Give me the customer email.", SHOP,
+                 "SELECT T1.email FROM customers AS T1 JOIN orders AS T2 ON T1.customer_id = T2.customer_id "
+                 "GROUP BY T1.email ORDER BY COUNT(*) DESC LIMIT 1",
+                 id="a-request-in-a-second-sentence-over-the-columns-own-table"),
+    pytest.param("What is the category of the product Desk Lamp and what is its price?", SHOP,
+                 "SELECT category, price FROM products WHERE name = 'Desk Lamp'",
+                 id="a-second-question-after-the-condition"),
 ]
 
 
@@ -465,6 +476,29 @@ def test_select_table(question: str, schema: SchemaContext, sql: str) -> None:
     assert_rule("select-table", question, schema, sql)
 
 
+#: "the names of conductors and the orchestras": the second table's label columns are asked for too.
+ANOTHER_TABLE_ASKED = [
+    pytest.param("Show the emails of customers and the products they ordered.", SHOP,
+                 "SELECT T1.email, T4.name FROM customers AS T1 JOIN orders AS T2 ON T1.customer_id = T2.customer_id "
+                 "JOIN order_items AS T3 ON T2.order_id = T3.order_id "
+                 "JOIN products AS T4 ON T3.product_id = T4.product_id",
+                 id="emails-of-customers-and-the-products"),
+    pytest.param("Show the emails of customers and the product prices.", SHOP,
+                 "SELECT T1.email, T4.price FROM customers AS T1 JOIN orders AS T2 ON T1.customer_id = T2.customer_id "
+                 "JOIN order_items AS T3 ON T2.order_id = T3.order_id "
+                 "JOIN products AS T4 ON T3.product_id = T4.product_id",
+                 id="a-column-of-the-second-table-is-named-so-no-label-is-added"),
+    pytest.param("Show the names of singers and the concerts they sang in.", CONCERTS,
+                 "SELECT name FROM singer",
+                 id="no-join-reaches-the-second-table-its-label-is-not-shown"),
+]
+
+
+@pytest.mark.parametrize(("question", "schema", "sql"), ANOTHER_TABLE_ASKED)
+def test_another_table_asked(question: str, schema: SchemaContext, sql: str) -> None:
+    assert_rule("another-table-asked", question, schema, sql)
+
+
 #: A table named among the conditions: it joins the query.
 CONTEXT_TABLE = [
     pytest.param("What is the total quantity of order items?", SHOP,
@@ -517,6 +551,12 @@ FILTER_LIKE_VALUE = [
     pytest.param('Show customers whose email contains "example"', SHOP,
                  "SELECT first_name, last_name FROM customers WHERE first_name LIKE '%example%'",
                  id="show-customers-whose-email-contains-exam"),
+    pytest.param("What are the remarks of the incidents which have the substring 'late'?", SchemaContext(
+        tables=(TableInfo("incidents", (col("incident_id", "INTEGER", pk=True), col("remark"),
+                                        col("victims", "INTEGER"))),),
+        joins=()),
+                 "SELECT remark FROM incidents WHERE remark LIKE '%late%'",
+                 id="a-searched-text-with-no-column-named-is-searched-in-the-column-asked-for"),
 ]
 
 
@@ -847,6 +887,13 @@ COMPARE_WITH_AVERAGE = [
     pytest.param("Show the name of singers with net worth above the average", CONCERTS,
                  "SELECT name FROM singer WHERE net_worth > (SELECT AVG(net_worth) FROM singer)",
                  id="show-the-name-of-singers-with-net-worth-"),
+    pytest.param("Which players are older than average?", SchemaContext(
+        tables=(TableInfo("players", (col("player_id", "INTEGER", pk=True), col("name"), col("age", "INTEGER"),
+                                      col("team_id", "INTEGER"))),
+                TableInfo("teams", (col("team_id", "INTEGER", pk=True), col("name"), col("average", "REAL")))),
+        joins=(JoinEdge("players", ("team_id",), "teams", ("team_id",)),)),
+                 "SELECT name FROM players WHERE age > (SELECT AVG(age) FROM players)",
+                 id="than-average-joins-no-table-with-a-column-called-average"),
 ]
 
 

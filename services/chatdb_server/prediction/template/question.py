@@ -25,7 +25,7 @@ from chatdb_server.prediction.template.joins import JoinGraph
 from chatdb_server.prediction.template.linking import Mention, Target
 from chatdb_server.prediction.template.schema_index import ColumnEntry, SchemaIndex, TableEntry
 from chatdb_server.prediction.template.vocabulary import word_set
-from chatdb_server.prediction.template.words import Token
+from chatdb_server.prediction.template.words import STOPWORDS, Token
 
 #: Words that may sit between a column and its value ("whose country *is* France").
 VALUE_GLUE = word_set("cues", "value_glue")
@@ -33,6 +33,12 @@ VALUE_GLUE = word_set("cues", "value_glue")
 #: Words that may sit between the things a question asks for ("the names *and* ages *of all* singers").
 _REQUEST_GLUE = word_set("cues", "request_glue")
 
+
+#: Words between a column and the table it belongs to ("name *of the* stadium").
+_OF_TABLE = frozenset({"of", "for", "in", "the", "a", "an", "all", "each", "every", "those", "these"})
+
+#: Words between the columns of a list ("id, name *and* age").
+_LIST_GLUE = frozenset({"and", "or", "the", "its", "their"})
 
 #: Target scores closer than this are a tie.
 _TIE = 1e-9
@@ -102,13 +108,19 @@ class Question:
                 return mention.start
         return len(self.tokens)
 
-    def _mentioned_tables(self) -> list[TableEntry]:
-        """Tables the question is about (a negated "... not used by any document" does not count)."""
+    def _mentioned_tables(self, shared_keys_too: bool = True) -> list[TableEntry]:
+        """Tables the question is about (a negated "... not used by any document" does not count).
+
+        Without ``shared_keys_too`` a value of a column whose name other tables share (a key such as
+        ``item_type_code``, sampled where it is a foreign key) does not count: it is as much the other
+        tables'."""
         tables: list[TableEntry] = []
+        shared = set() if shared_keys_too else _shared_column_names(self.index)
         for mention in self.mentions:
             if mention.kind == "table" and self.negated(mention):
                 continue
-            if mention.kind == "table" or (mention.kind == "value" and mention.targets):
+            if mention.kind == "table" or (mention.kind == "value" and mention.targets and (
+                    mention.best.column is None or mention.best.column.name.lower() not in shared)):
                 candidate = mention.best.table
             else:
                 continue
@@ -117,28 +129,45 @@ class Question:
         return tables
 
     def _adjacent_table(self, mention: Mention) -> TableEntry | None:
-        """A table named right before ("stadium name") or right after ("name of the stadium") a column."""
+        """A table named right before ("stadium name") or right after ("name of the stadium") a column, or
+        after the list of columns it ends ("the id *and name* of the store")."""
         for other in self.mentions:
             if other.kind != "table":
                 continue
             if other.end == mention.start or (other.end == mention.start - 1 and self.lowers[other.end] == "'s"):
                 return other.best.table
-            gap = self.lowers[mention.end:other.start]
+            gap = self.lowers[self._end_of_column_list(mention):other.start]
             if other.start >= mention.end and gap and gap[0] in ("of", "for", "in") and len(gap) <= 3 and all(
-                    w in ("of", "for", "in", "the", "a", "an", "all", "each", "every", "those", "these") for w in gap):
+                    w in _OF_TABLE for w in gap):
                 return other.best.table
         return None
+
+    def _end_of_column_list(self, mention: Mention) -> int:
+        """Where the list of column names a column mention starts ends ("id, name *and* age"): the columns
+        joined by "and" or "or" right after it."""
+        end = mention.end
+        for other in self.mentions:
+            if other.start < end:
+                continue
+            if other.kind != "column" or not 0 < other.start - end <= 2 or not all(
+                    w in _LIST_GLUE for w in self.lowers[end:other.start]):
+                break
+            end = other.end
+        return end
 
     def _resolve_columns(self) -> dict[int, Target]:
         """The target of every column mention: best match in context, then fewest tables overall."""
         ranked_by_position: dict[int, list[tuple[float, Target]]] = {}
+        named = self._mentioned_tables(shared_keys_too=False)
         for position, mention in enumerate(self.mentions):
             if mention.kind == "column":
                 adjacent = self._adjacent_table(mention)
-                ranked_by_position[position] = sorted(((self._target_score(t, adjacent), t) for t in mention.targets),
-                                                      key=lambda pair: -pair[0])
+                targets = [*mention.targets, *self._targets_in_adjacent_table(mention, adjacent)]
+                ranked_by_position[position] = sorted(
+                    ((self._target_score(t, adjacent, named), t) for t in targets), key=lambda pair: -pair[0])
+        tables_named = [m.best.table for m in self.mentions if m.kind == "table" and not self.negated(m)]
         support: dict[int, float] = {}
-        for table in self.mentioned_tables:
+        for table in named:
             support[id(table)] = support.get(id(table), 0.0) + 1.0
         for ranked in ranked_by_position.values():
             # A mention whose best targets tie ("population" of cities and of countries) shares its vote.
@@ -149,15 +178,30 @@ class Question:
         for column_index, (position, ranked) in enumerate(sorted(ranked_by_position.items())):
             best_score = ranked[0][0]
             close = [pair for pair in ranked if pair[0] >= best_score - costs.CLOSE_TARGETS]
-            close.sort(key=lambda pair: (-support.get(id(pair[1].table), 0.0), -pair[0]))
+            beside = _namesake_support(position, close, ranked_by_position, tables_named, self.graph)
+            close.sort(key=lambda pair: (-beside.get(id(pair[1].table), 0.0), -support.get(id(pair[1].table), 0.0),
+                                         -pair[0]))
             ordered = [pair[1] for pair in close] + [pair[1] for pair in ranked if pair not in close]
             pick = 1 if self.choices.alternative_column == column_index and len(ordered) > 1 else 0
             chosen[position] = ordered[pick]
         return chosen
 
-    def _target_score(self, target: Target, adjacent: TableEntry | None) -> float:
+    def _targets_in_adjacent_table(self, mention: Mention, adjacent: TableEntry | None) -> list[Target]:
+        """"product details", "the details of the product": when none of the word's matches is a column of
+        the table named beside it, that table's columns whose names hold the word (``other_details``) are
+        matches too, scored as part of their name (linking leaves out parts made of words as common as
+        "details")."""
+        if adjacent is None or any(t.table is adjacent for t in mention.targets):
+            return []
+        lemmas = {t.lemma for t in self.tokens[mention.start:mention.end]} - STOPWORDS
+        if not lemmas:
+            return []
+        return [Target(adjacent, column, costs.PART_OF_NAME_MATCH * len(lemmas) / len(column.words))
+                for column in adjacent.columns if lemmas <= set(column.words)]
+
+    def _target_score(self, target: Target, adjacent: TableEntry | None, named: list[TableEntry]) -> float:
         score = target.score
-        if any(target.table is t for t in self.mentioned_tables):
+        if any(target.table is t for t in named):
             score += costs.MENTIONED_TABLE_BONUS
         if adjacent is not None and target.table is adjacent:
             score += costs.ADJACENT_TABLE_BONUS
@@ -234,3 +278,37 @@ class Question:
                     if word in column.words and column.is_numeric and not column.is_key_like:
                         return column
         return None
+
+
+def _shared_column_names(index: SchemaIndex) -> set[str]:
+    """Lower-case column names more than one table has."""
+    seen: set[str] = set()
+    shared: set[str] = set()
+    for table in index.tables:
+        for name in {c.name.lower() for c in table.columns}:
+            (shared if name in seen else seen).add(name)
+    return shared
+
+
+def _namesake_support(position: int, close: list[tuple[float, Target]],
+                      ranked_by_position: dict[int, list[tuple[float, Target]]], tables_named: list[TableEntry],
+                      graph: JoinGraph) -> dict[int, float]:
+    """For a column name several tables share (a key on both sides of a join: ``item_type_code`` of ``items``
+    and of ``item_types``), a preference for each of those tables: the key holds the same values on both
+    sides, so it is read in the table the question's other columns and tables need (one vote each), else
+    in the one fewest joins away from them, and no join is made for it. Empty when the close targets are not
+    all one name."""
+    names = {pair[1].column.name.lower() for pair in close if pair[1].column is not None}
+    if len(close) < 2 or len(names) != 1:
+        return {}
+    others = list(tables_named)
+    for other, ranked in ranked_by_position.items():
+        top = [t.table for score, t in ranked if score >= ranked[0][0] - _TIE]
+        if other != position and len({id(t) for t in top}) == 1:
+            others.append(top[0])
+    preference: dict[int, float] = {}
+    for _, target in close:
+        votes = sum(1.0 for t in others if t is target.table)
+        path = graph.path(others, target.table) if others else []
+        preference[id(target.table)] = votes - (0.01 * len(path) if path is not None else 1.0)
+    return preference

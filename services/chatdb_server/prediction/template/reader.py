@@ -97,6 +97,7 @@ class Reader:
                 tables.append(table)
 
         outputs = group_by_tables(subject, state, summed_totals(state), group_by, need)
+        outputs += _labels_of_tables_also_asked(q, subject, state, outputs)
         counted = state.count_requested or (state.count_subject is not None and not outputs)
         if counted:
             outputs.append(Output(None, "count"))
@@ -199,3 +200,17 @@ class Reader:
         state.penalty += costs.UNREACHABLE_TABLE_DROPPED
         state.fire("unreachable-table-dropped")
         return kept
+
+
+def _labels_of_tables_also_asked(q: Question, subject: TableEntry, state: ReadingState,
+                                 outputs: list[Output]) -> list[Output]:
+    """The label columns of each further table the request names, where none of its columns is shown
+    ("the emails of customers and the products" shows the products' names too) and a join reaches it."""
+    added: list[Output] = []
+    for table in state.also_asked:
+        if q.graph.connect(subject, [table]) is None:
+            continue
+        if not any(o.column is not None and o.column.table is table for o in [*outputs, *added]):
+            added += [Output(c) for c in table.label_columns]
+            state.notes.append(f"also {', '.join(c.name for c in table.label_columns)} of {table.name}")
+    return added

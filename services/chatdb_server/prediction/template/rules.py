@@ -35,6 +35,7 @@ from chatdb_server.prediction.template.superlatives import (
     orders_by_column,
     table_superlative,
 )
+from chatdb_server.prediction.template.vocabulary import word_set
 
 SiteT = TypeVar("SiteT")
 
@@ -199,10 +200,53 @@ def _count_rows(site: ColumnSite, state: ReadingState) -> None:
 
 
 def _select_column_matches(site: ColumnSite, state: ReadingState) -> bool:
-    """Named in the request part, or "... and <column>" right after it (not a condition)."""
+    """Named in the request part, or "... and <column>" right after it (not a condition), or in a request
+    made again after the conditions ("sort the products by price, and *return* the name, category and
+    stock")."""
     q, gap, start = site.q, site.gap, site.mention.start
     return start < q.boundary or bool(gap and gap[-1] in ("and",) and state.outputs
-                                      and start < q.boundary + 6 and not set(gap) & CONDITION_WORDS)
+                                      and start < q.boundary + 6 and not set(gap) & CONDITION_WORDS) or (
+        _asked_again(site, state))
+
+
+_REQUEST_VERBS = word_set("cues", "request_verbs")
+#: Words between a request verb and what it asks for ("give *me the* name").
+_AFTER_REQUEST_VERB = frozenset({"me", "us", "the", "a", "an", "all", "its", "their", "also", "is", "are"})
+#: Words between the columns of a list ("name, category *and* stock").
+_LIST_GLUE = frozenset({"and", "the", "its", "their"})
+
+
+def _after_request_verb(site: ColumnSite) -> bool:
+    """Whether a request verb stands right before the column, over determiners and the name of the column's
+    own table ("return *the* name", "give me *the customer* email")."""
+    q = site.q
+    own_table = {k for m in q.mentions if m.kind == "table" and m.best.table is site.column.table
+                 for k in range(m.start, m.end)}
+    k = site.mention.start - 1
+    while k >= 0 and (q.lowers[k] in _AFTER_REQUEST_VERB or k in own_table):
+        k -= 1
+    return k >= 0 and q.lowers[k] in _REQUEST_VERBS
+
+
+def _asked_again(site: ColumnSite, state: ReadingState) -> bool:
+    """A column after a request verb past the conditions ("Give me the customer email."), or next in the
+    list such a column starts ("return the name, category *and* stock"); not one asked for already."""
+    if any(o.column is site.column for o in state.outputs):
+        return False
+    gap = set(site.gap)
+    if _after_request_verb(site) or (gap & _REQUEST_VERBS and not gap & CONDITION_WORDS):
+        return True
+    return _next_in_a_late_list(site, state)
+
+
+def _next_in_a_late_list(site: ColumnSite, state: ReadingState) -> bool:
+    """The column follows, in a list, a column past the request part that was asked for."""
+    previous = site.q.mentions[site.position - 1] if site.position > 0 else None
+    if previous is None or previous.kind != "column" or previous.start < site.q.boundary or not state.outputs:
+        return False
+    last = state.outputs[-1]
+    return set(site.gap) <= _LIST_GLUE and last.aggregate is None and last.column is site.q.column_of(
+        site.position - 1)
 
 
 def _select_column(site: ColumnSite, state: ReadingState) -> None:
@@ -220,7 +264,8 @@ def _nothing(site: object, state: ReadingState) -> None:
 COLUMN_RULES: tuple[Rule[ColumnSite], ...] = ordered(
     Rule("group-by-column", 10, lambda s, st: groups_by(s.q, s.position, s.words), _group_by_column,
          '"per city", "for each status", an aggregate\'s "by city": GROUP BY the column.'),
-    Rule("order-by-column", 20, lambda s, st: orders_by_column(s.q, s.mention, s.words),
+    Rule("order-by-column", 20,
+         lambda s, st: orders_by_column(s.q, s.mention, s.words) and not _after_request_verb(s),
          lambda s, st: order_by_column(s.q, s.mention, s.column, st),
          '"sorted by age", "the top 5 products by price": ORDER BY the column.'),
     Rule("most-frequent-value", 30, lambda s, st: most_frequent(set(s.gap_through_table)) is not None,
@@ -292,6 +337,19 @@ def _most_related_rows(site: TableSite, state: ReadingState) -> None:
     state.context_tables.append(site.table)
 
 
+def _another_table_asked_matches(site: TableSite, state: ReadingState) -> bool:
+    """A second table named in the request, joined to what is asked by "and" ("the emails of customers *and
+    the* products they ordered")."""
+    gap = [w for w in site.gap if w not in ("the", "their", "its")]
+    return site.mention.start < site.q.boundary and gap == ["and"] and bool(state.select_tables) and all(
+        site.table is not t for t in state.select_tables)
+
+
+def _another_table_asked(site: TableSite, state: ReadingState) -> None:
+    state.select_tables.append(site.table)
+    state.also_asked.append(site.table)
+
+
 TABLE_RULES: tuple[Rule[TableSite], ...] = ordered(
     Rule("count-table", 10, lambda s, st: s.q.count_end is not None and s.q.right_after_count(s.mention.start)
          and st.count_subject is None, _count_table, '"how many singers": COUNT(*) FROM the table.'),
@@ -306,6 +364,8 @@ TABLE_RULES: tuple[Rule[TableSite], ...] = ordered(
     Rule("most-related-rows", 50, lambda s, st: table_superlative(s.gap) is not None
          and s.mention.start > s.q.boundary, _most_related_rows,
          '"the customer with the most orders": order by the count of related rows.'),
+    Rule("another-table-asked", 55, _another_table_asked_matches, _another_table_asked,
+         '"the emails of customers and the products": the second table\'s label columns are asked for too.'),
     Rule("select-table", 60, lambda s, st: s.mention.start < s.q.boundary,
          lambda s, st: st.select_tables.append(s.table), '"list the singers": the table asked for.'),
     Rule("context-table", 70, lambda s, st: True, lambda s, st: st.context_tables.append(s.table),

@@ -40,6 +40,18 @@ def read_average_comparisons(q: Question, state: ReadingState) -> None:
         state.outputs = [o for o in state.outputs if o.column is not column or (
             o.aggregate is None and not named_elsewhere and not state.count_requested)]
         state.totals = [o for o in state.totals if any(o is kept for kept in state.outputs)]
+        _forget_average_as_column(q, index, state)
+
+
+def _forget_average_as_column(q: Question, average_at: int, state: ReadingState) -> None:
+    """"older than average" in a schema with a column called ``average``: the word was the comparison's,
+    so that column's table, taken as context, does not join the query."""
+    for position, mention in enumerate(q.mentions):
+        if mention.kind == "column" and (mention.start, mention.end) == (average_at, average_at + 1):
+            table = q.column_of(position).table
+            kept = [t for t in state.context_tables if t is not table]
+            if len(kept) == len(state.context_tables) - 1:
+                state.context_tables = kept
 
 
 def _compared_column(q: Question, average_at: int, comparator_at: int, implied: tuple[str, ...]

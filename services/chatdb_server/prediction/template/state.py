@@ -31,6 +31,9 @@ class ReadingState:
     count_subject: TableEntry | None = None
     count_requested: bool = False
     select_tables: list[TableEntry] = field(default_factory=list)
+    also_asked: list[TableEntry] = field(default_factory=list)
+    """Tables asked for beside the first ("the customers and the products"): their labels are shown
+    unless a column of theirs is."""
     count_superlative: bool | None = None
     """Order by COUNT(*) (True descending, False ascending), e.g. "the most orchestras"."""
     totals: list[Output] = field(default_factory=list)

@@ -22,8 +22,13 @@ def read_value(q: Question, position: int, mention: Mention, gap: list[str], sta
     target = mention.best if mention.targets else None
     if previous is not None:
         matching = [t for t in mention.targets if t.column is previous]
+        namesakes = [t for t in mention.targets
+                     if t.column is not None and t.column.name.lower() == previous.name.lower()]
         if matching:
             target = matching[0]
+        elif namesakes:
+            # A key sampled on the other side of its join ("type code AD" of item_types, sampled in items).
+            target = Target(previous.table, previous, namesakes[0].score, namesakes[0].value)
         elif target is None:
             target = Target(previous.table, previous, costs.PLACED_VALUE_MATCH, mention.text)
     elif target is not None and len(mention.targets) > 1:
@@ -32,6 +37,8 @@ def read_value(q: Question, position: int, mention: Mention, gap: list[str], sta
         target = _label_target(q, position, mention)
     if target is None and mention.proper_noun:
         target = _subject_label_target(q, mention, state)
+    if target is None and set(gap) & _LIKE_WORDS:
+        target = _asked_text_target(mention, state)
     if target is None or target.column is None:
         state.penalty += costs.VALUE_NOT_PLACED
         state.fire("value-not-placed")
@@ -104,6 +111,14 @@ def _subject_label_target(q: Question, mention: Mention, state: ReadingState) ->
     if label is None or label.is_key_like:
         return None
     return Target(label.table, label, costs.PLACED_VALUE_MATCH, mention.text)
+
+
+def _asked_text_target(mention: Mention, state: ReadingState) -> Target | None:
+    """"the notes which have the substring 'late'": a text searched for with no column named for it is
+    searched in the text column asked for."""
+    asked = next((o.column for o in state.outputs if o.column is not None and o.aggregate is None
+                  and o.column.kind == "text" and not o.column.is_key_like), None)
+    return Target(asked.table, asked, costs.PLACED_VALUE_MATCH, mention.text) if asked is not None else None
 
 
 def _value_target_score(q: Question, target: Target) -> float:
