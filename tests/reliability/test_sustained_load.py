@@ -120,7 +120,7 @@ async def ask_many(stubs: list[query_service_pb2_grpc.QueryServiceStub], source:
     return run
 
 
-@pytest.fixture(params=["postgresql"])  # "sqlite" too once a clean 10,000-ask run on it is recorded
+@pytest.fixture(params=["postgresql", "sqlite"])
 def server(request: pytest.FixtureRequest, tmp_path: Path, pg_dsn: str) -> Iterator[ServerProcess]:
     """All services in one ``chatdb serve`` process, template backend, every ask running its SQL, and the
     metadata store on PostgreSQL (what a deployment uses) or on the embedded SQLite file (what ``make run``
