@@ -14,7 +14,7 @@ Floors, measured in the same run: gRPC health checks from the same clients over 
 question's embedding in this process plus the same question asked again once its embedding is cached
 (every other step of an ask).
 
-    .venv/bin/python -m tests.bench.ask_bench [--asks-per-client 20] [--clients 1,8,32]
+    .venv/bin/python -m tests.bench.ask_bench [--asks-per-client 40] [--clients 1,8,32]
                                               [--setups 1/sqlite,2/postgresql]
 """
 
@@ -204,7 +204,7 @@ async def main(asks_per_client: int, concurrency: list[int], setups: list[str]) 
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--asks-per-client", type=int, default=20)
+    parser.add_argument("--asks-per-client", type=int, default=40)
     parser.add_argument("--clients", default="1,8,32")
     parser.add_argument("--setups", default="1/sqlite,2/postgresql",
                         help="comma-separated workers/metadata-store pairs (sqlite or postgresql)")
