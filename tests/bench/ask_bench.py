@@ -119,20 +119,23 @@ NEW_QUESTIONS = 20
 
 async def new_questions(channel: grpc.aio.Channel, source: str) -> dict[str, float]:
     """p50 of a never-asked question at one client, beside its floor: the question's embedding (this process,
-    same model) plus the same question asked again with its embedding cached."""
+    same model) plus the same question asked again with its embedding cached. The embeddings are measured
+    after the asks, not between them: PyTorch's threads spin a while after each use, and the two processes'
+    would take turns slowing each other down."""
     stub = query_service_pb2_grpc.QueryServiceStub(channel)
-    embedder = Embedder.shared()
-    for _ in range(3):  # warm-up: the model's first calls are slow
-        embedder.encode(["How many orders are there?"])
+    questions = [f"How many orders have a total amount above {150 + 7 * n}?" for n in range(NEW_QUESTIONS)]
     first, again, embedding = [], [], []
-    for n in range(NEW_QUESTIONS):
-        question = f"How many orders have a total amount above {150 + 7 * n}?"
+    for question in questions:
         started = time.perf_counter()
         await stub.Ask(query_service_pb2.AskRequest(parent=source, question=question))
         first.append(time.perf_counter() - started)
         started = time.perf_counter()
         await stub.Ask(query_service_pb2.AskRequest(parent=source, question=question))
         again.append(time.perf_counter() - started)
+    embedder = Embedder.shared()
+    for _ in range(3):  # warm-up: the model's first calls are slow
+        embedder.encode(["How many orders are there?"])
+    for question in questions:
         started = time.perf_counter()
         embedder.encode([question])  # encoded afresh: `encode` does not read the question cache
         embedding.append(time.perf_counter() - started)
