@@ -40,6 +40,8 @@ SHOP_TABLES = [
     table("departments", "id", "department_name", "budget"),
     table("warehouses", "id", "warehouse_name", "capacity"),
 ]
+GLOBEX_TABLES = [table("salaries", "id", "employee_name", "salary_amount")]
+"""Another tenant's source, indexed by the tests that search it (each test stands alone)."""
 SHOP_JOINS = [
     join("orders", "customer_id", "customers"),
     join("order_items", "order_id", "orders"),
@@ -99,9 +101,7 @@ async def test_context_carries_columns_keys_and_sample_values(retriever: Retriev
 
 async def test_only_trained_tables_of_the_callers_namespace_are_searched(
         retriever: Retriever, embedder: Embedder, store: VectorStore) -> None:
-    other = source("globex")
-    decoy = [table("salaries", "id", "employee_name", "salary_amount")]
-    index_tables(embedder, store, other.namespace, decoy, [])
+    index_tables(embedder, store, source("globex").namespace, GLOBEX_TABLES, [])
     untrained = [dataclasses.replace(t, trained_fingerprint=None) if t.structure.name == "employees" else t
                  for t in SHOP_TABLES]
     found = await retriever.retrieve(source("acme"), "What is the salary of each employee?", untrained, SHOP_JOINS,
@@ -125,8 +125,8 @@ async def test_similar_examples_are_returned_best_first(
     assert found.examples[0].example_id == "e-count"
     assert found.examples[0].sql == "SELECT COUNT(*) FROM orders"
     assert len(found.examples) == 2 and found.examples[0].score > found.examples[1].score
-    other = await retriever.retrieve(source("globex"), "how many orders are there",
-                                     [table("salaries", "id", "employee_name", "salary_amount")], [], k=1)
+    index_tables(embedder, store, source("globex").namespace, GLOBEX_TABLES, [])
+    other = await retriever.retrieve(source("globex"), "how many orders are there", GLOBEX_TABLES, [], k=1)
     assert other.examples == []
 
 
