@@ -159,10 +159,13 @@ def test_the_journey(console: tuple[str, ServerProcess], browser: WebDriver, sho
     observed: list[str] = []
 
     def finished(_: WebDriver) -> bool:
+        # Finished first, then the value: read the other way round, the last job event and the end could both
+        # land between the two reads, and the value read would not be the final one.
+        done = panel.get_attribute("data-finished") == "1"
         value = browser.find_element(By.ID, "job-progress").get_attribute("value") or ""
         if not observed or observed[-1] != value:
             observed.append(value)
-        return panel.get_attribute("data-finished") == "1"
+        return done
 
     wait(browser).until(finished)
     assert len(set(observed)) >= 2, observed
