@@ -173,7 +173,7 @@ async def start_server(settings: Settings, names: Sequence[str] = (), *, worker:
     log.info("server.started" if worker is None else "worker.started", host=settings.host, port=port,
              services=[s.name for s in specs], data_dir=str(settings.data_dir), tls=credentials is not None,
              mutual_tls=bool(settings.tls_client_ca_file), authentication=settings.authentication,
-             **({} if worker is None else {"worker": worker}))
+             **({} if worker is None else {"worker": worker, "pid": os.getpid()}))
     return RunningServer(server, port, components, health, specs, metrics)
 
 

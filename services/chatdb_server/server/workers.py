@@ -8,14 +8,15 @@ and the caches, and group commit's lock order for overwritten rows.
 
 The embedded defaults need two things more than one process does:
 
-- Milvus Lite lets one process own its data directory, so this supervisor serves it with
-  ``milvus-lite server`` on a loopback port, and every worker connects to that.
+- Milvus Lite lets one process own its data directory, so the supervisor serves it from a process of its
+  own (Milvus Lite's gRPC server on a loopback port), and every worker connects to that.
 - The first worker migrates the metadata store and creates the bootstrap admin key before the others
   start, so they do not race for either.
 
 The console runs in the first worker only; with a metrics port P, worker i serves its own metrics on P + i.
 A worker that dies is started again; SIGTERM or SIGINT stops every worker (each drains its calls), then
-Milvus Lite. The embedded SQLite metadata store works, but its writers in different processes take turns
+Milvus Lite (which closes its data cleanly). Each child holds a pipe from the supervisor: if the supervisor
+is killed, the pipe closes and the children stop too, instead of serving on without it. The embedded SQLite metadata store works, but its writers in different processes take turns
 on the file's lock and wait with SQLite's sleeping busy handler: PostgreSQL (``CHATDB_METADATA_URL``) is
 the store that lets throughput grow with workers.
 """
@@ -27,13 +28,13 @@ import os
 import queue
 import signal
 import socket
-import subprocess
-import sys
+import threading
 import time
 from collections.abc import Sequence
+from contextlib import suppress
 from dataclasses import dataclass
-from multiprocessing.connection import wait
-from multiprocessing.context import SpawnProcess
+from multiprocessing.connection import Connection, wait
+from multiprocessing.context import SpawnContext, SpawnProcess
 from pathlib import Path
 from typing import Any
 
@@ -57,47 +58,58 @@ def free_port(host: str) -> int:
         return port
 
 
+def _serve_lite(data_path: str, lifeline: Connection, ports: Any) -> None:
+    """Milvus Lite's server over ``data_path`` in this process, until the supervisor says stop or is gone
+    (``lifeline`` closes with it); then it drains its calls and closes the data cleanly."""
+    from milvus_lite.adapter.grpc.server import start_server_in_thread
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # a Ctrl-C at the terminal: the supervisor decides
+    server, database, port = start_server_in_thread(data_dir=data_path, host="127.0.0.1", port=0)
+    ports.put(port)
+    with suppress(EOFError):
+        lifeline.recv()
+    server.stop(grace=5)
+    database.close()
+
+
 @dataclass
 class LiteServer:
-    """Milvus Lite's data directory served by its own process, for every worker to connect to."""
+    """Milvus Lite's data directory served by a process of its own, for every worker to connect to."""
 
-    process: subprocess.Popen[bytes]
+    process: SpawnProcess
+    stop_line: Connection
     uri: str
 
     @classmethod
-    def start(cls, data_path: str) -> LiteServer:
-        """``milvus-lite server`` over ``data_path`` (the file URI one process would open) on a loopback port,
-        once it accepts connections."""
+    def start(cls, context: SpawnContext, data_path: str) -> LiteServer:
+        """A Milvus Lite server over ``data_path`` (the file URI one process would open) on a loopback port."""
         Path(data_path).parent.mkdir(parents=True, exist_ok=True)
-        port = free_port("127.0.0.1")
-        process = subprocess.Popen([sys.executable, "-m", "milvus_lite", "server", "--data-dir", data_path,
-                                    "--host", "127.0.0.1", "--port", str(port)],
-                                   stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, start_new_session=True)
+        lifeline, stop_line = context.Pipe(duplex=False)
+        ports = context.Queue()
+        process = context.Process(target=_serve_lite, args=(data_path, lifeline, ports), name="chatdb-milvus-lite")
+        process.start()
+        lifeline.close()
         deadline = time.monotonic() + START_TIMEOUT_S
-        while not _accepts("127.0.0.1", port):
-            if process.poll() is not None or time.monotonic() > deadline:
-                process.kill()
-                raise RuntimeError(f"Milvus Lite did not start serving {data_path} (exit status {process.poll()})")
-            time.sleep(0.1)  # a child's readiness: nothing to wait on but its port
+        while True:
+            try:
+                port = int(ports.get(timeout=0.5))
+                break
+            except queue.Empty:
+                if not process.is_alive() or time.monotonic() > deadline:
+                    process.kill()
+                    raise RuntimeError(f"Milvus Lite did not start serving {data_path} "
+                                       f"(exit status {process.exitcode})") from None
         logger.info("workers.milvus_lite_started", port=port)
-        return cls(process, f"http://127.0.0.1:{port}")
+        return cls(process, stop_line, f"http://127.0.0.1:{port}")
 
     def stop(self) -> None:
-        """Stop it (it flushes on SIGTERM) and wait."""
-        self.process.terminate()
-        try:
-            self.process.wait(30)
-        except subprocess.TimeoutExpired:
+        """Tell it to stop (it drains and closes its data), and wait."""
+        with suppress(OSError):
+            self.stop_line.send("stop")
+        self.process.join(30)
+        if self.process.is_alive():
             self.process.kill()
-            self.process.wait()
-
-
-def _accepts(host: str, port: int) -> bool:
-    try:
-        with socket.create_connection((host, port), timeout=1):
-            return True
-    except OSError:
-        return False
+            self.process.join()
 
 
 def worker_settings(settings: Settings, index: int) -> Settings:
@@ -107,14 +119,22 @@ def worker_settings(settings: Settings, index: int) -> Settings:
         metrics_port=settings.metrics_port + index if settings.metrics_port > 0 else 0)
 
 
-def _run_worker(settings: Settings, names: Sequence[str], index: int, ready: Any) -> None:
-    """A worker process's main: serve until SIGTERM or SIGINT, telling the supervisor once serving."""
+def _run_worker(settings: Settings, names: Sequence[str], index: int, ready: Any, lifeline: Connection) -> None:
+    """A worker process's main: serve until SIGTERM or SIGINT, telling the supervisor once serving. A worker
+    whose supervisor is gone (killed, so it could not stop them) stops too: ``lifeline`` closes with it."""
     import asyncio
 
     from chatdb_server.server.runtime import serve
 
     log.configure(settings.log_level, settings.log_format)
+    threading.Thread(target=_stop_when_gone, args=(lifeline,), name="supervisor-lifeline", daemon=True).start()
     asyncio.run(serve(settings, names, worker=index, on_ready=lambda: ready.put(index)))
+
+
+def _stop_when_gone(lifeline: Connection) -> None:
+    with suppress(EOFError, OSError):
+        lifeline.recv()
+    os.kill(os.getpid(), signal.SIGTERM)
 
 
 class Supervisor:
@@ -125,6 +145,7 @@ class Supervisor:
         self._context = multiprocessing.get_context("spawn")  # no fork of a process that has threads
         self._ready = self._context.Queue()
         self._workers: dict[int, SpawnProcess] = {}
+        self._lifelines: dict[int, Connection] = {}  # the ends that keep each worker's lifeline open
         self._lite: LiteServer | None = None
         self._stopping = False
         self._wake_read, self._wake_write = socket.socketpair()
@@ -151,7 +172,7 @@ class Supervisor:
     def _start_all(self) -> None:
         settings = self._settings
         if is_lite_uri(settings.resolved_milvus_uri):
-            self._lite = LiteServer.start(settings.resolved_milvus_uri)
+            self._lite = LiteServer.start(self._context, settings.resolved_milvus_uri)
             settings = self._settings = settings.replace(milvus_uri=self._lite.uri)
         count = settings.workers
         self._start(0)
@@ -163,10 +184,16 @@ class Supervisor:
                     services=self._names or "all", data_dir=str(settings.data_dir))
 
     def _start(self, index: int) -> None:
+        lifeline, held = self._context.Pipe(duplex=False)
         process = self._context.Process(target=_run_worker, name=f"chatdb-worker-{index}",
-                                        args=(worker_settings(self._settings, index), self._names, index, self._ready))
+                                        args=(worker_settings(self._settings, index), self._names, index,
+                                              self._ready, lifeline))
         process.start()
+        lifeline.close()
+        if index in self._lifelines:
+            self._lifelines[index].close()
         self._workers[index] = process
+        self._lifelines[index] = held
 
     def _await_ready(self, waiting: set[int]) -> None:
         deadline = time.monotonic() + START_TIMEOUT_S

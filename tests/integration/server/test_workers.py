@@ -15,7 +15,7 @@ import signal
 import socket
 import sqlite3
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import grpc
@@ -100,13 +100,13 @@ def children(pid: int) -> list[int]:
     return [int(child) for child in path.read_text().split()] if path.exists() else []
 
 
-def children_running(server: ServerProcess, marker: str) -> list[int]:
-    """The supervisor's children whose command line holds ``marker``."""
+def spawned_children(server: ServerProcess) -> list[int]:
+    """The supervisor's spawned children: its workers and the Milvus Lite process."""
     assert server.proc is not None
     found = []
     for child in children(server.proc.pid):
         try:
-            if marker in Path(f"/proc/{child}/cmdline").read_bytes().decode(errors="replace"):
+            if "spawn_main" in Path(f"/proc/{child}/cmdline").read_bytes().decode(errors="replace"):
                 found.append(child)
         except FileNotFoundError:  # it exited meanwhile
             continue
@@ -118,7 +118,16 @@ def still_running(pids: list[int]) -> list[int]:
 
 
 def worker_pids(server: ServerProcess) -> list[int]:
-    return children_running(server, "spawn_main")
+    """The pid each worker last started with (as its start-up line says), if it still runs."""
+    latest = {str(event["worker"]): int(str(event["pid"])) for event in worker_events(server)}
+    return still_running([latest[index] for index in sorted(latest)])
+
+
+async def wait_until(what: str, condition: Callable[[], bool]) -> None:
+    deadline = time.monotonic() + DEADLINE_S
+    while not condition():
+        assert time.monotonic() < deadline, what
+        await asyncio.sleep(0.2)
 
 
 @pytest.fixture
@@ -157,17 +166,26 @@ async def test_a_killed_worker_is_started_again_and_a_stop_keeps_what_the_worker
     killed = worker_pids(server)
     assert len(killed) == 2
     os.kill(killed[1], signal.SIGKILL)
-    deadline = time.monotonic() + DEADLINE_S
-    while len(worker_events(server)) < 3 or len(worker_pids(server)) < 2:
-        assert time.monotonic() < deadline, "the killed worker was not started again"
-        await asyncio.sleep(0.2)
+    await wait_until("the killed worker was not started again",
+                     lambda: len(worker_events(server)) == 3 and len(worker_pids(server)) == 2)
     assert killed[0] in worker_pids(server) and killed[1] not in worker_pids(server)
     assert await customer_counts(server, name, CONNECTIONS, 2) == [shop[1]] * CONNECTIONS * 2
     assert scrape(metrics + 1)  # the new worker serves its metrics again
 
-    processes = [*worker_pids(server), *children_running(server, "milvus_lite")]
-    assert len(processes) == 3
+    processes = spawned_children(server)
+    assert len(processes) == 3 and set(worker_pids(server)) < set(processes)  # and Milvus Lite
     assert server.terminate() == 0
     assert still_running(processes) == []
     with ServerProcess(tmp_path / "data", env={"CHATDB_PREDICTION_BACKEND": "template"}) as single:
         assert await customer_counts(single, name, 1, 1) == [shop[1]]
+
+
+async def test_a_killed_supervisor_takes_its_workers_and_milvus_lite_with_it(
+        workers: tuple[ServerProcess, int], tmp_path: Path) -> None:
+    server, _ = workers
+    processes = spawned_children(server)
+    assert len(processes) == 3
+    server.kill()  # SIGKILL: the supervisor cannot stop them itself
+    await wait_until("a child of the killed supervisor kept running", lambda: still_running(processes) == [])
+    with ServerProcess(tmp_path / "data", env={"CHATDB_PREDICTION_BACKEND": "template"}) as single:
+        assert single.port  # the data directory (Milvus Lite's lock included) was let go
