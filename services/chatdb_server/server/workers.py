@@ -16,9 +16,11 @@ The embedded defaults need two things more than one process does:
 The console runs in the first worker only; with a metrics port P, worker i serves its own metrics on P + i.
 A worker that dies is started again; SIGTERM or SIGINT stops every worker (each drains its calls), then
 Milvus Lite (which closes its data cleanly). Each child holds a pipe from the supervisor: if the supervisor
-is killed, the pipe closes and the children stop too, instead of serving on without it. The embedded SQLite metadata store works, but its writers in different processes take turns
-on the file's lock and wait with SQLite's sleeping busy handler: PostgreSQL (``CHATDB_METADATA_URL``) is
-the store that lets throughput grow with workers.
+is killed, the pipe closes and the children stop too, instead of serving on without it.
+
+The embedded SQLite metadata store works, but its writers in different processes take turns on the file's
+lock and wait with SQLite's sleeping busy handler: PostgreSQL (``CHATDB_METADATA_URL``) is the store that
+lets throughput grow with workers.
 """
 
 from __future__ import annotations
