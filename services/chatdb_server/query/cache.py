@@ -58,6 +58,7 @@ def _upsert(insert: Any) -> Any:
 _UPSERT_SQLITE = _upsert(sqlite_insert)
 _UPSERT_POSTGRESQL = _upsert(postgresql_insert)
 
+
 @dataclass(frozen=True)
 class CachedResult:
     """A cached result set."""

@@ -15,8 +15,9 @@ The embedded defaults need two things more than one process does:
 
 The console runs in the first worker only; with a metrics port P, worker i serves its own metrics on P + i.
 A worker that dies is started again; SIGTERM or SIGINT stops every worker (each drains its calls), then
-Milvus Lite (which closes its data cleanly). Each child holds a pipe from the supervisor: if the supervisor
-is killed, the pipe closes and the children stop too, instead of serving on without it.
+Milvus Lite (which closes its data cleanly). Each child holds a pipe from the supervisor and stops when it
+closes: the supervisor closes it to stop the child, and a killed supervisor's pipes close with it, so its
+children do not serve on without it.
 
 The embedded SQLite metadata store works, but its writers in different processes take turns on the file's
 lock and wait with SQLite's sleeping busy handler: PostgreSQL (``CHATDB_METADATA_URL``) is the store that
@@ -68,8 +69,7 @@ def _serve_lite(data_path: str, lifeline: Connection, ports: Any) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # a Ctrl-C at the terminal: the supervisor decides
     server, database, port = start_server_in_thread(data_dir=data_path, host="127.0.0.1", port=0)
     ports.put(port)
-    with suppress(EOFError):
-        lifeline.recv()
+    _until_closed(lifeline)
     server.stop(grace=5)
     database.close()
 
@@ -105,9 +105,8 @@ class LiteServer:
         return cls(process, stop_line, f"http://127.0.0.1:{port}")
 
     def stop(self) -> None:
-        """Tell it to stop (it drains and closes its data), and wait."""
-        with suppress(OSError):
-            self.stop_line.send("stop")
+        """Close its lifeline (it drains and closes its data), and wait."""
+        self.stop_line.close()
         self.process.join(30)
         if self.process.is_alive():
             self.process.kill()
@@ -134,9 +133,14 @@ def _run_worker(settings: Settings, names: Sequence[str], index: int, ready: Any
 
 
 def _stop_when_gone(lifeline: Connection) -> None:
+    _until_closed(lifeline)
+    os.kill(os.getpid(), signal.SIGTERM)
+
+
+def _until_closed(lifeline: Connection) -> None:
+    """Wait until the supervisor closes its end of ``lifeline``: to stop this child, or by exiting."""
     with suppress(EOFError, OSError):
         lifeline.recv()
-    os.kill(os.getpid(), signal.SIGTERM)
 
 
 class Supervisor:
@@ -224,9 +228,8 @@ class Supervisor:
 
     def _stop_all(self) -> None:
         self._stopping = True
-        for process in self._workers.values():
-            if process.is_alive() and process.pid is not None:
-                os.kill(process.pid, signal.SIGTERM)
+        for lifeline in self._lifelines.values():
+            lifeline.close()  # each worker stops itself as it would if this process were gone
         grace = self._settings.grace_s + 30.0  # each worker drains, then settles its tasks
         for process in self._workers.values():
             process.join(grace)

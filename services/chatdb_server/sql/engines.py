@@ -31,16 +31,15 @@ FILE_POOL_SIZE = 16
 """Connections a file database's pool keeps open. Each aiosqlite connection is a thread of its own; a
 smaller pool under many clients opened and closed one (a thread and the admission check) per query."""
 FILE_POOL_OVERFLOW = 16
-"""Connections opened beyond the pool under a burst, closed when returned.
-
-A file database's connections are not pinged at checkout: a file handle does not time out as a
-server's socket does, and the ping was a second trip to the connection's thread per query."""
+"""Connections opened beyond the pool under a burst, closed when returned."""
 
 
 def create_engine(dsn: ParsedDsn, *, read_only: bool = True, pool: bool = True) -> AsyncEngine:
     """An async engine for ``dsn`` with a connect timeout, read-only by default."""
     dialect = support(dsn.dialect)
     url = dialect.engine_url(dsn.async_url, read_only)
+    # A server's connections are pinged at checkout; a file's are not: a file handle does not time out as a
+    # socket does, and the ping was a second trip to the connection's thread per query.
     kwargs: dict[str, Any] = {"pool_pre_ping": dialect.server_pool}
     if not pool:
         kwargs["poolclass"] = NullPool
