@@ -3,8 +3,8 @@
 Layout, chosen by retrieval recall on Spider dev (``tests/bench/retrieval_recall.py``): the
 table's name as words first, then its description and comment, then each column as words with
 its key role (primary key, the table a foreign key references), then the tables it joins to.
-A stored table's description can be left out (:attr:`DocumentOptions.description`): it halves the
-tokens to embed, but it moved the sample shop's table search, so it stays in by default.
+A stored table's description is left out by default (:attr:`DocumentOptions.description`):
+discovery writes it from the same structure, so it only doubled the tokens to embed.
 Column types and sample values are optional: measured, both lowered recall (they dilute the
 names a question actually uses), so they are off by default; the generator still gets the
 sample values through the schema context. The embedding model reads at most a few hundred
@@ -16,16 +16,12 @@ policy names, nor its values, nor a join through it: vectors are shared by every
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 
 from chatdb_server.access.exclusions import NO_EXCLUSIONS, Exclusions, joins_without, without_columns
 from chatdb_server.retrieval.words import identifier_phrase
 from chatdb_server.sql.structure import ColumnStructure, JoinEdge, StoredTable, TableStructure
-
-DOCUMENT_VERSION = "1"
-"""Changes whenever the layout changes, so trained vectors built with another layout can be told apart."""
 
 
 @dataclass(frozen=True)
@@ -45,10 +41,12 @@ class DocumentOptions:
     """Sample values per text-like column; 0 leaves them out."""
     max_columns: int = 60
     max_value_chars: int = 40
-    description: bool = True
+    description: bool = False
     """Include a stored table's description. Discovery writes it from the structure (``schema.describe``), so
     it repeats the name, columns, keys and joins the document already lists: measured neutral on recall
-    (r@3 0.991 with it, 0.990 without) while doubling the tokens to embed, the whole cost of training."""
+    (r@3 0.991 with it, 0.990 without) while doubling the tokens to embed, the whole cost of training. The
+    table search ranks the sample shop's tables as it did with it since the lexical bonus weighs a table's
+    whole name (``retrieval.lexical``)."""
 
 
 DEFAULT_OPTIONS = DocumentOptions()
@@ -82,11 +80,6 @@ def stored_table_document(table: StoredTable, joins: list[JoinEdge], exclusions:
     """The document of a stored table, its excluded columns left out (its description only when ``options`` ask)."""
     return table_document(without_columns(table.structure, exclusions), joins_without(joins, exclusions),
                           table.description if options.description else "", options)
-
-
-def document_fingerprint(document: str) -> str:
-    """A short stable hash of a document (with the layout version), for change detection."""
-    return hashlib.blake2b(f"{DOCUMENT_VERSION}\x00{document}".encode(), digest_size=12).hexdigest()
 
 
 def _name_line(name: str, what: str, options: DocumentOptions) -> str:

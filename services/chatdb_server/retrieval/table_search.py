@@ -14,7 +14,8 @@ from dataclasses import dataclass
 
 from chatdb_server.retrieval.context import SchemaContext, TableInfo
 from chatdb_server.retrieval.join_paths import bridge_tables, join_graph
-from chatdb_server.retrieval.retriever import JOIN_NEIGHBOR, SEARCH, lexical_bonus, name_word_rows
+from chatdb_server.retrieval.lexical import lexical_bonus, name_words
+from chatdb_server.retrieval.retriever import JOIN_NEIGHBOR, SEARCH
 from chatdb_server.retrieval.words import content_words, identifier_words
 
 
@@ -43,8 +44,9 @@ def rank_tables(query: str, similarity: Mapping[str, float], schema: SchemaConte
     tables = [t for t in schema.tables if t.name in similarity]
     if not tables:
         return []
-    bonus = lexical_bonus(query, name_word_rows([(t.name, [c.name for c in t.columns]) for t in tables]),
-                          len(tables), lexical_weight)
+    words = name_words([(t.name, [c.name for c in t.columns]) for t in tables],
+                       [t.name for t in schema.tables if t.name not in similarity])
+    bonus = lexical_bonus(query, words, lexical_weight)
     scores = {t.name: similarity[t.name] + float(b) for t, b in zip(tables, bonus, strict=True)}
     ranked = sorted(tables, key=lambda t: (-scores[t.name], t.name))[:k]
     graph = join_graph(schema.joins, set(scores))

@@ -1,9 +1,10 @@
 """A short description of each table, written at discovery without a model.
 
 It reads like a sentence a colleague would write from the table's name, comment,
-columns and keys, and is what retrieval embeds beside the structure (unless
-``retrieval.documents.DocumentOptions.description`` leaves it out), so it names the things a
-question is likely to mention: the entity, its attributes, its links.
+columns and keys, so it names the things a question is likely to mention: the entity, its
+attributes, its links. Table search replies and the generator's schema context carry it; the
+embedded table document leaves it out by default (``retrieval.documents.DocumentOptions.description``),
+since it says again what the document lists.
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from chatdb_server.retrieval.documents import DocumentOptions, document_fingerprint, table_document
+from chatdb_server.retrieval.documents import DocumentOptions, table_document
 from chatdb_server.sql.structure import ColumnStructure, ForeignKeyStructure, JoinEdge, TableStructure
 
 ORDERS = TableStructure(
@@ -69,8 +69,3 @@ def test_columns_are_bounded() -> None:
     document = table_document(wide, [], options=DocumentOptions(max_columns=10))
     assert "col 9" in document and "col 10" not in document
 
-
-def test_fingerprint_follows_the_document() -> None:
-    document = table_document(ORDERS, JOINS)
-    assert document_fingerprint(document) == document_fingerprint(table_document(ORDERS, JOINS))
-    assert document_fingerprint(document) != document_fingerprint(table_document(ORDERS, JOINS[:1]))
