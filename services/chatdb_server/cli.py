@@ -15,7 +15,7 @@ Operator commands, straight on the metadata store the settings name (usable befo
     chatdb keys list [--tenant T]     the keys as a table (never a secret)
     chatdb keys revoke ID             revoke a key (exit status 1 for an unknown one)
     chatdb keys secret                a fresh key secret for CHATDB_BOOTSTRAP_ADMIN_KEY; stores nothing
-    chatdb secrets rotate [--new-key KEY]
+    chatdb secrets rotate [--new-key=KEY]
                                       re-seal every data-source password under a new Fernet key
 
 Flags override ``CHATDB_*`` environment variables (see chatdb_server.settings.Settings).

@@ -30,7 +30,8 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser], common:
     commands = secrets.add_subparsers(dest="secrets_command", required=True, metavar="{rotate}")
     rotate = commands.add_parser("rotate", parents=[common],
                                  help="re-seal every data-source password under a new key")
-    rotate.add_argument("--new-key", help="the new Fernet key (default: a fresh one)")
+    rotate.add_argument("--new-key", metavar="KEY",
+                        help="the new Fernet key (default: a fresh one); write --new-key=KEY: a key may begin with -")
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
@@ -55,7 +56,7 @@ async def rotate(settings: Settings, new_key: str | None = None) -> int:
               "Kubernetes Secret), keep the old key(s) listed after it, comma-separated, and restart the servers. "
               "Until every server has the new value, one still running with only the old key cannot open the "
               "re-sealed credentials and may seal new ones with the old key; once all have it, "
-              "`chatdb secrets rotate --new-key <new key>` re-seals those and the old key can be dropped.",
+              "`chatdb secrets rotate --new-key=<new key>` re-seals those and the old key can be dropped.",
               file=sys.stderr)
         return 0
     path = write_key_file(settings.data_dir, combined)  # from here on, every value opens whatever happens

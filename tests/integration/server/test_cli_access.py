@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import os
 import re
 import subprocess
@@ -198,10 +199,15 @@ async def test_rotation_rewrites_the_embedded_key_file_and_loses_no_source(tmp_p
     await assert_sources_open_with(install, new, old, dsns)
 
 
-async def test_rotation_of_a_configured_key_prints_the_new_one(install: Install, pg_dsn: str) -> None:
-    old, new = Fernet.generate_key(), Fernet.generate_key()
+@pytest.mark.parametrize("first", ["any", "-"], ids=["a-key", "a-key-beginning-with-a-dash"])
+async def test_rotation_of_a_configured_key_prints_the_new_one(install: Install, pg_dsn: str, first: str) -> None:
+    old = Fernet.generate_key()
+    # A Fernet key is URL-safe base64: one in 64 begins with "-" (0b111110), which reads as an option unless
+    # given as --new-key=KEY.
+    new = Fernet.generate_key() if first == "any" else base64.urlsafe_b64encode(b"\xf8" + os.urandom(31))
+    assert first == "any" or new.startswith(b"-")
     dsns = await register_sources(install, old, pg_dsn)
-    done = chatdb(install.data_dir, "secrets", "rotate", "--new-key", new.decode(), secret_key=old.decode(),
+    done = chatdb(install.data_dir, "secrets", "rotate", f"--new-key={new.decode()}", secret_key=old.decode(),
                   metadata_url=install.url)
     assert done.returncode == 0, done.stderr
     assert done.stdout == new.decode() + "\n"
