@@ -24,7 +24,8 @@ def shared_catalog(components: Components) -> SchemaCatalog:
 
 def shared_embedder(components: Components) -> Embedder:
     """The process's sentence-embedding model."""
-    return Embedder.shared(components.settings.embedding_model)
+    settings = components.settings
+    return Embedder.shared(settings.embedding_model, settings.embedding_document_precision)
 
 
 def shared_vectors(components: Components) -> VectorStore:

@@ -72,7 +72,7 @@ class ExampleBook:
         if origin not in _ORIGINS:
             raise InvalidArgument("example.source", f"must be one of {', '.join(_ORIGINS)}")
         tables = await self.check_sql(source, sql)
-        vector = (await self._embedder.aencode([question]))[0]
+        vector = await self._embedder.aencode_query(question)  # as a question is embedded: a repeat matches it
         row = ExampleRow(example_id=new_id("example"), tenant=source.tenant, source_pk=source.pk,
                          question=question, sql=sql, origin=origin, tables=tables, create_time=utcnow())
         async with self._store.session() as session:

@@ -11,7 +11,8 @@ import numpy as np
 import pytest
 
 from chatdb_server.errors import FailedPrecondition
-from chatdb_server.retrieval.embeddings import DEFAULT_MODEL_NAME, Embedder, default_model_path
+from chatdb_server.retrieval.embeddings import DEFAULT_MODEL_NAME, Embedder, bf16_documents, default_model_path
+from chatdb_server.retrieval.metrics import QUESTIONS
 
 
 @pytest.fixture(scope="module")
@@ -55,14 +56,14 @@ def test_query_vectors_are_cached_and_match_batch_encoding(embedder: Embedder) -
     assert embedder.cached(text)
     assert embedder.encode_query(text) is first
     assert not first.flags.writeable
-    np.testing.assert_allclose(first, embedder.encode([text])[0], atol=1e-5)
+    np.testing.assert_allclose(first, embedder.encode([text], kind=QUESTIONS)[0], atol=1e-5)
 
 
 def test_concurrent_threads_get_the_same_vectors(embedder: Embedder) -> None:
     texts = [f"question {i} about orders and customers" for i in range(16)]
-    expected = embedder.encode(texts)
+    expected = embedder.encode(texts, kind=QUESTIONS)  # fp32 (documents may run in bf16, whose padding shows)
     with ThreadPoolExecutor(max_workers=4) as pool:
-        results = list(pool.map(lambda t: embedder.encode([t])[0], texts))
+        results = list(pool.map(lambda t: embedder.encode([t], kind=QUESTIONS)[0], texts))
     np.testing.assert_allclose(np.stack(results), expected, atol=1e-5)
 
 
@@ -75,7 +76,7 @@ async def test_async_variants_match(embedder: Embedder) -> None:
 
 async def test_concurrent_questions_are_encoded_together(embedder: Embedder, monkeypatch: pytest.MonkeyPatch) -> None:
     texts = [f"which warehouse stores product {i}?" for i in range(8)]
-    expected = embedder.encode(texts)
+    expected = embedder.encode(texts, kind=QUESTIONS)
     calls: list[int] = []
     encode = embedder.encode
 
@@ -122,3 +123,28 @@ def test_another_model_is_a_local_directory_with_its_own_bounded_cache(tmp_path:
     for text in ("one", "two", "three"):
         other.encode_query(text)
     assert not other.cached("one") and other.cached("two") and other.cached("three")
+
+
+@pytest.mark.parametrize(("precision", "bf16"), [("fp32", False), ("bf16", True), (" BF16 ", True)])
+def test_document_precision_is_chosen_by_name(precision: str, bf16: bool) -> None:
+    assert bf16_documents(precision) is bf16
+
+
+def test_auto_precision_follows_the_cpu_and_an_unknown_one_is_refused() -> None:
+    import torch
+
+    assert bf16_documents("auto") is bool(torch.cpu._is_amx_tile_supported())
+    with pytest.raises(FailedPrecondition) as caught:
+        bf16_documents("fp16")
+    assert "fp16" in caught.value.message and "auto, bf16, fp32" in caught.value.message
+
+
+def test_bf16_documents_are_the_fp32_vectors_and_questions_stay_fp32() -> None:
+    fp32, bf16 = Embedder(document_precision="fp32"), Embedder(document_precision="bf16")
+    documents = [f"table {name}\ncolumns: id (primary key); {name} name; amount; created at\njoins: orders"
+                 for name in ("customers", "invoices", "shipments", "refunds", "employees")]
+    exact, reduced = fp32.encode(documents), bf16.encode(documents)
+    assert not np.array_equal(exact, reduced)  # it did run in bfloat16
+    assert np.min(np.sum(exact * reduced, axis=1)) > 0.9999
+    question = "total amount of refunds per customer"
+    np.testing.assert_array_equal(bf16.encode_query(question), fp32.encode_query(question))
