@@ -85,6 +85,9 @@ def _declared_dim(model_dir: Path) -> int | None:
 
 PRECISIONS = ("auto", "bf16", "fp32")
 """How batches of documents may run; see :class:`Embedder`."""
+BF16_BATCH = 64
+"""Texts per forward pass under bfloat16 autocast at least: AMX multiplies large tiles best (1,000 table
+documents took 4.3 s in passes of 16, 3.1 s in passes of 64, 3.2 s in passes of 128)."""
 
 
 def bf16_documents(precision: str) -> bool:
@@ -223,8 +226,10 @@ class Embedder:
             return np.zeros((0, self.dim), dtype=np.float32)
         model = self._load()
         embedded(kind, len(texts))
-        with self._run_lock, _precision(self.bf16_documents and kind == DOCUMENTS):
-            vectors = model.encode(list(texts), batch_size=self.batch_size, convert_to_numpy=True,
+        bf16 = self.bf16_documents and kind == DOCUMENTS
+        batch_size = max(self.batch_size, BF16_BATCH) if bf16 else self.batch_size
+        with self._run_lock, _precision(bf16):
+            vectors = model.encode(list(texts), batch_size=batch_size, convert_to_numpy=True,
                                    normalize_embeddings=True, show_progress_bar=False)
         return np.ascontiguousarray(vectors, dtype=np.float32)
 

@@ -62,7 +62,7 @@ class SchemaTrainer:
         await run.enter(Stage.ANALYZE, 50, total=len(tables))
         await run.checkpoint()
         exclusions = await self._catalog.exclusions(source)
-        documents = await self._documents(source, tables, exclusions)
+        tables, documents = _longest_first(tables, await self._documents(source, tables, exclusions))
         await run.enter(Stage.VECTORIZE, 75)
         staged: list[str] = []
         for start in range(0, len(tables), self._batch_size):
@@ -148,6 +148,13 @@ class SchemaTrainer:
         vanished = [name for name in staged if name not in existing]
         if vanished:
             await asyncio.to_thread(self._vectors.delete_tables, source.namespace, vanished)
+
+
+def _longest_first(tables: Sequence[StoredTable], documents: Sequence[str]) -> tuple[list[StoredTable], list[str]]:
+    """Tables and their documents, longest document first: a batch then holds documents of about one length, so
+    the model pads little (it sorts by length only within a call, and a call is one forward pass or few)."""
+    order = sorted(range(len(tables)), key=lambda i: -len(documents[i]))
+    return [tables[i] for i in order], [documents[i] for i in order]
 
 
 def _joins_by_table(joins: Sequence[JoinEdge]) -> dict[str, list[JoinEdge]]:
