@@ -31,6 +31,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import grpc
+import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # run as a plain script from anywhere
 
@@ -40,6 +41,7 @@ from chatdb.query.v1 import query_service_pb2, query_service_pb2_grpc
 from chatdb.schema.v1 import schema_pb2, schema_service_pb2, schema_service_pb2_grpc
 from chatdb.training.v1 import training_pb2, training_service_pb2, training_service_pb2_grpc
 from chatdb_server.retrieval.embeddings import Embedder
+from chatdb_server.retrieval.metrics import QUESTIONS as QUESTION_KIND
 from chatdb_server.samples.shop import build_shop_database
 from chatdb_server.server.tls import bearer_interceptors
 from tests.support.databases import postgres_database
@@ -47,6 +49,8 @@ from tests.support.server import ServerProcess
 from tests.support.shop_questions import SHOP_QUESTIONS as QUESTIONS
 
 STEPS = ("retrieval", "generation", "guard", "execution")
+EVICTING_BYTES = 256 * 1024 * 1024
+"""More than any CPU cache here holds: read between two embeddings, it leaves the model's weights cold."""
 
 
 def percentile(values: list[float], fraction: float) -> float:
@@ -121,7 +125,9 @@ async def new_questions(channel: grpc.aio.Channel, source: str) -> dict[str, flo
     """p50 of a never-asked question at one client, beside its floor: the question's embedding (this process,
     same model) plus the same question asked again with its embedding cached. The embeddings are measured
     after the asks, not between them: PyTorch's threads spin a while after each use, and the two processes'
-    would take turns slowing each other down."""
+    would take turns slowing each other down. Back to back, the model's weights (90 MB) stay partly in the
+    CPU's caches; in a server other work evicts them between questions, so the embedding is measured that
+    way too (``embedding_evicted``: after reading a buffer larger than the caches)."""
     stub = query_service_pb2_grpc.QueryServiceStub(channel)
     questions = [f"How many orders have a total amount above {150 + 7 * n}?" for n in range(NEW_QUESTIONS)]
     first, again, embedding = [], [], []
@@ -134,13 +140,19 @@ async def new_questions(channel: grpc.aio.Channel, source: str) -> dict[str, flo
         again.append(time.perf_counter() - started)
     embedder = Embedder.shared()
     for _ in range(3):  # warm-up: the model's first calls are slow
-        embedder.encode(["How many orders are there?"])
+        embedder.encode(["How many orders are there?"], kind=QUESTION_KIND)
+    evicted: list[float] = []
+    other_work = np.ones(EVICTING_BYTES // 8)
     for question in questions:
         started = time.perf_counter()
-        embedder.encode([question])  # encoded afresh: `encode` does not read the question cache
+        embedder.encode([question], kind=QUESTION_KIND)  # as the server embeds a question, afresh (no cache read)
         embedding.append(time.perf_counter() - started)
+        other_work.sum()  # reads more than the CPU caches hold, as a server's other work does between questions
+        started = time.perf_counter()
+        embedder.encode([question], kind=QUESTION_KIND)
+        evicted.append(time.perf_counter() - started)
     return {"new": statistics.median(first), "cached": statistics.median(again),
-            "embedding": statistics.median(embedding)}
+            "embedding": statistics.median(embedding), "embedding_evicted": statistics.median(evicted)}
 
 
 @contextmanager
@@ -194,9 +206,12 @@ def report(setup: str, rows: list[dict[str, float]], fresh: dict[str, float]) ->
         cells += [f"{row[f'{s}_p50'] * 1000:>6.1f}/{row[f'{s}_p99'] * 1000:<6.1f}" for s in STEPS]
         print(" | ".join(cells))
     floor = fresh["embedding"] + fresh["cached"]
+    evicted = fresh["embedding_evicted"] + fresh["cached"]
     print(f"new question at 1 client: p50 {fresh['new'] * 1000:.1f} ms; floor {floor * 1000:.1f} ms (embedding "
           f"{fresh['embedding'] * 1000:.1f} + the same ask with its embedding cached {fresh['cached'] * 1000:.1f}); "
-          f"ratio {fresh['new'] / floor:.2f} (aim: at most 1.3)")
+          f"ratio {fresh['new'] / floor:.2f} (aim: at most 1.3); with the embedding measured after the caches "
+          f"were evicted ({fresh['embedding_evicted'] * 1000:.1f}): floor {evicted * 1000:.1f}, "
+          f"ratio {fresh['new'] / evicted:.2f}")
 
 
 async def main(asks_per_client: int, concurrency: list[int], setups: list[str]) -> None:
