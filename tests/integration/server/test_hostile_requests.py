@@ -146,8 +146,10 @@ def test_sql_beyond_the_limits_is_invalid_naming_the_limit(hostile: Hostile, sql
 
 
 @pytest.mark.parametrize("sql", [
-    pytest.param("SELECT id FROM customers WHERE " + "NOT " * 400 + "id = 1", id="400-nots-checked-in-a-worker"),
-    pytest.param("SELECT " + "- " * 450 + "1 FROM customers", id="450-minus-signs-checked-in-place"),
+    # Both over 1,000 characters, so checked in a worker. Under that size the compiled parser (sqlglotc) no
+    # longer reaches the stack's limit; the guard's own handling of it is unit-tested (test_guard_limits.py).
+    pytest.param("SELECT id FROM customers WHERE " + "NOT " * 2000 + "id = 1", id="2000-nots"),
+    pytest.param("SELECT " + "- " * 2000 + "1 FROM customers", id="2000-minus-signs"),
 ])
 def test_sql_that_exhausts_the_stack_is_invalid_not_unknown(hostile: Hostile, sql: str) -> None:
     error = hostile.refused(hostile.query.ValidateSql, query_service_pb2.ValidateSqlRequest(parent=SHOP, sql=sql))
