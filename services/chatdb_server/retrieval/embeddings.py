@@ -90,17 +90,23 @@ BF16_BATCH = 64
 documents took 4.3 s in passes of 16, 3.1 s in passes of 64, 3.2 s in passes of 128)."""
 
 
+def checked_precision(precision: str) -> str:
+    """``precision`` as one of :data:`PRECISIONS`; FailedPrecondition naming them when it is none."""
+    choice = precision.strip().lower()
+    if choice not in PRECISIONS:
+        raise FailedPrecondition(f"unknown embedding precision {precision!r}; one of {', '.join(PRECISIONS)}",
+                                 "BACKEND_UNAVAILABLE")
+    return choice
+
+
 def bf16_documents(precision: str) -> bool:
     """Whether ``precision`` (one of :data:`PRECISIONS`) runs documents under bfloat16 autocast.
 
     Measured on two AMX cores (1,000 table documents): 1.7 times as fast as fp32, every vector at cosine
     0.99997 or more to its fp32 twin, so vectors trained either way are searched alike. A single
     question runs slower under autocast (12 ms against 9), hence documents only; without AMX, bfloat16
-    is emulated and slower, hence ``auto``."""
-    choice = precision.strip().lower()
-    if choice not in PRECISIONS:
-        raise FailedPrecondition(f"unknown embedding precision {precision!r}; one of {', '.join(PRECISIONS)}",
-                                 "BACKEND_UNAVAILABLE")
+    is emulated and slower, hence ``auto`` (which imports PyTorch to ask the CPU)."""
+    choice = checked_precision(precision)
     if choice == "auto":
         return _bf16_matrix_hardware()
     return choice == "bf16"
@@ -152,7 +158,8 @@ class Embedder:
             raise FailedPrecondition(f"embedding model directory {str(self.model_path)!r} does not exist",
                                      "BACKEND_UNAVAILABLE")
         self.batch_size = batch_size
-        self.bf16_documents = bf16_documents(document_precision)
+        self.document_precision = checked_precision(document_precision)
+        self._bf16_documents = False  # resolved with the model: ``auto`` asks PyTorch about the CPU
         self.cache_size = cache_size
         self.max_seq_length = max_seq_length
         self._model: Any = None
@@ -171,7 +178,8 @@ class Embedder:
     @classmethod
     def shared(cls, model_path: str | Path = "", document_precision: str = "auto") -> Embedder:
         """The process-wide embedder of ``model_path`` (empty: the default model) at ``document_precision``."""
-        key = f"{Path(model_path).resolve() if model_path else default_model_path()}\x00{document_precision}"
+        path = Path(model_path).resolve() if model_path else default_model_path()
+        key = f"{path}\x00{checked_precision(document_precision)}"
         with cls._shared_lock:
             embedder = cls._shared.get(key)
             if embedder is None:
@@ -216,6 +224,7 @@ class Embedder:
                 if self.max_seq_length is not None:
                     model.max_seq_length = min(self.max_seq_length, model.max_seq_length or self.max_seq_length)
                 model.eval()
+                self._bf16_documents = bf16_documents(self.document_precision)
                 self._model = model
                 log.info("embedding_model_loaded", model=self.name, dim=_model_dim(model))
         return self._model
@@ -226,7 +235,7 @@ class Embedder:
             return np.zeros((0, self.dim), dtype=np.float32)
         model = self._load()
         embedded(kind, len(texts))
-        bf16 = self.bf16_documents and kind == DOCUMENTS
+        bf16 = self._bf16_documents and kind == DOCUMENTS
         batch_size = max(self.batch_size, BF16_BATCH) if bf16 else self.batch_size
         with self._run_lock, _precision(bf16):
             vectors = model.encode(list(texts), batch_size=batch_size, convert_to_numpy=True,

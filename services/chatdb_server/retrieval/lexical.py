@@ -50,15 +50,14 @@ def name_words(tables: Sequence[tuple[str, Sequence[str]]], other_tables: Collec
     table_words = [_words(table) for table, _ in tables]
     named = set().union(*table_words, *(_words(t) for t in other_tables))
     weights: dict[str, dict[int, float]] = {}
+    in_names: dict[str, list[int]] = {}
     for row, ((_, columns), own) in enumerate(zip(tables, table_words, strict=True)):
         for word in _words(" ".join(columns)):
-            weights.setdefault(word, {})[row] = OTHER_TABLE_IN_COLUMN if word in named - own else COLUMN_WORD
+            other_table = word in named and word not in own
+            weights.setdefault(word, {})[row] = OTHER_TABLE_IN_COLUMN if other_table else COLUMN_WORD
         for word in own:
             rows = weights.setdefault(word, {})
             rows[row] = rows.get(row, 0.0) + TABLE_WORD
-    in_names: dict[str, list[int]] = {}
-    for row, own in enumerate(table_words):
-        for word in own:
             in_names.setdefault(word, []).append(row)
     return NameWords(
         weights={word: (np.fromiter(rows, dtype=np.intp, count=len(rows)),
